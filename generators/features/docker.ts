@@ -1,0 +1,18 @@
+import { imageRef, nodeLine } from '../../lib/versions.js';
+import type { Feature } from './types.js';
+
+/** Multi-stage Dockerfile ending in a digest-pinned distroless nonroot image, and its .dockerignore. */
+export const docker: Feature = {
+  name: 'docker',
+  templateDir: 'docker',
+  context: (answers) => {
+    const line = nodeLine(answers.nodeVersion);
+    return {
+      buildImage: imageRef(line.build),
+      runtimeImage: imageRef(line.runtime),
+      nodeLine: line,
+      /** uid/gid of distroless `nonroot`; the chart and tests use the same. */
+      runtimeUid: 65532,
+    };
+  },
+};

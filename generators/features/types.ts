@@ -1,0 +1,13 @@
+import type { Answers } from '../options.js';
+
+/**
+ * One emitted area (create-t3-app's "installer"): a template folder under templates/, when it applies, and
+ * the derived values its templates need. Every other feature's templates see those values too.
+ */
+export interface Feature {
+  name: string;
+  /** Folder under templates/ that mirrors the emitted tree. */
+  templateDir: string;
+  when?: (answers: Answers) => boolean;
+  context?: (answers: Answers) => Record<string, unknown>;
+}

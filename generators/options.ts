@@ -1,0 +1,179 @@
+import { basename, resolve } from 'node:path';
+import { versions } from '../lib/versions.js';
+
+/**
+ * THE options model. Every answer the generator takes is declared here once; prompts, CLI flags, `--help`,
+ * the answers recorded in the manifest and the README's option table are all derived from this list.
+ */
+export interface OptionContext {
+  /** The target directory as typed by the user. */
+  targetDir: string;
+}
+
+interface BaseOption<T> {
+  /** Key in the answers object and in templates. */
+  key: string;
+  /** Flag name: `--<flag>`. */
+  flag: string;
+  /** Short text for prompts and --help. */
+  description: string;
+  /** Which emitted areas depend on it (docs, and what an upgrade re-renders). */
+  affects: string[];
+  /** Generator version that introduced the option: `upgrade` asks only for options newer than a service. */
+  since: string;
+  /** Default, possibly derived from the answers given before it in this list. */
+  default: (ctx: OptionContext, earlier: Partial<Answers>) => T;
+  /** Returns an error message (one line, names the fix) or undefined when the value is valid. */
+  validate: (value: T) => string | undefined;
+}
+
+export interface StringOption extends BaseOption<string> {
+  type: 'string';
+  /** Free text that can hold any character: templates must escape it for the file format. */
+  freeText?: boolean;
+}
+export interface ChoiceOption extends BaseOption<string> {
+  type: 'choice';
+  choices: { value: string; label: string }[];
+}
+export interface IntegerOption extends BaseOption<number> {
+  type: 'integer';
+  choices?: { value: number; label: string }[];
+}
+export type OptionSpec = StringOption | ChoiceOption | IntegerOption;
+
+export interface Answers {
+  name: string;
+  description: string;
+  framework: 'fastify' | 'express';
+  port: number;
+  nodeVersion: number;
+  image: string;
+  owner: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// OCI distribution reference without tag/digest: [registry[:port]/]path, lowercase path components.
+const IMAGE_NAME =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+// Team references as catalogs and CODEOWNERS spell them: `platform`, `group:default/platform`, `@org/team`.
+const OWNER = /^@?[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
+
+/** Turns a directory name into a valid default service name (`My_Service` → `my-service`). */
+export function serviceNameFromDir(dir: string): string {
+  const slug = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return slug || 'service';
+}
+
+/** Last path segment of a team reference, lowercased: `group:default/Platform` → `platform`. */
+function slug(ref: string): string {
+  return (ref.split(/[/:]/).pop() ?? ref).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'platform';
+}
+
+const supportedNodeLines = versions.node.lines;
+
+export const options: readonly OptionSpec[] = [
+  {
+    key: 'name',
+    flag: 'name',
+    type: 'string',
+    description: 'Service name (DNS-1123 label: lowercase letters, digits and -, at most 63 characters)',
+    affects: ['app', 'docker', 'chart', 'namespace', 'ci', 'docs'],
+    since: '0.1.0',
+    default: (ctx) => serviceNameFromDir(ctx.targetDir),
+    validate: (v) => {
+      if (v.length === 0) return 'service name is empty: give a DNS-1123 label such as "orders-api"';
+      if (v.length > 63) return `service name "${v}" is ${v.length} characters: use at most 63`;
+      if (!DNS_LABEL.test(v))
+        return `service name "${v}" is not a DNS-1123 label: use lowercase letters, digits and "-", starting and ending with a letter or digit`;
+      return undefined;
+    },
+  },
+  {
+    key: 'description',
+    flag: 'description',
+    type: 'string',
+    freeText: true,
+    description: 'One-line description of the service',
+    affects: ['app', 'docker', 'chart', 'docs'],
+    since: '0.1.0',
+    default: () => 'A hardened Node.js service',
+    validate: (v) => (v.length > 500 ? 'description is longer than 500 characters: shorten it' : undefined),
+  },
+  {
+    key: 'framework',
+    flag: 'framework',
+    type: 'choice',
+    description: 'HTTP framework',
+    choices: [
+      { value: 'fastify', label: 'Fastify (fast, schema-first; default)' },
+      { value: 'express', label: 'Express (most widely known)' },
+    ],
+    affects: ['app'],
+    since: '0.1.0',
+    default: () => 'fastify',
+    validate: () => undefined,
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    type: 'integer',
+    description: 'HTTP port the service listens on (1024-65535: the container runs without root)',
+    affects: ['app', 'docker', 'chart'],
+    since: '0.1.0',
+    default: () => 8080,
+    validate: (v) =>
+      Number.isInteger(v) && v >= 1024 && v <= 65535
+        ? undefined
+        : `port ${v} is out of range: use a whole number from 1024 to 65535 (ports below 1024 need root)`,
+  },
+  {
+    key: 'nodeVersion',
+    flag: 'node-version',
+    type: 'integer',
+    description: 'Node.js major version of the image (supported LTS lines only)',
+    choices: supportedNodeLines.map((l) => ({
+      value: l.major,
+      label: `Node ${l.major} (${l.status}, end of life ${l.endOfLife})`,
+    })),
+    affects: ['app', 'docker', 'ci', 'docs'],
+    since: '0.1.0',
+    default: () => versions.node.defaultMajor,
+    validate: () => undefined,
+  },
+  {
+    key: 'owner',
+    flag: 'owner',
+    type: 'string',
+    description: 'Owning team (as your catalog names it, e.g. platform or group:default/platform)',
+    affects: ['docs', 'ci'],
+    since: '0.1.0',
+    default: () => 'platform',
+    validate: (v) =>
+      OWNER.test(v)
+        ? undefined
+        : `owner "${v}" is not a team reference: use letters, digits and . _ : / - (e.g. platform or @acme/platform)`,
+  },
+  {
+    key: 'image',
+    flag: 'image',
+    type: 'string',
+    description: 'Container image name without tag, e.g. ghcr.io/acme/orders-api',
+    affects: ['docker', 'chart', 'ci', 'docs'],
+    since: '0.1.0',
+    default: (_ctx, earlier) => `ghcr.io/${slug(earlier.owner ?? 'platform')}/${earlier.name ?? 'service'}`,
+    validate: (v) =>
+      IMAGE_NAME.test(v) && v.length <= 255
+        ? undefined
+        : `image "${v}" is not a valid image name: use [registry/]path in lowercase without a tag, e.g. ghcr.io/acme/orders-api`,
+  },
+];
+
+export function findOptionByFlag(flag: string): OptionSpec | undefined {
+  return options.find((o) => o.flag === flag);
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
+
+/** A container image pinned by tag and digest, with where the digest was read. */
+export interface PinnedImage {
+  image: string;
+  tag: string;
+  digest: string;
+  source: string;
+  checked: string;
+}
+
+export interface NodeLine {
+  major: number;
+  status: string;
+  maintenanceFrom: string;
+  endOfLife: string;
+  build: PinnedImage;
+  runtime: PinnedImage;
+}
+
+export interface PinnedAction {
+  version: string;
+  sha: string;
+  source: string;
+  checked: string;
+}
+
+export interface Versions {
+  node: { defaultMajor: number; source: string; lines: NodeLine[] };
+  kubernetes: { minor: string; versionRange: string; endOfLife: string; source: string };
+  actions: Record<string, PinnedAction>;
+  tools: Record<string, { version: string; source: string }>;
+}
+
+/** The single data file for every version, digest, SHA and end-of-life date the generator emits. */
+export const versions: Versions = JSON.parse(readFileSync(join(packageRoot, 'data', 'versions.json'), 'utf8'));
+
+export function nodeLine(major: number): NodeLine {
+  const line = versions.node.lines.find((l) => l.major === major);
+  if (!line) throw new Error(`no data for Node ${major}`);
+  return line;
+}
+
+/** `name:tag@sha256:…`: the tag says what it is to a reader, the digest says what it is to the runtime. */
+export function imageRef(image: PinnedImage): string {
+  return `${image.image}:${image.tag}@${image.digest}`;
+}
