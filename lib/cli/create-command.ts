@@ -1,0 +1,78 @@
+import { execa } from 'execa';
+import { access, constants } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { resolveAnswers } from '../answers.js';
+import { GenerationError, UsageError } from '../errors.js';
+import { withManifest } from '../manifest.js';
+import { renderService } from '../render-service.js';
+import { directoryState, writeTreeAtomically } from '../write-tree.js';
+import { type CliIO, printer } from './io.js';
+import type { ParsedArgs } from './parse-args.js';
+import { createAsker } from './prompts.js';
+
+export function isInteractive(io: CliIO, args: ParsedArgs): boolean {
+  return !args.flags.yes && !io.env.CI && Boolean(io.stdin.isTTY) && Boolean(io.stdout.isTTY);
+}
+
+/** Fails early, with the fix in the message, when the target cannot take a new service. */
+async function checkTarget(target: string, display: string, force: boolean): Promise<void> {
+  const state = await directoryState(target);
+  if (state === 'not-a-directory') throw new UsageError(`${display} exists and is not a directory: choose another path`);
+  if (state === 'non-empty' && !force) {
+    throw new UsageError(`${display} is not empty: choose a new directory, or pass --force to add the service to it`);
+  }
+  let existing = state === 'missing' ? dirname(target) : target;
+  while (!(await access(existing).then(() => true, () => false))) existing = dirname(existing);
+  if (!(await access(existing, constants.W_OK).then(() => true, () => false))) {
+    throw new UsageError(`cannot write to ${existing}: choose a directory you can write to`);
+  }
+}
+
+async function runStep(io: CliIO, what: string, command: string, args: string[], cwd: string): Promise<void> {
+  printer(io.stdout)(`• ${what}: ${command} ${args.join(' ')}`);
+  const result = await execa(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], reject: false });
+  if (result.exitCode !== 0) throw new GenerationError(`${what} failed (${command} exited ${result.exitCode}); the service is written, run it by hand`);
+}
+
+export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number> {
+  const say = printer(io.stdout);
+  const interactive = isInteractive(io, args);
+  const ask = interactive ? await createAsker(io) : undefined;
+
+  let dir = args.positionals[0];
+  if (args.positionals.length > 1) throw new UsageError(`expected one directory, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+  if (!dir) {
+    if (!ask) throw new UsageError('missing target directory: create-hardened-service <dir> (see --help)');
+    dir = String(await ask({ key: 'dir', flag: 'dir', type: 'string', description: 'Directory for the new service', affects: [], since: '0.1.0', default: () => 'my-service', validate: (v) => (v.trim() ? undefined : 'give a directory') }, 'my-service'));
+  }
+  const target = resolve(io.cwd, dir);
+  const display = relative(io.cwd, target) || '.';
+  await checkTarget(target, display, Boolean(args.flags.force));
+
+  const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask });
+  const tree = withManifest(answers, await renderService(answers));
+
+  if (args.flags['dry-run']) {
+    say(`Dry run: would write ${tree.size} files to ${display}/ (nothing written)`);
+    for (const [path, bytes] of tree) say(`  ${path} (${bytes.length} bytes)`);
+    return 0;
+  }
+
+  say(`Creating ${answers.name} (${answers.framework}, Node ${answers.nodeVersion}, port ${answers.port}) in ${display}/`);
+  const { replaced } = await writeTreeAtomically(tree, target);
+  say(`✔ wrote ${tree.size} files${replaced.length ? `, replacing ${replaced.length}: ${replaced.join(', ')}` : ''}`);
+
+  if (args.flags.git) {
+    await runStep(io, 'git', 'git', ['init', '-q'], target);
+    await runStep(io, 'git', 'git', ['add', '-A'], target);
+    await runStep(io, 'git', 'git', ['commit', '-q', '-m', `Scaffold ${answers.name} with create-hardened-service`], target);
+  }
+  if (args.flags.install) await runStep(io, 'install', 'npm', ['install'], target);
+
+  const cd = display === '.' ? [] : [`cd ${display}`];
+  say('');
+  say('Next steps:');
+  for (const step of [...cd, ...(args.flags.install ? [] : ['npm install']), 'npm test', `docker build -t ${answers.image}:dev .`]) say(`  ${step}`);
+  say('Read SECURITY.md for what is hardened, and README.md for deploying with the Helm chart.');
+  return 0;
+}

@@ -1,0 +1,35 @@
+import { isKnownError } from '../errors.js';
+import { generatorVersion } from '../package-root.js';
+import { createCommand } from './create-command.js';
+import { helpText } from './help.js';
+import { type CliIO, printer, processIO } from './io.js';
+import { parseCliArgs } from './parse-args.js';
+
+/** Runs the CLI and returns its exit code. Known errors become one line on stderr; nothing else escapes. */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const fail = printer(io.stderr);
+  try {
+    const args = parseCliArgs(argv);
+    if (args.flags.help) {
+      io.stdout.write(helpText(generatorVersion));
+      return 0;
+    }
+    if (args.flags.version) {
+      printer(io.stdout)(generatorVersion);
+      return 0;
+    }
+    return await createCommand(args, io);
+  } catch (err) {
+    if (isKnownError(err)) {
+      fail(`create-hardened-service: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof Error && err.name === 'ExitPromptError') {
+      fail('create-hardened-service: cancelled, nothing written');
+      return 130;
+    }
+    fail(`create-hardened-service: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    if (io.env.DEBUG) fail(err instanceof Error ? (err.stack ?? '') : '');
+    return 1;
+  }
+}

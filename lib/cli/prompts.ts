@@ -1,0 +1,34 @@
+import type { OptionSpec } from '../../generators/options.js';
+import type { AskOption } from '../answers.js';
+import { parseOptionValue } from '../answers.js';
+import type { CliIO } from './io.js';
+
+/** Asks through @inquirer/prompts (loaded only for interactive runs), validating with the options model. */
+export async function createAsker(io: CliIO): Promise<AskOption> {
+  const { input, select } = await import('@inquirer/prompts');
+  const context = { input: io.stdin, output: io.stdout, clearPromptOnDone: false };
+  return async (option: OptionSpec, defaultValue: string | number) => {
+    const choices = option.type === 'string' ? undefined : option.choices;
+    if (choices) {
+      return select<string | number>(
+        {
+          message: option.description,
+          choices: choices.map((c) => ({ value: c.value, name: c.label })),
+          default: defaultValue,
+        },
+        context,
+      );
+    }
+    return input(
+      {
+        message: option.description,
+        default: String(defaultValue),
+        validate: (raw) => {
+          const parsed = parseOptionValue(option, raw);
+          return 'error' in parsed ? parsed.error : true;
+        },
+      },
+      context,
+    );
+  };
+}
