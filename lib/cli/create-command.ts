@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveAnswers } from '../answers.js';
 import { GenerationError, UsageError } from '../errors.js';
 import { withManifest } from '../manifest.js';
@@ -46,7 +46,7 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
     dir = String(await ask({ key: 'dir', flag: 'dir', type: 'string', description: 'Directory for the new service', affects: [], since: '0.1.0', default: () => 'my-service', validate: (v) => (v.trim() ? undefined : 'give a directory') }, 'my-service'));
   }
   const target = resolve(io.cwd, dir);
-  const display = relative(io.cwd, target) || '.';
+  const display = isAbsolute(dir) ? target : relative(io.cwd, target) || '.';
   await checkTarget(target, display, Boolean(args.flags.force));
 
   const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask });
