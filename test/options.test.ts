@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { options, serviceNameFromDir } from '../generators/options.js';
+import { parseOptionValue } from '../lib/answers.js';
+import { versions } from '../lib/versions.js';
+import { answersFor } from './support/answers.js';
+
+describe('options model', () => {
+  it.each([
+    ['my-svc', 'my-svc'],
+    ['Orders_API', 'orders-api'],
+    ['/some/where/Billing Service 2', 'billing-service-2'],
+    ['___', 'service'],
+    ['x'.repeat(80), 'x'.repeat(63)],
+    [`${'a'.repeat(62)}-b`, 'a'.repeat(62)],
+  ])('directory %s gives the valid default name %s', (dir, name) => {
+    expect(serviceNameFromDir(dir)).toBe(name);
+    expect(parseOptionValue(options[0]!, name)).toEqual({ value: name });
+  });
+
+  it('derives the default image from the owner and name', async () => {
+    expect((await answersFor('svc', { owner: 'group:default/Payments' })).image).toBe('ghcr.io/payments/svc');
+  });
+
+  it('offers only Node lines from the versions file that are not past end of life, defaulting to the active LTS', () => {
+    const nodeOption = options.find((o) => o.key === 'nodeVersion')!;
+    const offered = nodeOption.type === 'integer' ? nodeOption.choices?.map((c) => c.value) : [];
+    expect(offered).toEqual(versions.node.lines.map((l) => l.major));
+    for (const line of versions.node.lines) expect(line.endOfLife > '2026-11-23').toBe(true);
+    expect(versions.node.lines.find((l) => l.major === versions.node.defaultMajor)?.status).toBe('active LTS');
+  });
+
+  it('every option has a flag, a description, the areas it affects and the version that introduced it', () => {
+    const flags = new Set(options.map((o) => o.flag));
+    expect(flags.size).toBe(options.length);
+    for (const o of options) {
+      expect(o.flag).toMatch(/^[a-z][a-z-]*$/);
+      expect(o.description.length).toBeGreaterThan(10);
+      expect(o.since).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+  });
+});
