@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../lib/manifest.js';
+import { tempDir } from './support/cli.js';
+import { keys, runCliInTerminal } from './support/pty.js';
+
+describe('interactive prompts in a real terminal', () => {
+  it('asks for every answer not given, re-asks on invalid input, and writes what was chosen', async () => {
+    const parent = await tempDir();
+    const term = runCliInTerminal(['svc', '--port', '9000'], parent);
+    await term.answer(/Service name/, `${keys.clearLine}Bad_Name${keys.enter}`);
+    await term.answer(/not a DNS-1123 label/, `${keys.clearLine}pay-svc${keys.enter}`);
+    await term.answer(/One-line description/, `Payments "core"${keys.enter}`);
+    await term.answer(/HTTP framework/, `${keys.down}${keys.enter}`);
+    // --port was given as a flag: no port prompt; next is the Node line.
+    await term.answer(/Node.js major version/, keys.enter);
+    await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
+    await term.answer(/Container image name/, keys.enter);
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).not.toMatch(/HTTP port/);
+    expect(term.screen()).toContain('Next steps:');
+    const manifest = JSON.parse(await readFile(join(parent, 'svc', '.hardened-service.json'), 'utf8')) as Manifest;
+    expect(manifest.answers).toEqual({
+      name: 'pay-svc',
+      description: 'Payments "core"',
+      framework: 'express',
+      port: 9000,
+      nodeVersion: 26,
+      owner: 'payments',
+      image: 'ghcr.io/payments/pay-svc',
+    });
+  });
+
+  it('Ctrl-C at a prompt cancels with exit 130 and writes nothing', async () => {
+    const parent = await tempDir();
+    const term = runCliInTerminal(['svc'], parent);
+    await term.answer(/Service name/, keys.ctrlC);
+    expect(await term.exited).toBe(130);
+    await term.waitFor(/cancelled, nothing written/);
+    expect(existsSync(join(parent, 'svc'))).toBe(false);
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('--yes never prompts, even in a terminal', async () => {
+    const parent = await tempDir();
+    const term = runCliInTerminal(['svc', '--yes'], parent);
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).not.toMatch(/\?.*Service name/);
+    expect(existsSync(join(parent, 'svc', 'Dockerfile'))).toBe(true);
+  });
+});
