@@ -2,10 +2,11 @@ import type { Answers } from '../options.js';
 import { app, appExpress, appFastify } from './app.js';
 import { docker } from './docker.js';
 import { docs } from './docs.js';
+import { chart, namespace } from './kubernetes.js';
 import type { Feature } from './types.js';
 
 /** Every emitted area, in render order. Adding an area = one module here and one folder in templates/. */
-export const features: readonly Feature[] = [app, appFastify, appExpress, docker, docs];
+export const features: readonly Feature[] = [app, appFastify, appExpress, docker, docs, chart, namespace];
 
 export function activeFeatures(answers: Answers): Feature[] {
   return features.filter((f) => f.when?.(answers) ?? true);
