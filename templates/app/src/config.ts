@@ -1,0 +1,149 @@
+import { isAbsolute } from 'node:path';
+import { isIP } from 'node:net';
+import { DEFAULT_PORT } from './service-info.ts';
+
+/**
+ * Everything the service reads from its environment, validated once at start-up. Secrets are never read
+ * from the environment (it leaks into /proc, crash dumps and child processes): see secrets.ts.
+ */
+export interface Config {
+  /** PORT: HTTP port. 0 picks a free port (tests). */
+  port: number;
+  /** HOST: address to bind. */
+  host: string;
+  /** LOG_LEVEL: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: LogLevel;
+  /** SECRETS_DIR: directory of secret files (one file per secret, as Kubernetes mounts them). */
+  secretsDir: string;
+  /** SHUTDOWN_DELAY_MS: after SIGTERM, how long /readyz fails while requests are still served. */
+  shutdownDelayMs: number;
+  /** SHUTDOWN_TIMEOUT_MS: hard bound on the whole shutdown (from the signal); then exit 1. */
+  shutdownTimeoutMs: number;
+  /** RATE_LIMIT_MAX requests per client IP per RATE_LIMIT_WINDOW_MS (probes are not limited). */
+  rateLimit: { max: number; windowMs: number };
+  /** METRICS_PORT: Prometheus text metrics at /metrics on this port; unset = off. */
+  metricsPort: number | undefined;
+  /**
+   * TRUST_PROXY: which proxies may set X-Forwarded-For (the client IP for logs and rate limiting).
+   * Unset or 0: none. A number: that many hops. Otherwise a comma-separated list of addresses or CIDRs.
+   */
+  trustProxy: false | number | string[];
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  logLevel: 'info',
+  secretsDir: '/run/secrets',
+  shutdownDelayMs: 5_000,
+  shutdownTimeoutMs: 10_000,
+  rateLimitMax: 100,
+  rateLimitWindowMs: 60_000,
+} as const;
+
+/** Invalid configuration: the message is one line naming every bad variable and what it accepts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Shows a value in an error message without flooding it. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  const integer = (name: string, fallback: number | undefined, min: number, max: number, hint = ''): number | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${shown(raw)} must be a whole number from ${min} to ${max}${hint}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const port = (name: string, fallback: number | undefined): number | undefined => {
+    const value = integer(name, fallback, 0, 65535);
+    if (value !== undefined && value > 0 && value < 1024) {
+      problems.push(`${name}=${value} needs root: use 1024 to 65535 (the service runs as a non-root user)`);
+    }
+    return value;
+  };
+
+  const host = get('HOST') ?? DEFAULTS.host;
+  if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(host)) {
+    problems.push(`HOST=${shown(host)} must be an IP address or a host name`);
+  }
+
+  const logLevel = get('LOG_LEVEL') ?? DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL=${shown(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const secretsDir = get('SECRETS_DIR') ?? DEFAULTS.secretsDir;
+  if (!isAbsolute(secretsDir)) problems.push(`SECRETS_DIR=${shown(secretsDir)} must be an absolute path`);
+
+  const httpPort = port('PORT', DEFAULT_PORT) ?? DEFAULT_PORT;
+  const metricsPort = port('METRICS_PORT', undefined);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === httpPort) {
+    problems.push(`METRICS_PORT=${metricsPort} must differ from PORT`);
+  }
+
+  const shutdownDelayMs = integer('SHUTDOWN_DELAY_MS', DEFAULTS.shutdownDelayMs, 0, 600_000) ?? DEFAULTS.shutdownDelayMs;
+  const shutdownTimeoutMs =
+    integer('SHUTDOWN_TIMEOUT_MS', DEFAULTS.shutdownTimeoutMs, 1, 600_000) ?? DEFAULTS.shutdownTimeoutMs;
+  if (shutdownTimeoutMs <= shutdownDelayMs) {
+    problems.push(
+      `SHUTDOWN_TIMEOUT_MS=${shutdownTimeoutMs} must be greater than SHUTDOWN_DELAY_MS=${shutdownDelayMs} (time is needed to drain requests)`,
+    );
+  }
+
+  const rateLimitMax = integer('RATE_LIMIT_MAX', DEFAULTS.rateLimitMax, 1, 1_000_000) ?? DEFAULTS.rateLimitMax;
+  const rateLimitWindowMs =
+    integer('RATE_LIMIT_WINDOW_MS', DEFAULTS.rateLimitWindowMs, 1, 86_400_000) ?? DEFAULTS.rateLimitWindowMs;
+
+  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
+
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return {
+    port: httpPort,
+    host,
+    logLevel: logLevel as LogLevel,
+    secretsDir,
+    shutdownDelayMs,
+    shutdownTimeoutMs,
+    rateLimit: { max: rateLimitMax, windowMs: rateLimitWindowMs },
+    metricsPort,
+    trustProxy,
+  };
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((s) => s.trim());
+  const bad = entries.filter((entry) => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return false;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return true;
+    return prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+  });
+  if (bad.length > 0) {
+    problems.push(
+      `TRUST_PROXY=${shown(raw)} must be a hop count or a comma-separated list of IP addresses or CIDRs (bad: ${bad.join(', ')}); "true" is not accepted: it would let any client choose its own IP`,
+    );
+  }
+  return entries;
+}

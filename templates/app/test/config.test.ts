@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, DEFAULTS, loadConfig } from '../src/config.ts';
+import { DEFAULT_PORT } from '../src/service-info.ts';
+
+describe('configuration', () => {
+  it('has production defaults', () => {
+    assert.deepEqual(loadConfig({}), {
+      port: DEFAULT_PORT,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      secretsDir: '/run/secrets',
+      shutdownDelayMs: DEFAULTS.shutdownDelayMs,
+      shutdownTimeoutMs: DEFAULTS.shutdownTimeoutMs,
+      rateLimit: { max: 100, windowMs: 60_000 },
+      metricsPort: undefined,
+      trustProxy: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SECRETS_DIR: '/etc/app-secrets',
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      RATE_LIMIT_MAX: '7',
+      RATE_LIMIT_WINDOW_MS: '1000',
+      METRICS_PORT: '9464',
+      TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+    });
+    assert.equal(config.port, 9000);
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.secretsDir, '/etc/app-secrets');
+    assert.equal(config.shutdownTimeoutMs, 3000);
+    assert.deepEqual(config.rateLimit, { max: 7, windowMs: 1000 });
+    assert.equal(config.metricsPort, 9464);
+    assert.deepEqual(config.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('rejects invalid values, naming every bad variable in one line', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', RATE_LIMIT_MAX: '-1', SECRETS_DIR: 'relative/dir', TRUST_PROXY: 'true' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        for (const name of ['PORT', 'LOG_LEVEL', 'RATE_LIMIT_MAX', 'SECRETS_DIR', 'TRUST_PROXY']) assert.match(err.message, new RegExp(name));
+        assert.doesNotMatch(err.message, /\n/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ PORT: '80' }), /needs root/);
+    assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
+    assert.throws(() => loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000' }), /SHUTDOWN_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT/);
+  });
+
+  it('makes the process exit 1 with one clear log line on invalid configuration', () => {
+    const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+    const result = spawnSync(process.execPath, [server], {
+      env: { PATH: process.env.PATH, PORT: 'not-a-port' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, result.stdout);
+    const line = JSON.parse(lines[0]!) as { level: string; msg: string };
+    assert.equal(line.level, 'fatal');
+    assert.match(line.msg, /^invalid configuration: PORT="not-a-port"/);
+  });
+});
