@@ -1,0 +1,88 @@
+import { DockerfileParser } from 'dockerfile-ast';
+import { describe, expect, it } from 'vitest';
+import { imageRef, versions } from '../lib/versions.js';
+import { renderService } from '../lib/render-service.js';
+import { answersFor } from './support/answers.js';
+
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+async function dockerfileFor(nodeVersion: string) {
+  const tree = await renderService(await answersFor('svc', { nodeVersion, port: '9090' }));
+  return { dockerfile: DockerfileParser.parse(tree.get('Dockerfile')!.toString('utf8')), dockerignore: tree.get('.dockerignore')!.toString('utf8') };
+}
+
+describe.each(versions.node.lines.map((l) => [l.major, l] as const))('Dockerfile for Node %i', (major, line) => {
+  it('is multi-stage, every FROM pinned by tag and digest from the versions file', async () => {
+    const { dockerfile } = await dockerfileFor(String(major));
+    const froms = dockerfile.getFROMs();
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) {
+      expect(from.getImageTag(), from.getImage()).toBeTruthy();
+      expect(from.getImage()).toMatch(DIGEST);
+    }
+    expect(froms[0]!.getImage()).toBe(imageRef(line.build));
+    expect(froms[0]!.getImageName()).toBe('node');
+  });
+
+  it('ends in the distroless nonroot image of the same Node line, as uid 65532, without a shell', async () => {
+    const { dockerfile } = await dockerfileFor(String(major));
+    const last = dockerfile.getFROMs().at(-1)!;
+    expect(last.getImage()).toBe(imageRef(line.runtime));
+    expect(`${last.getRegistry()}/${last.getImageName()}`).toBe(`gcr.io/distroless/nodejs${major}-debian13`);
+    expect(last.getImageTag()).toBe('nonroot');
+    const finalStage = dockerfile.getInstructions().filter((i) => i.getRange().start.line > last.getRange().start.line);
+    const keyword = (k: string) => finalStage.filter((i) => i.getKeyword() === k);
+    // The last USER of the final stage is the numeric nonroot user, so runAsNonRoot can verify it.
+    expect(keyword('USER').at(-1)?.getArgumentsContent()).toBe('65532:65532');
+    expect(keyword('RUN')).toEqual([]);
+    // Exec form: node is PID 1 and gets SIGTERM itself.
+    const cmd = keyword('CMD').at(-1)!.getArgumentsContent() ?? '';
+    expect(JSON.parse(cmd)).toEqual(['dist/server.js']);
+    const env = keyword('ENV').map((i) => i.getArgumentsContent()).join(' ');
+    expect(env).toMatch(/NODE_ENV=production/);
+    expect(env).toMatch(/PORT=9090/);
+    expect(keyword('EXPOSE')[0]?.getArgumentsContent()).toBe('9090');
+    // Files come from the build stage only, owned by root (not writable by the app).
+    for (const copy of keyword('COPY')) expect(copy.getTextContent()).toMatch(/^COPY --from=build --chown=0:65532 /);
+  });
+
+  it('builds with npm ci without install scripts and keeps production dependencies only', async () => {
+    const { dockerfile } = await dockerfileFor(String(major));
+    const runs = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+    expect(runs.some((r) => /npm ci --ignore-scripts/.test(r))).toBe(true);
+    expect(runs.some((r) => /npm prune --omit=dev/.test(r))).toBe(true);
+    expect(runs.join('\n')).not.toMatch(/npm install(?!\S)/);
+  });
+});
+
+describe('.dockerignore', () => {
+  /** Docker's rule: the last matching pattern wins; `!` re-includes. Enough of it for our patterns. */
+  function ignored(patterns: string[], path: string): boolean {
+    let result = false;
+    for (const raw of patterns) {
+      const negate = raw.startsWith('!');
+      const pattern = (negate ? raw.slice(1) : raw).replace(/\/$/, '');
+      const regex = new RegExp(
+        `^${pattern
+          .replace(/[.+^$()|[\]\\]/g, '\\$&')
+          .replace(/\*\*\//g, '\u0000')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')
+          .replace(/\u0000/g, '(?:.*/)?')}(?:/.*)?$`,
+      );
+      if (regex.test(path)) result = !negate;
+    }
+    return result;
+  }
+
+  it('keeps secrets, VCS data, dependencies, tests, local settings and deploy files out of the build context', async () => {
+    const { dockerignore } = await dockerfileFor(String(versions.node.defaultMajor));
+    const patterns = dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const path of ['.git/config', 'node_modules/x/index.js', '.env', '.env.local', 'src/.env', '.npmrc', 'test/app.test.ts', 'src/app.test.ts', 'coverage/lcov.info', 'chart/values.yaml', 'deploy/namespace.yaml', '.github/workflows/ci.yml', '.vscode/settings.json', 'dist/server.js', 'secrets/db.pem', 'src/tls.key', 'README.md']) {
+      expect(ignored(patterns, path), path).toBe(true);
+    }
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/server.ts', 'src/config.ts']) {
+      expect(ignored(patterns, path), path).toBe(false);
+    }
+  });
+});
