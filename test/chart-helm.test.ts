@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kubernetesTarget } from '../generators/features/kubernetes.js';
+import { invalidValues, valuesMatrix, weakeningValues } from './support/chart-values.js';
+import { helmLint, helmTemplate, parseManifests, runHelm, writeService } from './support/kubernetes.js';
+
+// The emitted chart, checked by the real helm binary (v4, from .tools/bin) against the pinned Kubernetes minor.
+const { helmKubeVersion } = kubernetesTarget();
+let chartDir: string;
+
+beforeAll(async () => {
+  const { dir } = await writeService();
+  chartDir = join(dir, 'chart');
+});
+
+describe('helm lint --strict and helm template', () => {
+  it('uses the real helm 4', async () => {
+    const { stdout } = await runHelm(['version', '--template', '{{.Version}}']);
+    expect(stdout).toMatch(/^v4\./);
+  });
+
+  it.each(Object.keys(valuesMatrix))('%s: lint passes and template renders', async (combo) => {
+    const values = valuesMatrix[combo]!;
+    const lint = await helmLint(chartDir, values);
+    expect(lint.exitCode, lint.stdout + lint.stderr).toBe(0);
+    expect(lint.stdout).toContain('0 chart(s) failed');
+    const rendered = await helmTemplate(chartDir, values, { kubeVersion: helmKubeVersion });
+    expect(rendered.exitCode, rendered.stderr).toBe(0);
+    expect(parseManifests(rendered.stdout).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses a Kubernetes older than Chart.yaml kubeVersion', async () => {
+    const result = await helmTemplate(chartDir, {}, { kubeVersion: '1.27.0' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/kubeVersion|incompatible/i);
+  });
+});
+
+describe('the schema guards security settings', () => {
+  it.each(Object.keys(weakeningValues))('rejects %s', async (name) => {
+    const values = weakeningValues[name]!;
+    const lint = await helmLint(chartDir, values);
+    expect(lint.exitCode).not.toBe(0);
+    expect(lint.stdout + lint.stderr).toMatch(/schema/i);
+    const rendered = await helmTemplate(chartDir, values, { kubeVersion: helmKubeVersion });
+    expect(rendered.exitCode).not.toBe(0);
+  });
+
+  it.each(Object.keys(invalidValues))('rejects %s', async (name) => {
+    const rendered = await helmTemplate(chartDir, invalidValues[name]!, { kubeVersion: helmKubeVersion });
+    expect(rendered.exitCode, rendered.stdout).not.toBe(0);
+    expect(rendered.stderr).toMatch(/schema/i);
+  });
+
+  it('accepts weakening values only through the escape hatch with a reason, and records it', async () => {
+    const reason = 'legacy agent needs NET_ADMIN until PLAT-123 ships';
+    const values = {
+      securityException: { allowWeakerSecurity: true, reason },
+      securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } },
+    };
+    const lint = await helmLint(chartDir, values);
+    expect(lint.exitCode, lint.stdout + lint.stderr).toBe(0);
+    const rendered = await helmTemplate(chartDir, values, { kubeVersion: helmKubeVersion });
+    expect(rendered.exitCode, rendered.stderr).toBe(0);
+    const deployment = parseManifests(rendered.stdout).find((o) => o.kind === 'Deployment')!;
+    expect(deployment.metadata.annotations?.['hardened-service/security-exception']).toBe(reason);
+    expect(deployment.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['NET_ADMIN']);
+  });
+});
+
+describe('checks the schema cannot express', () => {
+  it.each(['default', 'kube-system'])('refuses to render into the %s namespace', async (namespace) => {
+    const result = await helmTemplate(chartDir, {}, { namespace, kubeVersion: helmKubeVersion });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(`refusing to install into the "${namespace}" namespace`);
+  });
+
+  it('refuses a termination grace period shorter than shutdown delay + drain timeout', async () => {
+    const result = await helmTemplate(chartDir, { terminationGracePeriodSeconds: 15 }, { kubeVersion: helmKubeVersion });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('terminationGracePeriodSeconds (15 s) must exceed');
+  });
+
+  it('refuses autoscaling with minReplicas above maxReplicas', async () => {
+    const values = { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } };
+    const result = await helmTemplate(chartDir, values, { kubeVersion: helmKubeVersion });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('minReplicas must not exceed');
+  });
+});
