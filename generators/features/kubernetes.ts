@@ -6,12 +6,12 @@ import type { Feature } from './types.js';
 const RESERVED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
 /**
- * The namespace the service is installed into: its own name, unless that name is one of the cluster's own
- * namespaces (a service called `default` gets `default-svc`).
+ * The namespace the service is installed into: its own name, unless that is one of the cluster's own
+ * namespaces or uses their reserved `kube-` prefix (`default` → `default-svc`, `kube-proxy` → `proxy-svc`).
  */
 export function serviceNamespace(name: string): string {
   if (!RESERVED_NAMESPACES.has(name) && !name.startsWith('kube-')) return name;
-  return `${name.slice(0, 59).replace(/-+$/, '')}-svc`;
+  return `${name.replace(/^kube-/, '').slice(0, 59).replace(/-+$/, '')}-svc`;
 }
 
 /** The Kubernetes minor the manifests target, in the spellings each consumer needs. */
