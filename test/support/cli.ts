@@ -7,14 +7,16 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const cliPath = join(repoRoot, 'bin', 'create-hardened-service.js');
 
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the real, compiled CLI (built by `pretest`) as a user would: no TTY, CI=true. */
-export function runCli(args: string[], options: Options = {}) {
-  return execa('node', [cliPath, ...args], {
-    reject: false,
-    stdin: 'ignore',
-    env: { CI: 'true', ...options.env },
-    ...options,
-  });
+export async function runCli(args: string[], options: Pick<Options, 'cwd' | 'env'> = {}): Promise<CliResult> {
+  const result = await execa('node', [cliPath, ...args], { reject: false, stdin: 'ignore', cwd: options.cwd, env: { CI: 'true', ...options.env } });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 export function tempDir(prefix = 'chs-'): Promise<string> {

@@ -6,7 +6,7 @@ import { cliPath } from './cli.js';
  * exactly as they do for a person. `answer` waits for a prompt's text, then types.
  */
 export function runCliInTerminal(args: string[], cwd: string) {
-  const env = { ...process.env, TERM: 'xterm', COLUMNS: '200' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', COLUMNS: '200' };
   delete env.CI;
   const command = ['node', cliPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child: ChildProcess = spawn('script', ['-qefc', command, '/dev/null'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
