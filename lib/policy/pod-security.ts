@@ -530,7 +530,7 @@ export interface ExtractedPodSpec {
   kind: string;
   name: string;
   namespace?: string;
-  /** Index of the YAML document the object came from. */
+  /** 0-based index of the YAML document the object came from. */
   document: number;
   /** Where the pod spec sits in the object, e.g. `spec.template.spec`. */
   specPath: string;
