@@ -1,6 +1,7 @@
 import { isKnownError } from '../errors.js';
 import { generatorVersion } from '../package-root.js';
 import { createCommand } from './create-command.js';
+import { upgradeCommand } from './upgrade-command.js';
 import { helpText } from './help.js';
 import { type CliIO, printer, processIO } from './io.js';
 import { parseCliArgs } from './parse-args.js';
@@ -11,14 +12,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     const args = parseCliArgs(argv);
     if (args.flags.help) {
-      io.stdout.write(helpText(generatorVersion));
+      io.stdout.write(helpText(generatorVersion, args.command));
       return 0;
     }
     if (args.flags.version) {
       printer(io.stdout)(generatorVersion);
       return 0;
     }
-    return await createCommand(args, io);
+    return args.command === 'upgrade' ? await upgradeCommand(args, io) : await createCommand(args, io);
   } catch (err) {
     if (isKnownError(err)) {
       fail(`create-hardened-service: ${err.message}`);

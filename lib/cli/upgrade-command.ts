@@ -1,0 +1,165 @@
+import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { glob } from 'tinyglobby';
+import { createTwoFilesPatch } from 'diff';
+import type { Answers } from '../../generators/options.js';
+import { options } from '../../generators/options.js';
+import { resolveAnswers } from '../answers.js';
+import { isKnownError, UsageError } from '../errors.js';
+import type { FileTree } from '../file-tree.js';
+import { createManifest, decodeBase, MANIFEST_PATH, readManifest, serializeManifest } from '../manifest.js';
+import { generatorVersion } from '../package-root.js';
+import { renderService } from '../render-service.js';
+import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
+import { type FileDecision, hasConflicts, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
+import { compareVersions } from '../upgrade/versions-compare.js';
+import { type CliIO, printer } from './io.js';
+import type { ParsedArgs } from './parse-args.js';
+import { createAsker } from './prompts.js';
+import { isInteractive } from './create-command.js';
+
+/** Directories named on the command line; quoted globs are expanded here (shells expand the rest). */
+async function serviceDirs(args: ParsedArgs, cwd: string): Promise<string[]> {
+  const patterns = args.positionals.length ? args.positionals : ['.'];
+  const dirs: string[] = [];
+  for (const pattern of patterns) {
+    if (!/[*?[{]/.test(pattern)) {
+      dirs.push(pattern);
+      continue;
+    }
+    const matches = await glob(`${pattern.replace(/\/$/, '')}/${MANIFEST_PATH}`, { cwd, dot: true });
+    if (matches.length === 0) throw new UsageError(`no generated service matches ${pattern}`);
+    dirs.push(...matches.map((m) => m.slice(0, -MANIFEST_PATH.length - 1) || '.').sort());
+  }
+  return dirs;
+}
+
+async function isDirtyGitTree(dir: string): Promise<boolean> {
+  const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
+  if (inside.exitCode !== 0) return false;
+  const status = await execa('git', ['status', '--porcelain', '--', '.'], { cwd: dir, reject: false });
+  return String(status.stdout).trim() !== '';
+}
+
+async function readOurs(dir: string, paths: Iterable<string>): Promise<FileTree> {
+  const ours: FileTree = new Map();
+  for (const path of paths) {
+    const bytes = await readFile(join(dir, path)).catch(() => undefined);
+    if (bytes) ours.set(path, bytes);
+  }
+  return ours;
+}
+
+const LABELS: Record<FileDecision['action'], string> = {
+  unchanged: 'unchanged',
+  update: 'updated',
+  'keep-yours': 'kept yours',
+  merged: 'merged',
+  conflict: 'CONFLICT',
+  'binary-conflict': 'CONFLICT (binary: kept yours)',
+  add: 'added',
+  remove: 'removed',
+  'keep-dropped': 'kept (no longer generated)',
+  'stays-deleted': 'stays deleted',
+};
+
+function summarize(decisions: FileDecision[]): string {
+  const counts = new Map<string, number>();
+  for (const d of decisions) if (d.action !== 'unchanged') counts.set(LABELS[d.action], (counts.get(LABELS[d.action]) ?? 0) + 1);
+  return [...counts].map(([label, n]) => `${n} ${label}`).join(', ') || 'nothing to change';
+}
+
+function changesFrom(decisions: FileDecision[]): FileChange[] {
+  const changes: FileChange[] = [];
+  for (const d of decisions) {
+    if ('bytes' in d) changes.push({ path: d.path, bytes: d.bytes });
+    else if (d.action === 'remove') changes.push({ path: d.path, bytes: null });
+  }
+  return changes;
+}
+
+interface ServiceOutcome {
+  dir: string;
+  status: 'current' | 'behind' | 'upgraded' | 'conflicts' | 'failed';
+  line: string;
+}
+
+async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
+  const say = printer(io.stdout);
+  if (!args.flags.check && !args.flags['dry-run'] && (await recoverInterruptedUpgrade(dir))) {
+    say(`${display}: rolled back an interrupted upgrade first`);
+  }
+  const manifest = await readManifest(dir);
+  const recorded = manifest.generator.version;
+  const given: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers, ...args.given };
+  for (const key of Object.keys(given)) if (!options.some((o) => o.key === key)) delete given[key as keyof Answers];
+  const ask = isInteractive(io, args) && !args.flags.check ? await createAsker(io) : undefined;
+  const answers = await resolveAnswers({ given, context: { targetDir: dir }, ask });
+  const theirs = await renderService(answers);
+  const base = decodeBase(manifest);
+  const ours = await readOurs(dir, new Set([...base.keys(), ...theirs.keys(), ...manifest.deleted]));
+  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted) });
+  const templateMoved = [...new Set([...base.keys(), ...theirs.keys()])].some((p) => !base.get(p)?.equals(theirs.get(p) ?? Buffer.alloc(0)) || !theirs.has(p));
+  const behind = compareVersions(recorded, generatorVersion) < 0 || templateMoved;
+  const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;
+
+  if (args.flags.check) {
+    return behind
+      ? { dir, status: 'behind', line: `${display}: behind (generated by ${recorded}, this is ${generatorVersion}; upgrade would: ${summarize(decisions)})` }
+      : { dir, status: 'current', line: `${display}: current (${recorded})` };
+  }
+  if (args.flags['dry-run']) {
+    for (const d of decisions.filter((x) => x.action !== 'unchanged')) {
+      say(`  ${LABELS[d.action].padEnd(28)}${d.path}`);
+      if ('bytes' in d) {
+        const before = ours.get(d.path)?.toString('utf8') ?? '';
+        say(createTwoFilesPatch(`a/${d.path}`, `b/${d.path}`, before, d.bytes.toString('utf8'), '', '', { context: 3 }).trimEnd());
+      }
+    }
+    return { dir, status: behind ? 'behind' : 'current', line: `${display}: dry run, would apply: ${summarize(decisions)} (${versions}); nothing written` };
+  }
+  if (!args.flags['allow-dirty'] && (await isDirtyGitTree(dir))) {
+    throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
+  }
+  const { base: newBase, deleted } = nextBase(decisions, theirs);
+  const manifestBytes = serializeManifest(createManifest(answers, newBase, deleted));
+  const changes = changesFrom(decisions);
+  const current = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
+  if (changes.length > 0 || !current?.equals(manifestBytes)) {
+    await applyChangesAtomically(dir, [...changes, { path: MANIFEST_PATH, bytes: manifestBytes }]);
+  }
+  const conflicted = decisions.filter((d) => d.action === 'conflict' || d.action === 'binary-conflict').map((d) => d.path);
+  const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
+  const notes = [conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '', kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : ''].join('');
+  return {
+    dir,
+    status: hasConflicts(decisions) ? 'conflicts' : 'upgraded',
+    line: `${display}: ${summarize(decisions)} (${versions})${notes}`,
+  };
+}
+
+/** `upgrade [dir...]`: one summary line per service; exit 1 when any service has conflicts, is behind (--check) or failed. */
+export async function upgradeCommand(args: ParsedArgs, io: CliIO): Promise<number> {
+  const say = printer(io.stdout);
+  const fail = printer(io.stderr);
+  const dirs = await serviceDirs(args, io.cwd);
+  let exitCode = 0;
+  for (const dir of dirs) {
+    const abs = join(io.cwd, dir);
+    const display = relative(io.cwd, abs) || '.';
+    try {
+      const outcome = await upgradeOne(abs, display, args, io);
+      say(outcome.line);
+      if (outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind')) exitCode = Math.max(exitCode, 1);
+    } catch (err) {
+      if (dirs.length === 1) throw err;
+      // In a fleet run one bad service does not stop the others.
+      fail(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      exitCode = Math.max(exitCode, err instanceof UsageError ? 2 : 1);
+    }
+  }
+  if (dirs.length > 1) say(`${dirs.length} services`);
+  return exitCode;
+}
+
