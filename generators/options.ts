@@ -50,6 +50,7 @@ export interface Answers {
   nodeVersion: number;
   image: string;
   owner: string;
+  ci: 'github' | 'gitlab';
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -171,6 +172,20 @@ export const options: readonly OptionSpec[] = [
       IMAGE_NAME.test(v) && v.length <= 255
         ? undefined
         : `image "${v}" is not a valid image name: use [registry/]path in lowercase without a tag, e.g. ghcr.io/acme/orders-api`,
+  },
+  {
+    key: 'ci',
+    flag: 'ci',
+    type: 'choice',
+    description: 'CI system for the build, test and security-scanning pipeline',
+    choices: [
+      { value: 'github', label: 'GitHub Actions (default)' },
+      { value: 'gitlab', label: 'GitLab CI' },
+    ],
+    affects: ['ci', 'docs'],
+    since: '0.1.0',
+    default: () => 'github',
+    validate: () => undefined,
   },
 ];
 
