@@ -1,0 +1,96 @@
+import { nodeLine, versions } from '../../lib/versions.js';
+import type { Answers } from '../options.js';
+import { kubernetesTarget } from './kubernetes.js';
+import type { Feature } from './types.js';
+
+/** A scanner or linter the emitted CI runs at a pinned version (data/versions.json "tools"). */
+interface PinnedTool {
+  version: string;
+  source: string;
+  /** Image for GitLab jobs: pinned by version tag (no public digest could be sourced). */
+  gitlabImage: string;
+}
+
+function tool(name: string): PinnedTool {
+  const entry = (versions.tools as Record<string, Partial<PinnedTool>>)[name];
+  if (!entry?.version || !entry.gitlabImage) throw new Error(`ci: no pinned version of ${name} in data/versions.json`);
+  return entry as PinnedTool;
+}
+
+/**
+ * The registry host of an image name, the way Docker reads it: the first path component is a host only if it
+ * has a dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
+ */
+export function imageRegistry(image: string): string {
+  const [first, ...rest] = image.split('/');
+  if (rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
+  return 'docker.io';
+}
+
+/** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
+export function pipelineContext(answers: Answers) {
+  const registry = imageRegistry(answers.image);
+  const helmVersion = tool('helm').version;
+  return {
+    registry,
+    /** GHCR: push with the workflow's own GITHUB_TOKEN; any other registry needs REGISTRY_USERNAME/PASSWORD secrets. */
+    isGhcr: registry === 'ghcr.io',
+    nodeMajor: String(answers.nodeVersion),
+    kubeVersion: kubernetesTarget().helmKubeVersion,
+    tools: {
+      trivy: tool('trivy'),
+      hadolint: tool('hadolint'),
+      helm: { ...tool('helm'), bare: helmVersion.replace(/^v/, '') },
+      kubeconform: { ...tool('kubeconform'), bare: tool('kubeconform').version.replace(/^v/, '') },
+      kubeLinter: tool('kube-linter'),
+      gitleaks: { ...tool('gitleaks'), bare: tool('gitleaks').version.replace(/^v/, '') },
+      cosign: tool('cosign'),
+    },
+    /** GitLab image jobs: BuildKit, pinned by digest. */
+    buildkitImage: tool('buildkit').gitlabImage,
+    /** GitLab jobs that run npm use the same digest-pinned Node image the Dockerfile builds with. */
+    nodeImage: (() => {
+      const build = nodeLine(answers.nodeVersion).build;
+      return `${build.image}:${build.tag}@${build.digest}`;
+    })(),
+  };
+}
+
+/** GitHub Actions: CI, security scanning, container, chart and Scorecard workflows, and Dependabot. */
+export const ciGithub: Feature = {
+  name: 'ci-github',
+  templateDir: 'ci-github',
+  when: (answers) => answers.ci === 'github',
+  context: (answers) => ({ pipeline: pipelineContext(answers) }),
+};
+
+/** GitLab CI: the same stages and scanners in one .gitlab-ci.yml. */
+export const ciGitlab: Feature = {
+  name: 'ci-gitlab',
+  templateDir: 'ci-gitlab',
+  when: (answers) => answers.ci === 'gitlab',
+  context: (answers) => ({ pipeline: pipelineContext(answers) }),
+};
+
+/** SECURITY.md (OWASP Docker Top 10, end-of-life dates, reporting, accepted findings) and .trivyignore. */
+export const securityDoc: Feature = {
+  name: 'security-doc',
+  templateDir: 'security-doc',
+  context: (answers) => {
+    const line = nodeLine(answers.nodeVersion);
+    return {
+      securityDoc: {
+        isGithub: answers.ci === 'github',
+        checked: line.runtime.checked,
+        endOfLife: [
+          { component: `Node.js ${line.major} (${line.status})`, endOfLife: line.endOfLife },
+          {
+            component: `Base image ${line.runtime.image}:${line.runtime.tag} (Node ${line.major}, Debian 13)`,
+            endOfLife: line.endOfLife,
+          },
+          { component: `Kubernetes ${versions.kubernetes.minor}`, endOfLife: versions.kubernetes.endOfLife },
+        ],
+      },
+    };
+  },
+};
