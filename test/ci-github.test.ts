@@ -1,0 +1,280 @@
+import Handlebars from 'handlebars';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { generatorVersion, templatesRoot } from '../lib/package-root.js';
+import { versions } from '../lib/versions.js';
+import { parseWorkflow, renderText, runActionlint, usesLines, workflowFiles } from './support/ci-workflows.js';
+
+/** Answers worth covering: defaults (GHCR), Docker Hub, a private registry with a port. */
+const variants: Record<string, Record<string, string>> = {
+  default: {},
+  dockerhub: { image: 'acme/orders-api' },
+  'private-registry': { image: 'registry.example.com:5000/team/orders-api', description: 'R&D \'core\' ${{ github.token }} "x"' },
+};
+
+/** Jobs allowed to hold write permissions, and which. Everything else must stay read-only. */
+const allowedWrites: Record<string, Record<string, string[]>> = {
+  'security.yml': {
+    codeql: ['security-events'],
+    dependencies: ['security-events'],
+    config: ['security-events'],
+    secrets: ['security-events'],
+  },
+  'container.yml': {
+    hadolint: ['security-events'],
+    publish: ['packages', 'id-token', 'attestations'],
+  },
+  'scorecard.yml': { analysis: ['security-events', 'id-token'] },
+};
+
+const workflowTemplatesDir = join(templatesRoot, 'ci-github', '.github', 'workflows');
+
+describe('GitHub Actions workflows', () => {
+  it('emits ci, security, container, chart and scorecard workflows and dependabot.yml, and no .gitlab-ci.yml', async () => {
+    const files = await renderText();
+    expect(workflowFiles(files).map(([p]) => basename(p)).sort()).toEqual([
+      'chart.yml',
+      'ci.yml',
+      'container.yml',
+      'scorecard.yml',
+      'security.yml',
+    ]);
+    expect(files.has('.github/dependabot.yml')).toBe(true);
+    expect(files.has('.gitlab-ci.yml')).toBe(false);
+  });
+
+  it.each(Object.keys(variants))('every workflow passes actionlint 1.7 with zero findings (%s)', async (variant) => {
+    const files = await renderText(variants[variant]);
+    for (const [path, text] of workflowFiles(files)) {
+      expect(await runActionlint(text, path), path).toEqual([]);
+    }
+  });
+
+  it('actionlint in this test is real: it reports an injected expression', async () => {
+    const bad = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n';
+    expect((await runActionlint(bad, 'bad.yml')).map((f) => f.kind)).toContain('expression');
+  });
+
+  it.each(Object.keys(variants))('hardening rules hold for every workflow (%s)', async (variant) => {
+    const files = await renderText(variants[variant]);
+    for (const [path, text] of workflowFiles(files)) {
+      const file = basename(path);
+      const wf = parseWorkflow(text);
+
+      // Triggers: nothing that runs untrusted code with secrets.
+      expect(Object.keys(wf.on), path).not.toContain('pull_request_target');
+      expect(Object.keys(wf.on), path).not.toContain('workflow_run');
+
+      // Top level: read-only.
+      expect(wf.permissions, path).toEqual({ contents: 'read' });
+
+      // Concurrency group per workflow and ref.
+      expect(typeof wf.concurrency === 'object' && wf.concurrency.group, path).toMatch(/\$\{\{ github\.ref \}\}/);
+
+      for (const [id, job] of Object.entries(wf.jobs)) {
+        const where = `${path} job ${id}`;
+        expect(job['timeout-minutes'], where).toBeGreaterThan(0);
+        expect(job['timeout-minutes'], where).toBeLessThanOrEqual(60);
+
+        const perms = job.permissions ?? {};
+        expect(typeof perms, where).toBe('object');
+        const writes = Object.entries(perms as Record<string, string>)
+          .filter(([, level]) => level === 'write')
+          .map(([scope]) => scope)
+          .sort();
+        expect(writes, where).toEqual([...(allowedWrites[file]?.[id] ?? [])].sort());
+        for (const level of Object.values(perms as Record<string, string>)) expect(['read', 'write', 'none'], where).toContain(level);
+
+        for (const step of job.steps ?? []) {
+          if (step.run !== undefined) {
+            // No expression is expanded into a shell script: values reach scripts through env.
+            expect(step.run, `${where}: run`).not.toContain('${{');
+          }
+          if (step.uses?.startsWith('actions/checkout@')) {
+            expect(step.with?.['persist-credentials'], `${where}: checkout`).toBe(false);
+          }
+        }
+      }
+      // github.event.* only in `if:` conditions, never in values that reach a step.
+      for (const line of text.split('\n')) {
+        if (line.includes('github.event.') && !/^\s*if:/.test(line)) throw new Error(`${path}: github.event in ${line.trim()}`);
+      }
+    }
+  });
+
+  it('every uses: is pinned to the 40-hex SHA in data/versions.json, with its version in a comment', async () => {
+    const files = await renderText();
+    let pins = 0;
+    for (const [path, text] of workflowFiles(files)) {
+      for (const use of usesLines(text)) {
+        expect(use.ref, `${path}: ${use.line}`).toMatch(/^[0-9a-f]{40}$/);
+        const repo = use.action.split('/').slice(0, 2).join('/');
+        const pin = versions.actions[repo];
+        expect(pin, `${path}: ${repo} is not in data/versions.json`).toBeDefined();
+        expect(use.ref, `${path}: ${use.line}`).toBe(pin.sha);
+        expect(use.comment, `${path}: ${use.line}`).toBe(pin.version);
+        pins++;
+      }
+    }
+    expect(pins).toBeGreaterThan(30);
+  });
+
+  it('every action pin in data/versions.json names its public source and when it was checked', () => {
+    for (const [repo, pin] of Object.entries(versions.actions)) {
+      expect(pin.sha, repo).toMatch(/^[0-9a-f]{40}$/);
+      expect(pin.version, repo).toMatch(/^v\d+(\.\d+){0,2}$/);
+      expect(pin.source.length, repo).toBeGreaterThan(20);
+      expect(pin.checked, repo).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+
+  it('the issue\'s scanners are all there', async () => {
+    const files = await renderText();
+    const all = workflowFiles(files).map(([, t]) => t).join('\n');
+    for (const needle of [
+      'npm ci --ignore-scripts',
+      'npm run typecheck',
+      'npm test',
+      'npm run build',
+      'npm audit signatures',
+      'languages: javascript-typescript',
+      'scan-type: fs',
+      'scan-type: config',
+      'scan-type: image',
+      'format: cyclonedx',
+      'gitleaks',
+      'actions/dependency-review-action@',
+      'ossf/scorecard-action@',
+      'hadolint/hadolint-action@',
+      'cosign sign',
+      'actions/attest-build-provenance@',
+      'push-by-digest=true',
+      'helm lint --strict chart',
+      'helm template',
+      'kubeconform -strict',
+      `-kubernetes-version "$KUBERNETES_VERSION"`,
+      'kube-linter lint',
+      `npx --yes create-hardened-service@${generatorVersion} check .`,
+    ]) {
+      expect(all, needle).toContain(needle);
+    }
+    // The image scan fails on fixable HIGH/CRITICAL.
+    const container = parseWorkflow(files.get('.github/workflows/container.yml')!);
+    const gate = container.jobs.scan.steps!.find((s) => s.with?.['scan-type'] === 'image' && s.with?.['exit-code'] === '1');
+    expect(gate?.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true });
+    // Findings reach code scanning as SARIF.
+    expect(all.match(/codeql-action\/upload-sarif@/g)!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('publishes only from the default branch or a tag, to the configured registry', async () => {
+    const ghcr = parseWorkflow((await renderText()).get('.github/workflows/container.yml')!);
+    expect(ghcr.jobs.publish.if).toContain("github.event_name == 'push'");
+    expect(ghcr.jobs.publish.if).toContain('default_branch');
+    expect(ghcr.jobs.publish.if).toContain("startsWith(github.ref, 'refs/tags/v')");
+    expect(ghcr.env?.IMAGE).toBe('ghcr.io/platform/my-svc');
+    const login = ghcr.jobs.publish.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
+    expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
+
+    const other = parseWorkflow(
+      (await renderText({ image: 'registry.example.com:5000/team/orders-api' })).get('.github/workflows/container.yml')!,
+    );
+    const otherLogin = other.jobs.publish.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
+    expect(otherLogin.with).toEqual({
+      registry: 'registry.example.com:5000',
+      username: '${{ secrets.REGISTRY_USERNAME }}',
+      password: '${{ secrets.REGISTRY_PASSWORD }}',
+    });
+    expect(other.env?.IMAGE).toBe('registry.example.com:5000/team/orders-api');
+    expect((await renderText({ image: 'acme/orders-api' })).get('.github/workflows/container.yml')).toContain(
+      'registry: docker.io',
+    );
+  });
+
+  it('dependabot.yml covers npm, docker and github-actions, weekly and grouped', async () => {
+    const dependabot = parse((await renderText()).get('.github/dependabot.yml')!);
+    expect(dependabot.version).toBe(2);
+    const byEcosystem = Object.fromEntries(dependabot.updates.map((u: { 'package-ecosystem': string }) => [u['package-ecosystem'], u]));
+    expect(Object.keys(byEcosystem).sort()).toEqual(['docker', 'github-actions', 'npm']);
+    for (const update of Object.values(byEcosystem) as { schedule: { interval: string }; groups: object; directory: string }[]) {
+      expect(update.schedule.interval).toBe('weekly');
+      expect(Object.keys(update.groups).length).toBeGreaterThan(0);
+      expect(update.directory).toBe('/');
+    }
+  });
+});
+
+describe('workflow templates: Handlebars next to Actions expressions', () => {
+  async function templates(): Promise<[string, string][]> {
+    const names = (await readdir(workflowTemplatesDir)).filter((n) => n.endsWith('.yml.hbs')).sort();
+    return Promise.all(names.map(async (n) => [n, await readFile(join(workflowTemplatesDir, n), 'utf8')] as [string, string]));
+  }
+
+  it('every workflow is a .yml.hbs whose GitHub expressions are escaped as $\\{{ }}', async () => {
+    const list = await templates();
+    expect(list.length).toBe(5);
+    for (const [name, source] of list) {
+      // An unescaped ${{ would be read by Handlebars (and fail in strict mode, or vanish).
+      expect(source, name).not.toMatch(/\$\{\{/);
+    }
+  });
+
+  it('the only Handlebars expressions are action pins, partials, pipeline values and validated answers', async () => {
+    const allowed = /^(action|yaml|if|else|pipeline\..+|name|image|namespace|generator\.version|generated-header)$/;
+    for (const [name, source] of await templates()) {
+      const seen: string[] = [];
+      const visit = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        const n = node as { type?: string; path?: { original?: string }; name?: { original?: string } };
+        if (n.type === 'MustacheStatement' || n.type === 'BlockStatement') seen.push(n.path!.original!);
+        if (n.type === 'PartialStatement') seen.push(n.name!.original!);
+        for (const value of Object.values(node)) {
+          if (Array.isArray(value)) value.forEach(visit);
+          else if (value && typeof value === 'object') visit(value);
+        }
+      };
+      visit(Handlebars.parse(source));
+      for (const expr of seen) expect(expr, `${name}: {{${expr}}}`).toMatch(allowed);
+    }
+  });
+
+  it.each(Object.keys(variants))('every ${{ }} of a template survives rendering unchanged, in order (%s)', async (variant) => {
+    const files = await renderText(variants[variant]);
+    for (const [name, source] of await templates()) {
+      const escaped = (text: string) => [...text.matchAll(/\$\\(\{\{[^}]*\}\})/g)].map((m) => `$${m[1]}`);
+      const emitted = files.get(`.github/workflows/${name.replace(/\.hbs$/, '')}`)!;
+      const actual = [...emitted.matchAll(/\$\{\{[^}]*\}\}/g)].map((m) => m[0]);
+      const count = (list: string[]) => list.reduce((m, e) => m.set(e, (m.get(e) ?? 0) + 1), new Map<string, number>());
+      // Outside {{#if}} blocks every expression is emitted, as written and as often as written...
+      const unconditional = count(escaped(source.replace(/\{\{#if[\s\S]*?\{\{\/if\}\}/g, '')));
+      const all = count(escaped(source));
+      const got = count(actual);
+      expect(unconditional.size, name).toBeGreaterThan(0);
+      for (const [expr, n] of unconditional) expect(got.get(expr) ?? 0, `${name}: ${expr}`).toBeGreaterThanOrEqual(n);
+      // ...and nothing is emitted that the template did not write.
+      for (const [expr, n] of got) expect(n, `${name}: ${expr}`).toBeLessThanOrEqual(all.get(expr) ?? 0);
+      expect(emitted, name).not.toMatch(/(^|[^$\\])\$\s*$/m);
+      expect(emitted, name).not.toContain('$\\{{');
+      expect(emitted, name).not.toMatch(/&amp;|&#x27;|&quot;/);
+    }
+  });
+
+  it('a missing pin fails the render loudly', async () => {
+    const { pinnedAction } = await import('../lib/render/handlebars-env.js');
+    expect(pinnedAction('github/codeql-action/init')).toBe(
+      `github/codeql-action/init@${versions.actions['github/codeql-action'].sha} # ${versions.actions['github/codeql-action'].version}`,
+    );
+    expect(() => pinnedAction('evil/action')).toThrow(/no pin for evil\/action/);
+  });
+});
+
+describe('snapshots of the emitted workflows', () => {
+  it.each(['default', 'private-registry'])('%s', async (variant) => {
+    const files = await renderText(variants[variant]);
+    const stable = (text: string) => text.replaceAll(generatorVersion, '<generator-version>');
+    for (const [path, text] of [...workflowFiles(files), ['.github/dependabot.yml', files.get('.github/dependabot.yml')!] as const]) {
+      await expect(stable(text)).toMatchFileSnapshot(`__snapshots__/ci/github/${variant}/${basename(path)}`);
+    }
+  });
+});
