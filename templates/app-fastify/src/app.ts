@@ -56,7 +56,6 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
     }),
   });
 
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody(404, 'no such route')));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = statusOf(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
@@ -76,6 +75,10 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
       if (!greeting.ok) return reply.code(400).send(errorBody(400, greeting.message));
       return { message: greeting.message };
     });
+    // Unknown routes count against the rate limit too (scanners probing for paths), as in the Express app.
+    routes.setNotFoundHandler({ preHandler: routes.rateLimit() }, (_req, reply) =>
+      reply.code(404).send(errorBody(404, 'no such route')),
+    );
   });
 
   return {

@@ -7,7 +7,7 @@ export interface ShutdownOptions {
   logger: Logger;
   /** Readiness is false this long before the server stops accepting: endpoints stop sending traffic. */
   delayMs: number;
-  /** From the signal on; when it passes, exit 1 whatever is still running. */
+  /** Counted from the end of the delay (when draining starts); when it passes, exit 1 whatever still runs. */
   timeoutMs: number;
   /** Stops accepting and drains: resolves when every connection is closed. */
   close: () => Promise<void>;
@@ -17,7 +17,8 @@ export interface ShutdownOptions {
 /**
  * Graceful shutdown, as Kubernetes expects it: on SIGTERM the pod is removed from endpoints
  * asynchronously, so first fail readiness and keep serving for `delayMs`, then stop accepting, finish
- * in-flight requests, close keep-alive connections and exit 0. A hard timer exits 1 after `timeoutMs`.
+ * in-flight requests, close keep-alive connections and exit 0. If draining takes longer than `timeoutMs`,
+ * exit 1: the whole shutdown takes at most delayMs + timeoutMs (keep the pod's grace period above that).
  * Returns the function to call with the reason (a signal name); calling it again does nothing.
  */
 export function createShutdown(o: ShutdownOptions): (reason: string) => Promise<void> {
@@ -31,12 +32,13 @@ export function createShutdown(o: ShutdownOptions): (reason: string) => Promise<
     const startedAt = Date.now();
     o.lifecycle.beginShutdown();
     o.logger.info({ reason, delayMs: o.delayMs, timeoutMs: o.timeoutMs }, 'shutting down: readiness is now false');
-    const hardStop = setTimeout(() => {
-      o.logger.error({ timeoutMs: o.timeoutMs }, 'shutdown timed out: exiting with 1');
-      o.exit(1);
-    }, o.timeoutMs);
+    let hardStop: NodeJS.Timeout | undefined;
     try {
       await sleep(o.delayMs);
+      hardStop = setTimeout(() => {
+        o.logger.error({ timeoutMs: o.timeoutMs }, 'shutdown timed out: exiting with 1');
+        o.exit(1);
+      }, o.timeoutMs);
       o.logger.info('no longer accepting connections; draining in-flight requests');
       await o.close();
       clearTimeout(hardStop);

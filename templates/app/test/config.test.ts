@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/config.ts';
@@ -42,19 +43,23 @@ describe('configuration', () => {
     assert.deepEqual(config.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
   });
 
+  it('takes a relative SECRETS_DIR from the working directory', () => {
+    assert.equal(loadConfig({ SECRETS_DIR: './secrets' }).secretsDir, join(process.cwd(), 'secrets'));
+  });
+
   it('rejects invalid values, naming every bad variable in one line', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', RATE_LIMIT_MAX: '-1', SECRETS_DIR: 'relative/dir', TRUST_PROXY: 'true' }),
+      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', RATE_LIMIT_MAX: '-1', SHUTDOWN_TIMEOUT_MS: '0', TRUST_PROXY: 'true' }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
-        for (const name of ['PORT', 'LOG_LEVEL', 'RATE_LIMIT_MAX', 'SECRETS_DIR', 'TRUST_PROXY']) assert.match(err.message, new RegExp(name));
+        for (const name of ['PORT', 'LOG_LEVEL', 'RATE_LIMIT_MAX', 'SHUTDOWN_TIMEOUT_MS', 'TRUST_PROXY']) assert.match(err.message, new RegExp(name));
         assert.doesNotMatch(err.message, /\n/);
         return true;
       },
     );
     assert.throws(() => loadConfig({ PORT: '80' }), /needs root/);
     assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
-    assert.throws(() => loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000' }), /SHUTDOWN_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({ SHUTDOWN_DELAY_MS: 'soon' }), /SHUTDOWN_DELAY_MS/);
     assert.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT/);
   });
 

@@ -103,6 +103,12 @@ describe('rate limiting', () => {
     assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
   });
 
+  it('counts unknown routes against the limit too', async () => {
+    const res = await fetch(`${svc.url}/wp-login.php`);
+    assert.equal(res.status, 429);
+    await res.body?.cancel();
+  });
+
   it('never limits the probes', async () => {
     for (let i = 0; i < 6; i++) {
       assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
