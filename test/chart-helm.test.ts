@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesTarget } from '../generators/features/kubernetes.js';
+import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { invalidValues, valuesMatrix, weakeningValues } from './support/chart-values.js';
 import { helmLint, helmTemplate, parseManifests, runHelm, writeService } from './support/kubernetes.js';
 
 // The emitted chart, checked by the real helm binary (v4, from .tools/bin) against the pinned Kubernetes minor.
-const { helmKubeVersion } = kubernetesTarget();
+const { helmKubeVersion, pssVersion } = kubernetesTarget();
 let chartDir: string;
 
 beforeAll(async () => {
@@ -65,6 +66,8 @@ describe('the schema guards security settings', () => {
     const deployment = parseManifests(rendered.stdout).find((o) => o.kind === 'Deployment')!;
     expect(deployment.metadata.annotations?.['hardened-service/security-exception']).toBe(reason);
     expect(deployment.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['NET_ADMIN']);
+    // The namespace still enforces restricted: the checker (and PSA) would reject this pod.
+    expect(checkPodSecurity(deployment, 'restricted', pssVersion).map((f) => f.control)).toEqual(['capabilities_baseline', 'capabilities_restricted']);
   });
 });
 
@@ -86,5 +89,35 @@ describe('checks the schema cannot express', () => {
     const result = await helmTemplate(chartDir, values, { kubeVersion: helmKubeVersion });
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toContain('minReplicas must not exceed');
+  });
+});
+
+// install --dry-run=client needs no cluster; it has no --kube-version flag (helm 4 assumes its own 1.35).
+describe('NOTES.txt (helm install --dry-run=client, offline)', () => {
+  const install = (args: string[]) =>
+    runHelm(['install', 'my-svc', chartDir, '--namespace', 'my-svc', '--dry-run=client', ...args]);
+
+  it('says where it is installed and how to check it', async () => {
+    const result = await install([]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    expect(notes).toContain('my-svc is installed in namespace my-svc');
+    expect(notes).toContain('kubectl --namespace my-svc rollout status deployment/my-svc');
+    expect(notes).not.toContain('WARNING');
+  });
+
+  it('warns when RBAC is on without egress to the API server, and when the escape hatch is used', async () => {
+    const result = await install([
+      '--set', 'rbac.create=true',
+      '--set', 'rbac.rules[0].apiGroups[0]=',
+      '--set', 'rbac.rules[0].resources[0]=configmaps',
+      '--set', 'rbac.rules[0].verbs[0]=get',
+      '--set', 'securityException.allowWeakerSecurity=true',
+      '--set', 'securityException.reason=needs a writable root fs until PLAT-1',
+      '--set', 'securityContext.readOnlyRootFilesystem=false',
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('WARNING: rbac.create is on but networkPolicy.extraEgress is empty');
+    expect(result.stdout).toContain('WARNING: securityException.allowWeakerSecurity is on (needs a writable root fs until PLAT-1)');
   });
 });
