@@ -111,7 +111,7 @@ describe('GitHub Actions workflows', () => {
       for (const use of usesLines(text)) {
         expect(use.ref, `${path}: ${use.line}`).toMatch(/^[0-9a-f]{40}$/);
         const repo = use.action.split('/').slice(0, 2).join('/');
-        const pin = versions.actions[repo];
+        const pin = versions.actions[repo]!;
         expect(pin, `${path}: ${repo} is not in data/versions.json`).toBeDefined();
         expect(use.ref, `${path}: ${use.line}`).toBe(pin.sha);
         expect(use.comment, `${path}: ${use.line}`).toBe(pin.version);
@@ -162,7 +162,7 @@ describe('GitHub Actions workflows', () => {
     }
     // The image scan fails on fixable HIGH/CRITICAL.
     const container = parseWorkflow(files.get('.github/workflows/container.yml')!);
-    const gate = container.jobs.scan.steps!.find((s) => s.with?.['scan-type'] === 'image' && s.with?.['exit-code'] === '1');
+    const gate = container.jobs.scan!.steps!.find((s) => s.with?.['scan-type'] === 'image' && s.with?.['exit-code'] === '1');
     expect(gate?.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true });
     // Findings reach code scanning as SARIF.
     expect(all.match(/codeql-action\/upload-sarif@/g)!.length).toBeGreaterThanOrEqual(5);
@@ -170,17 +170,17 @@ describe('GitHub Actions workflows', () => {
 
   it('publishes only from the default branch or a tag, to the configured registry', async () => {
     const ghcr = parseWorkflow((await renderText()).get('.github/workflows/container.yml')!);
-    expect(ghcr.jobs.publish.if).toContain("github.event_name == 'push'");
-    expect(ghcr.jobs.publish.if).toContain('default_branch');
-    expect(ghcr.jobs.publish.if).toContain("startsWith(github.ref, 'refs/tags/v')");
+    expect(ghcr.jobs.publish!.if).toContain("github.event_name == 'push'");
+    expect(ghcr.jobs.publish!.if).toContain('default_branch');
+    expect(ghcr.jobs.publish!.if).toContain("startsWith(github.ref, 'refs/tags/v')");
     expect(ghcr.env?.IMAGE).toBe('ghcr.io/platform/my-svc');
-    const login = ghcr.jobs.publish.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
+    const login = ghcr.jobs.publish!.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
     expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
 
     const other = parseWorkflow(
       (await renderText({ image: 'registry.example.com:5000/team/orders-api' })).get('.github/workflows/container.yml')!,
     );
-    const otherLogin = other.jobs.publish.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
+    const otherLogin = other.jobs.publish!.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
     expect(otherLogin.with).toEqual({
       registry: 'registry.example.com:5000',
       username: '${{ secrets.REGISTRY_USERNAME }}',
@@ -263,7 +263,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   it('a missing pin fails the render loudly', async () => {
     const { pinnedAction } = await import('../lib/render/handlebars-env.js');
     expect(pinnedAction('github/codeql-action/init')).toBe(
-      `github/codeql-action/init@${versions.actions['github/codeql-action'].sha} # ${versions.actions['github/codeql-action'].version}`,
+      `github/codeql-action/init@${versions.actions['github/codeql-action']!.sha} # ${versions.actions['github/codeql-action']!.version}`,
     );
     expect(() => pinnedAction('evil/action')).toThrow(/no pin for evil\/action/);
   });

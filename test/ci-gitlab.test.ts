@@ -53,8 +53,8 @@ describe('GitLab CI (--ci gitlab)', () => {
       'image-sign',
     ]) {
       expect(jobs[job], job).toBeDefined();
-      expect((doc.stages as string[]).includes(jobs[job].stage), job).toBe(true);
-      expect(jobs[job].timeout, job).toMatch(/^\d+m$/);
+      expect((doc.stages as string[]).includes(jobs[job]!.stage), job).toBe(true);
+      expect(jobs[job]!.timeout, job).toMatch(/^\d+m$/);
     }
     const scripts = Object.values(jobs).flatMap((j) => j.script).join('\n');
     for (const needle of [
@@ -80,13 +80,13 @@ describe('GitLab CI (--ci gitlab)', () => {
       expect(scripts, needle).toContain(needle);
     }
     expect(text).toContain('template: Jobs/SAST.gitlab-ci.yml');
-    expect(jobs.check.allow_failure).toBe(true);
+    expect(jobs.check!.allow_failure).toBe(true);
   });
 
   it('publishes only from the default branch or a v* tag, and signs with a Sigstore OIDC token', async () => {
     const { jobs, doc } = await gitlab();
     for (const job of ['image-push', 'image-verify', 'image-sign']) {
-      expect(jobs[job].rules!.map((r) => r.if).sort(), job).toEqual(['$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH', '$CI_COMMIT_TAG =~ /^v/']);
+      expect(jobs[job]!.rules!.map((r) => r.if).sort(), job).toEqual(['$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH', '$CI_COMMIT_TAG =~ /^v/']);
     }
     expect((doc['image-sign'] as { id_tokens: unknown }).id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: 'sigstore' } });
     expect((doc.variables as Record<string, string>).IMAGE).toBe('ghcr.io/platform/my-svc');
@@ -98,11 +98,11 @@ describe('GitLab CI (--ci gitlab)', () => {
     const line = nodeLine(versions.node.defaultMajor);
     expect(vars.NODE_IMAGE).toBe(`${line.build.image}:${line.build.tag}@${line.build.digest}`);
     for (const [id, job] of Object.entries(jobs)) {
-      const image = imageOf(job).replace('$NODE_IMAGE', vars.NODE_IMAGE);
+      const image = imageOf(job).replace('$NODE_IMAGE', vars.NODE_IMAGE ?? '');
       expect(image, id).not.toMatch(/:latest\b/);
       expect(image, id).toMatch(/@sha256:[0-9a-f]{64}$|:v?\d+\.\d+\.\d+(-[a-z]+)?$/);
     }
-    expect(imageOf(jobs['image-build'])).toMatch(/^moby\/buildkit:buildx-stable-1@sha256:[0-9a-f]{64}$/);
+    expect(imageOf(jobs['image-build']!)).toMatch(/^moby\/buildkit:buildx-stable-1@sha256:[0-9a-f]{64}$/);
   });
 
   it('expands no user value into a script: the image name reaches jobs as a quoted variable', async () => {

@@ -19,7 +19,7 @@ describe('SECURITY.md', () => {
     const doc = (await renderText({ ci })).get('SECURITY.md')!;
     const rows = tableRows(doc, '#');
     expect(rows.map((r) => r[0])).toEqual(['D01', 'D02', 'D03', 'D04', 'D05', 'D06', 'D07', 'D08', 'D09', 'D10']);
-    for (const row of rows) expect(row[2].length, row[0]).toBeGreaterThan(60);
+    for (const row of rows) expect(row[2]!.length, row[0]).toBeGreaterThan(60);
     expect(doc).toContain(ci === 'github' ? 'Report a vulnerability' : 'confidential issue');
     expect(doc).toContain('Do not open a public issue');
   });

@@ -22,8 +22,9 @@ function tool(name: string): PinnedTool {
  * has a dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
  */
 export function imageRegistry(image: string): string {
-  const [first, ...rest] = image.split('/');
-  if (rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
+  const parts = image.split('/');
+  const first = parts[0] ?? '';
+  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
   return 'docker.io';
 }
 

@@ -62,10 +62,10 @@ export function parseWorkflow(text: string): Workflow {
 
 /** Every `uses:` line with its ref and trailing comment, as written (the parsed YAML drops comments). */
 export function usesLines(text: string): { line: string; action: string; ref: string; comment?: string }[] {
-  const found = [];
+  const found: { line: string; action: string; ref: string; comment?: string }[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(.*))?$/.exec(line);
-    if (m) found.push({ line, action: m[1], ref: m[2], comment: m[3] });
+    if (m) found.push({ line, action: m[1] ?? '', ref: m[2] ?? '', comment: m[3] });
     else if (/^\s*(?:-\s+)?uses:/.test(line)) found.push({ line, action: line.trim(), ref: '' });
   }
   return found;
