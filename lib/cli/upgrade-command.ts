@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { createTwoFilesPatch } from 'diff';
 import type { Answers } from '../../generators/options.js';
@@ -146,7 +146,7 @@ export async function upgradeCommand(args: ParsedArgs, io: CliIO): Promise<numbe
   const dirs = await serviceDirs(args, io.cwd);
   let exitCode = 0;
   for (const dir of dirs) {
-    const abs = join(io.cwd, dir);
+    const abs = resolve(io.cwd, dir);
     const display = relative(io.cwd, abs) || '.';
     try {
       const outcome = await upgradeOne(abs, display, args, io);

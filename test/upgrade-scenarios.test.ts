@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeBase, MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
+import { MARKERS } from '../lib/upgrade/merge-file.js';
+import { listTree, runCli, tempDir } from './support/cli.js';
+import { edit, generate as generateAs, replaceOnce, rewindToOlderGenerator } from './support/older-service.js';
+
+/** Every scenario's service has the same answers as the fresh one, whatever its directory. */
+const generate = (parent: string, dir: string, flags: string[] = []) => generateAs(parent, dir, ['--name', 'svc', ...flags]);
+
+/** What the older templates rendered, for the files these scenarios use (the current ones are in templates/). */
+const HEALTHCHECK = /# No curl in distroless[\s\S]*?\n(?=# Exec form)/;
+const olderDockerfile = (t: string) => replaceOnce(t, 'USER 65532:65532', 'USER nonroot').replace(HEALTHCHECK, '');
+const olderReadme = (t: string) => replaceOnce(t, '## Build the image', '## Container image');
+
+let parent: string;
+/** The current generator's output for the same answers: what an untouched service must become. */
+let fresh: Map<string, Buffer>;
+
+beforeAll(async () => {
+  parent = await tempDir();
+  const dir = await generate(parent, 'fresh');
+  fresh = new Map();
+  for (const path of await listTree(dir)) if (path !== MANIFEST_PATH) fresh.set(path, await readFile(join(dir, path)));
+});
+
+async function upgrade(dir: string, ...flags: string[]) {
+  return runCli(['upgrade', dir, '--yes', ...flags], { cwd: parent });
+}
+
+async function treeOf(dir: string): Promise<Map<string, string>> {
+  const tree = new Map<string, string>();
+  for (const path of await listTree(dir)) if (path !== MANIFEST_PATH) tree.set(path, await readFile(join(dir, path), 'utf8'));
+  return tree;
+}
+
+const freshText = (path: string) => fresh.get(path)!.toString('utf8');
+const asFresh = () => new Map([...fresh].map(([p, b]) => [p, b.toString('utf8')]));
+
+async function manifestOf(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(join(dir, MANIFEST_PATH), 'utf8')) as Manifest;
+}
+
+/** Every line the team wrote is still in the file, in the clear or inside a conflict block. */
+function expectTeamLines(text: string, teamLines: string[]) {
+  for (const line of teamLines) expect(text.split(/\r?\n/)).toContain(line);
+}
+
+describe('upgrade scenarios (service made by an older generator → this one)', () => {
+  it('untouched service: becomes exactly what this generator emits', async () => {
+    const dir = await generate(parent, 'untouched');
+    await rewindToOlderGenerator(dir, (tree) => {
+      tree.set('Dockerfile', Buffer.from(olderDockerfile(tree.get('Dockerfile')!.toString())));
+      tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString())));
+    });
+    const result = await upgrade(dir);
+    expect(result.stdout).toContain('untouched: 2 updated (0.0.9 → 0.1.0)');
+    expect(result.exitCode).toBe(0);
+    expect(await treeOf(dir)).toEqual(asFresh());
+    const manifest = await manifestOf(dir);
+    expect(decodeBase(manifest)).toEqual(fresh);
+    expect((await upgrade(dir, '--check')).exitCode).toBe(0);
+  });
+
+  it('team edit in a file the template also changed, elsewhere: clean merge keeps both', async () => {
+    const dir = await generate(parent, 'clean-merge');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('Dockerfile', Buffer.from(olderDockerfile(tree.get('Dockerfile')!.toString()))));
+    const team = '# team: our proxy settings';
+    await edit(dir, 'Dockerfile', (t) => replaceOnce(t, 'WORKDIR /app\nENV npm_config', `WORKDIR /app\n${team}\nENV npm_config`));
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('clean-merge: 1 merged (0.0.9 → 0.1.0)');
+    const expected = asFresh();
+    expected.set('Dockerfile', replaceOnce(freshText('Dockerfile'), 'WORKDIR /app\nENV npm_config', `WORKDIR /app\n${team}\nENV npm_config`));
+    expect(await treeOf(dir)).toEqual(expected);
+  });
+
+  it('the same line changed on both sides: inline conflict markers, listed, exit 1', async () => {
+    const dir = await generate(parent, 'conflict');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('Dockerfile', Buffer.from(olderDockerfile(tree.get('Dockerfile')!.toString()))));
+    await edit(dir, 'Dockerfile', (t) => replaceOnce(t, 'USER nonroot', 'USER 10001'));
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('conflict: 1 CONFLICT (0.0.9 → 0.1.0); resolve conflicts in: Dockerfile');
+    const dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8');
+    const block = `${MARKERS.ours}\nUSER 10001\n${MARKERS.base}\nUSER nonroot\n${MARKERS.sep}\nUSER 65532:65532\n${MARKERS.theirs}\n`;
+    // The non-conflicting template change (HEALTHCHECK) is merged; only the USER line conflicts.
+    expect(dockerfile).toBe(replaceOnce(freshText('Dockerfile'), 'USER 65532:65532\n', block));
+    expectTeamLines(dockerfile, ['USER 10001']);
+    // The conflicted file is recorded against the new render: after the team resolves it, the service is current.
+    await edit(dir, 'Dockerfile', (t) => t.replace(block, 'USER 10001\n'));
+    expect((await upgrade(dir, '--check')).stdout).toContain('conflict: current (0.1.0)');
+  });
+
+  it('a file the team deleted stays deleted, now and in later upgrades', async () => {
+    const dir = await generate(parent, 'deleted');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
+    await rm(join(dir, 'README.md'));
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('deleted: 1 stays deleted (0.0.9 → 0.1.0)');
+    expect(existsSync(join(dir, 'README.md'))).toBe(false);
+    expect((await manifestOf(dir)).deleted).toEqual(['README.md']);
+    const again = await upgrade(dir);
+    expect(again.stdout).toContain('deleted: 1 stays deleted (0.1.0)');
+    expect(existsSync(join(dir, 'README.md'))).toBe(false);
+    const expected = asFresh();
+    expected.delete('README.md');
+    expect(await treeOf(dir)).toEqual(expected);
+  });
+
+  it('renamed and dropped template files: new ones added, old ones removed unless the team changed them', async () => {
+    const dir = await generate(parent, 'renamed');
+    await rewindToOlderGenerator(dir, (tree) => {
+      // The older templates wrote the namespace under another name and had a file that is gone now.
+      tree.set('deploy/ns.yaml', tree.get('deploy/namespace.yaml')!);
+      tree.delete('deploy/namespace.yaml');
+      tree.set('docs/RUNBOOK.md', Buffer.from('# Runbook\n\nTODO\n'));
+      tree.set('docs/OLD.md', Buffer.from('# Old\n'));
+    });
+    await edit(dir, 'docs/RUNBOOK.md', (t) => `${t}Restart with kubectl rollout restart.\n`);
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('renamed: 1 added, 2 removed, 1 kept (no longer generated) (0.0.9 → 0.1.0); no longer generated, kept because you changed them: docs/RUNBOOK.md');
+    const expected = asFresh();
+    expected.set('docs/RUNBOOK.md', '# Runbook\n\nTODO\nRestart with kubectl rollout restart.\n');
+    expect(await treeOf(dir)).toEqual(expected);
+    expect(Object.keys((await manifestOf(dir)).files)).not.toContain('docs/RUNBOOK.md');
+  });
+
+  it('an option added since the service was made: --yes takes its default and records it', async () => {
+    const dir = await generate(parent, 'new-option', ['--description', 'Orders']);
+    await rewindToOlderGenerator(
+      dir,
+      () => {},
+      (manifest) => {
+        delete (manifest.answers as Partial<typeof manifest.answers>).owner;
+      },
+    );
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    const manifest = await manifestOf(dir);
+    expect(manifest.answers.owner).toBe('platform');
+    expect(manifest.answers.description).toBe('Orders');
+  });
+
+  it('a flag changes a recorded answer on upgrade (moving to another port)', async () => {
+    const dir = await generate(parent, 'port-move');
+    const result = await upgrade(dir, '--port', '9090');
+    expect(result.exitCode).toBe(0);
+    expect((await manifestOf(dir)).answers.port).toBe(9090);
+    expect(await readFile(join(dir, 'Dockerfile'), 'utf8')).toContain('EXPOSE 9090');
+  });
+
+  it('CRLF files: the team switched a file to CRLF and edited it; the merge keeps CRLF and both changes', async () => {
+    const dir = await generate(parent, 'crlf');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
+    const team = 'Team note: on-call is #orders-oncall.';
+    await edit(dir, 'README.md', (t) => `${t}\n${team}\n`.replace(/\n/g, '\r\n'));
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    const readme = await readFile(join(dir, 'README.md'), 'utf8');
+    expect(readme).toBe(`${freshText('README.md')}\n${team}\n`.replace(/\n/g, '\r\n'));
+  });
+
+  it('refuses a git work tree with uncommitted changes unless --allow-dirty', async () => {
+    const dir = await generate(parent, 'dirty', ['--git']);
+    await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
+    const refused = await upgrade(dir);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim()).toBe('create-hardened-service: dirty has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git');
+    expect((await upgrade(dir, '--allow-dirty')).exitCode).toBe(0);
+  });
+
+  it('--dry-run prints the summary and unified diffs, and writes nothing', async () => {
+    const dir = await generate(parent, 'dry');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('Dockerfile', Buffer.from(olderDockerfile(tree.get('Dockerfile')!.toString()))));
+    const before = await treeOf(dir);
+    const manifestBefore = await readFile(join(dir, MANIFEST_PATH));
+    const result = await upgrade(dir, '--dry-run');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('dry: dry run, would apply: 1 updated (0.0.9 → 0.1.0); nothing written');
+    expect(result.stdout).toContain('--- a/Dockerfile');
+    expect(result.stdout).toContain('-USER nonroot\n+USER 65532:65532');
+    expect(await treeOf(dir)).toEqual(before);
+    expect((await readFile(join(dir, MANIFEST_PATH))).equals(manifestBefore)).toBe(true);
+  });
+
+  it('a fleet in one call: a line per service, --check exits 1 when any is behind', async () => {
+    const fleet = join(parent, 'fleet');
+    await mkdir(fleet);
+    const a = await generate(fleet, 'svc-a');
+    await generate(fleet, 'svc-b');
+    await rewindToOlderGenerator(a, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
+    const check = await runCli(['upgrade', 'fleet/*', '--check'], { cwd: parent });
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain('fleet/svc-a: behind (generated by 0.0.9');
+    expect(check.stdout).toContain('fleet/svc-b: current (0.1.0)');
+    const run = await runCli(['upgrade', 'fleet/svc-a', 'fleet/svc-b', '--yes'], { cwd: parent });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('fleet/svc-a: 1 updated (0.0.9 → 0.1.0)');
+    expect(run.stdout).toContain('fleet/svc-b: nothing to change (0.1.0)');
+    expect(run.stdout).toContain('2 services');
+  });
+
+  it('a directory without a manifest is refused with the reason', async () => {
+    const dir = join(parent, 'plain');
+    await writeFile(join(parent, 'plain-file'), '');
+    const result = await runCli(['upgrade', dir], { cwd: parent });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('has no .hardened-service.json: it was not generated by create-hardened-service');
+  });
+});
