@@ -188,7 +188,3 @@ export const options: readonly OptionSpec[] = [
     validate: () => undefined,
   },
 ];
-
-export function findOptionByFlag(flag: string): OptionSpec | undefined {
-  return options.find((o) => o.flag === flag);
-}

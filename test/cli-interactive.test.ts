@@ -18,6 +18,7 @@ describe('interactive prompts in a real terminal', () => {
     await term.answer(/Node.js major version/, keys.enter);
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
     await term.answer(/Container image name/, keys.enter);
+    await term.answer(/CI system/, `${keys.down}${keys.enter}`);
     expect(await term.exited).toBe(0);
     expect(term.screen()).not.toMatch(/HTTP port/);
     expect(term.screen()).toContain('Next steps:');
@@ -30,6 +31,7 @@ describe('interactive prompts in a real terminal', () => {
       nodeVersion: 26,
       owner: 'payments',
       image: 'ghcr.io/payments/pay-svc',
+      ci: 'gitlab',
     });
   });
 

@@ -12,6 +12,8 @@ export const hostileValues = [
   '</script><img src=x onerror=alert(1)> [link](http://evil) # heading',
   'shell $HOME $(id) `id` \\ back\\slash',
   'unicode ✓ é 漢字 emoji 🚀 del\u007f c1\u0085 bom\ufeff ls\u2028',
+  '# heading-like start',
+  '1. list-like start',
 ];
 
 describe('format escapers', () => {
@@ -37,6 +39,7 @@ describe('format escapers', () => {
     const md = markdownInline(value);
     expect(md).not.toMatch(/[\r\n]/);
     expect(md).not.toContain('<');
-    expect(md).not.toMatch(/(?<!\\)[[\]()`#*_|]/);
+    expect(md).not.toMatch(/(?<!\\)[[\]`*_|~]/);
+    expect(md).not.toMatch(/^\s*([#+\->=]|\d+[.)])/);
   });
 });

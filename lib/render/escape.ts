@@ -20,15 +20,18 @@ export function yamlString(value: string): string {
 }
 
 /**
- * Inline Markdown text: one line, every character Markdown or HTML could act on is backslash-escaped
- * or entity-encoded, so a value cannot open a link, a heading, a table cell or a tag.
+ * Inline Markdown text: one line; every character that acts anywhere in a line (emphasis, code, links,
+ * tables, strikethrough, HTML) is escaped, and so is a leading character that would start a heading,
+ * list or quote. Nothing else is touched, so the source stays readable.
  */
 export function markdownInline(value: string): string {
   return value
     .replace(/\r\n?|\n/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;');
+    .replace(/</g, '&lt;')
+    .replace(/^(\s*)([#+\->=])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 
 /**
