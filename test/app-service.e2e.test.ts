@@ -126,8 +126,9 @@ describe.skipIf(!hasNode26)('emitted service end to end (Node 26; run scripts/in
         await mkdir(dirname(join(svc, path)), { recursive: true });
         await writeFile(join(svc, path), bytes);
       }
-      // One install per framework, shared by every case below.
-      await npm(['install'], svc);
+      // One install per framework, shared by every case below. `npm ci` installs exactly the emitted
+      // package-lock.json and fails if it disagrees with package.json, as the Dockerfile and CI will.
+      await npm(['ci'], svc);
     }, 600_000);
 
     it('npm test: the service own test suite passes', async () => {

@@ -1,3 +1,4 @@
+import { addLockfile } from './app-lockfile.js';
 import type { Feature } from './types.js';
 
 /**
@@ -27,6 +28,7 @@ export const app: Feature = {
       typesNodeVersion,
     };
   },
+  derive: addLockfile,
 };
 
 export const appFastify: Feature = {

@@ -1,3 +1,4 @@
+import type { FileTree } from '../../lib/file-tree.js';
 import type { Answers } from '../options.js';
 
 /**
@@ -10,4 +11,6 @@ export interface Feature {
   templateDir: string;
   when?: (answers: Answers) => boolean;
   context?: (answers: Answers) => Record<string, unknown>;
+  /** Files derived from what every feature rendered (e.g. the lockfile from package.json), added last. */
+  derive?: (tree: FileTree, answers: Answers) => Promise<void> | void;
 }
