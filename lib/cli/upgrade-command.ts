@@ -55,6 +55,7 @@ const LABELS: Record<FileDecision['action'], string> = {
   unchanged: 'unchanged',
   update: 'updated',
   'keep-yours': 'kept yours',
+  'keep-yours-lockfile': 'kept your lockfile (run npm install)',
   merged: 'merged',
   conflict: 'CONFLICT',
   'binary-conflict': 'CONFLICT (binary: kept yours)',

@@ -6,6 +6,7 @@ export type FileDecision =
   | { path: string; action: 'unchanged' }
   | { path: string; action: 'update'; bytes: Buffer }
   | { path: string; action: 'keep-yours' }
+  | { path: string; action: 'keep-yours-lockfile' }
   | { path: string; action: 'merged'; bytes: Buffer }
   | { path: string; action: 'conflict'; bytes: Buffer; conflicts: number }
   | { path: string; action: 'binary-conflict' }
@@ -43,7 +44,13 @@ function decide(path: string, base?: Buffer, ours?: Buffer, theirs?: Buffer, del
   }
   if (ours.equals(base)) return { path, action: 'update', bytes: theirs };
   if (theirs.equals(base)) return { path, action: 'keep-yours' };
+  // Lockfiles do not merge line by line: keep the team's, and npm install reconciles it with the merged package.json.
+  if (isLockfile(path)) return { path, action: 'keep-yours-lockfile' };
   return fromMerge(path, base, ours, theirs);
+}
+
+function isLockfile(path: string): boolean {
+  return path === 'package-lock.json' || path.endsWith('/package-lock.json');
 }
 
 function fromMerge(path: string, base: Buffer, ours: Buffer, theirs: Buffer): FileDecision {
