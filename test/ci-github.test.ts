@@ -27,12 +27,14 @@ const allowedWrites: Record<string, Record<string, string[]>> = {
     publish: ['packages', 'id-token', 'attestations'],
   },
   'scorecard.yml': { analysis: ['security-events', 'id-token'] },
+  // Never the job that runs the generator: only the one that commits its patch.
+  'upgrade.yml': { 'pull-request': ['contents', 'pull-requests'] },
 };
 
 const workflowTemplatesDir = join(templatesRoot, 'ci-github', '.github', 'workflows');
 
 describe('GitHub Actions workflows', () => {
-  it('emits ci, security, container, chart and scorecard workflows and dependabot.yml, and no .gitlab-ci.yml', async () => {
+  it('emits ci, security, container, chart, scorecard and upgrade workflows and dependabot.yml, and no .gitlab-ci.yml', async () => {
     const files = await renderText();
     expect(workflowFiles(files).map(([p]) => basename(p)).sort()).toEqual([
       'chart.yml',
@@ -40,6 +42,7 @@ describe('GitHub Actions workflows', () => {
       'container.yml',
       'scorecard.yml',
       'security.yml',
+      'upgrade.yml',
     ]);
     expect(files.has('.github/dependabot.yml')).toBe(true);
     expect(files.has('.gitlab-ci.yml')).toBe(false);
@@ -213,7 +216,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
 
   it('every workflow is a .yml.hbs whose GitHub expressions are escaped as $\\{{ }}', async () => {
     const list = await templates();
-    expect(list.length).toBe(5);
+    expect(list.length).toBe(6);
     for (const [name, source] of list) {
       // An unescaped ${{ would be read by Handlebars (and fail in strict mode, or vanish).
       expect(source, name).not.toMatch(/\$\{\{/);
