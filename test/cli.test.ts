@@ -7,6 +7,7 @@ import { options } from '../generators/options.js';
 import { MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
 import { generatorVersion } from '../lib/package-root.js';
 import { listTree, runCli, tempDir } from './support/cli.js';
+import { env26 } from './support/node26.js';
 
 describe('create-hardened-service CLI', () => {
   it('--help lists every option of the options model and the run flags', async () => {
@@ -90,6 +91,16 @@ describe('create-hardened-service CLI', () => {
     expect(await readFile(join(parent, 'svc', 'NOTES.txt'), 'utf8')).toBe('mine\n');
     expect(await readFile(join(parent, 'svc', 'Dockerfile'), 'utf8')).toContain('distroless');
     expect(stdout).toContain('replacing 1: Dockerfile');
+  });
+
+  it('--install runs npm install in the new service (on the Node line the service targets)', async () => {
+    const parent = await tempDir();
+    const { exitCode, stdout } = await runCli(['svc', '--install'], { cwd: parent, env: { PATH: env26.PATH } });
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain('• install: npm install');
+    expect(existsSync(join(parent, 'svc', 'node_modules', 'fastify', 'package.json'))).toBe(true);
+    // The next steps no longer tell the user to install.
+    expect(stdout).not.toMatch(/Next steps:[\s\S]*npm install/);
   });
 
   it('--git makes a repository with one commit of every file', async () => {
