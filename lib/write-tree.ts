@@ -40,7 +40,8 @@ async function removeStaleStaging(parent: string, name: string): Promise<void> {
 async function writeTreeTo(tree: FileTree, root: string): Promise<void> {
   const dirs = new Set([...tree.keys()].map((p) => dirname(p)).filter((d) => d !== '.'));
   for (const dir of [...dirs].sort()) await mkdir(join(root, dir), { recursive: true });
-  for (const [path, bytes] of tree) await writeFile(join(root, path), bytes, { flag: 'wx' });
+  // Concurrently: the files are independent, and nothing is visible before the staging folder is renamed.
+  await Promise.all([...tree].map(([path, bytes]) => writeFile(join(root, path), bytes, { flag: 'wx' })));
 }
 
 /** Moves every entry of `from` into `to`, replacing same-named files; returns the files it replaced. */
@@ -64,9 +65,9 @@ async function moveInto(from: string, to: string, prefix = ''): Promise<string[]
 
 /**
  * Writes a new service so that no one ever sees half of it: everything goes to a staging folder next to
- * the target (same filesystem), then one rename makes it appear. When the target already holds files
- * (allowed with --force, or only `.git`), each file is renamed into place and same-named files are replaced;
- * files of the user's that the service does not produce are never touched.
+ * the target (same filesystem), then one rename makes it appear. When the target directory already exists
+ * (empty, only `.git`, or any content with --force), each entry is renamed into place and same-named files
+ * are replaced; files of the user's that the service does not produce are never touched.
  */
 export async function writeTreeAtomically(tree: FileTree, targetDir: string): Promise<{ replaced: string[] }> {
   const parent = dirname(targetDir);
@@ -83,11 +84,13 @@ export async function writeTreeAtomically(tree: FileTree, targetDir: string): Pr
   try {
     await mkdir(staging);
     await writeTreeTo(tree, staging);
-    // rename(2) also replaces an empty directory, in one step.
-    if (!existsSync(targetDir) || (await readdir(targetDir)).length === 0) {
+    if (!existsSync(targetDir)) {
       await rename(staging, targetDir);
       return { replaced: [] };
     }
+    // An existing directory keeps its inode (a shell may be in it: `create-hardened-service .`), so its
+    // entries are moved in one by one; each move is atomic, the whole is not.
+
     const replaced = await moveInto(staging, targetDir);
     await cleanup();
     return { replaced };

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { options } from '../generators/options.js';
@@ -69,6 +69,18 @@ describe('create-hardened-service CLI', () => {
       image: 'registry.example.com:5000/team/billing',
       ci: 'gitlab',
     });
+  });
+
+  it('`create-hardened-service .` in an empty directory fills that same directory (a shell in it sees the files)', async () => {
+    const dir = join(await tempDir(), 'here');
+    await mkdir(dir);
+    const inode = (await stat(dir)).ino;
+    const { exitCode, stdout } = await runCli(['.'], { cwd: dir });
+    expect(exitCode).toBe(0);
+    expect((await stat(dir)).ino).toBe(inode);
+    expect(existsSync(join(dir, 'Dockerfile'))).toBe(true);
+    expect(stdout).toContain('Creating here (');
+    expect(stdout).not.toContain('cd .');
   });
 
   it('writes into a directory that holds only .git, without --force', async () => {
