@@ -6,6 +6,7 @@ import type { Answers } from '../generators/options.js';
 import { UsageError } from './errors.js';
 import type { FileTree } from './file-tree.js';
 import { generatorVersion } from './package-root.js';
+import type { RecordedPreset } from './preset.js';
 
 /** The contract between a generated service and later runs of the generator (`upgrade`, `check`). */
 export const MANIFEST_PATH = '.hardened-service.json';
@@ -22,6 +23,12 @@ export interface Manifest {
    * here so an upgrade needs neither the network nor the old generator.
    */
   base: string;
+  /**
+   * The organisation preset the service was made with, by content (not path), so that `upgrade` re-applies
+   * it and `check` enforces it without the preset file or package. Absent in services made without one, and
+   * in manifests written before presets existed.
+   */
+  preset?: RecordedPreset;
 }
 
 export function sha256(bytes: Buffer | string): string {
@@ -38,7 +45,7 @@ export function decodeBase(manifest: Manifest): FileTree {
   return new Map(Object.entries(entries).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
 }
 
-export function createManifest(answers: Answers, base: FileTree, deleted: string[] = []): Manifest {
+export function createManifest(answers: Answers, base: FileTree, deleted: string[] = [], preset?: RecordedPreset): Manifest {
   const files: Record<string, string> = {};
   for (const [path, bytes] of base) files[path] = sha256(bytes);
   return {
@@ -47,6 +54,7 @@ export function createManifest(answers: Answers, base: FileTree, deleted: string
     files,
     deleted: [...deleted].sort(),
     base: encodeBase(base),
+    ...(preset ? { preset } : {}),
   };
 }
 
@@ -55,8 +63,8 @@ export function serializeManifest(manifest: Manifest): Buffer {
 }
 
 /** Adds the manifest to a freshly rendered tree. */
-export function withManifest(answers: Answers, tree: FileTree): FileTree {
-  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree))]]);
+export function withManifest(answers: Answers, tree: FileTree, preset?: RecordedPreset): FileTree {
+  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree, [], preset))]]);
 }
 
 /** Reads a service's manifest, or explains in one line why it cannot. */
@@ -73,6 +81,9 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
   if (manifest.generator?.name !== 'create-hardened-service' || typeof manifest.base !== 'string' || !manifest.answers) {
     throw new UsageError(`${join(dir, MANIFEST_PATH)} is incomplete: restore it from version control`);
+  }
+  if (manifest.preset !== undefined && (typeof manifest.preset !== 'object' || manifest.preset === null)) {
+    throw new UsageError(`${join(dir, MANIFEST_PATH)}: "preset" is not an object: restore it from version control`);
   }
   manifest.deleted ??= [];
   return manifest;

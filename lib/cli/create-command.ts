@@ -1,9 +1,9 @@
-import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveAnswers } from '../answers.js';
 import { GenerationError, UsageError } from '../errors.js';
 import { withManifest } from '../manifest.js';
+import { enforcePresetOnTree, loadPreset, recordPreset } from '../preset.js';
 import { renderService } from '../render-service.js';
 import { directoryState, writeTreeAtomically } from '../write-tree.js';
 import { type CliIO, printer } from './io.js';
@@ -30,6 +30,8 @@ async function checkTarget(target: string, display: string, force: boolean): Pro
 
 async function runStep(io: CliIO, what: string, command: string, args: string[], cwd: string): Promise<void> {
   printer(io.stdout)(`• ${what}: ${command} ${args.join(' ')}`);
+  // Loaded only for --git and --install: a plain generation does not pay for it.
+  const { execa } = await import('execa');
   const result = await execa(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], reject: false });
   if (result.exitCode !== 0) throw new GenerationError(`${what} failed (${command} exited ${result.exitCode}); the service is written, run it by hand`);
 }
@@ -49,8 +51,11 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   const display = isAbsolute(dir) ? target : relative(io.cwd, target) || '.';
   await checkTarget(target, display, Boolean(args.flags.force));
 
-  const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask });
-  const tree = withManifest(answers, await renderService(answers));
+  const preset = typeof args.flags.preset === 'string' ? await loadPreset(args.flags.preset, io.cwd) : undefined;
+  const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask, ...(preset ? { preset } : {}) });
+  const rendered = await renderService(answers);
+  if (preset) enforcePresetOnTree(preset, rendered);
+  const tree = withManifest(answers, rendered, preset ? recordPreset(preset) : undefined);
 
   if (args.flags['dry-run']) {
     say(`Dry run: would write ${tree.size} files to ${display}/ (nothing written)`);

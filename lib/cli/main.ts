@@ -1,5 +1,6 @@
 import { isKnownError } from '../errors.js';
 import { generatorVersion } from '../package-root.js';
+import { checkCommand } from './check-command.js';
 import { createCommand } from './create-command.js';
 import { upgradeCommand } from './upgrade-command.js';
 import { helpText } from './help.js';
@@ -19,7 +20,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       printer(io.stdout)(generatorVersion);
       return 0;
     }
-    return args.command === 'upgrade' ? await upgradeCommand(args, io) : await createCommand(args, io);
+    if (args.command === 'upgrade') return await upgradeCommand(args, io);
+    if (args.command === 'check') return await checkCommand(args, io);
+    return await createCommand(args, io);
   } catch (err) {
     if (isKnownError(err)) {
       fail(`create-hardened-service: ${err.message}`);

@@ -13,7 +13,8 @@ import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
 import { type FileDecision, hasConflicts, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
-import { compareVersions } from '../upgrade/versions-compare.js';
+import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
+import { isBehindGenerator } from '../service-drift.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 import { createAsker } from './prompts.js';
@@ -93,16 +94,20 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   }
   const manifest = await readManifest(dir);
   const recorded = manifest.generator.version;
-  const given: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers, ...args.given };
-  for (const key of Object.keys(given)) if (!options.some((o) => o.key === key)) delete given[key as keyof Answers];
+  const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
+  for (const key of Object.keys(recordedAnswers)) if (!options.some((o) => o.key === key)) delete recordedAnswers[key as keyof Answers];
+  // The recorded preset is re-applied; --preset replaces it.
+  const preset = typeof args.flags.preset === 'string'
+    ? await loadPreset(args.flags.preset, io.cwd)
+    : manifest.preset ? presetFromRecord(manifest.preset, `${display}/${MANIFEST_PATH}`) : undefined;
   const ask = isInteractive(io, args) && !args.flags.check ? await createAsker(io) : undefined;
-  const answers = await resolveAnswers({ given, context: { targetDir: dir }, ask });
+  const answers = await resolveAnswers({ given: args.given, recorded: recordedAnswers, context: { targetDir: dir }, ask, ...(preset ? { preset } : {}) });
   const theirs = await renderService(answers);
+  if (preset) enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
   const ours = await readOurs(dir, new Set([...base.keys(), ...theirs.keys(), ...manifest.deleted]));
   const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted) });
-  const templateMoved = [...new Set([...base.keys(), ...theirs.keys()])].some((p) => !base.get(p)?.equals(theirs.get(p) ?? Buffer.alloc(0)) || !theirs.has(p));
-  const behind = compareVersions(recorded, generatorVersion) < 0 || templateMoved;
+  const behind = isBehindGenerator(recorded, generatorVersion, base, theirs);
   const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;
 
   if (args.flags.check) {
@@ -124,7 +129,7 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
     throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
   }
   const { base: newBase, deleted } = nextBase(decisions, theirs);
-  const manifestBytes = serializeManifest(createManifest(answers, newBase, deleted));
+  const manifestBytes = serializeManifest(createManifest(answers, newBase, deleted, preset ? recordPreset(preset) : undefined));
   const changes = changesFrom(decisions);
   const current = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
   if (changes.length > 0 || !current?.equals(manifestBytes)) {
