@@ -51,6 +51,8 @@ export interface Answers {
   image: string;
   owner: string;
   ci: 'github' | 'gitlab';
+  system: string;
+  lifecycle: 'experimental' | 'production' | 'deprecated';
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -59,6 +61,8 @@ const IMAGE_NAME =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 // Team references as catalogs and CODEOWNERS spell them: `platform`, `group:default/platform`, `@org/team`.
 const OWNER = /^@?[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
+// Backstage entity names: letters, digits and [-_.], at most 63, starting and ending with a letter or digit.
+const ENTITY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 /** Turns a directory name into a valid default service name (`My_Service` → `my-service`). */
 export function serviceNameFromDir(dir: string): string {
@@ -72,7 +76,7 @@ export function serviceNameFromDir(dir: string): string {
 }
 
 /** Last path segment of a team reference, lowercased: `group:default/Platform` → `platform`. */
-function slug(ref: string): string {
+export function slug(ref: string): string {
   return (ref.split(/[/:]/).pop() ?? ref).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'platform';
 }
 
@@ -185,6 +189,34 @@ export const options: readonly OptionSpec[] = [
     affects: ['ci', 'docs'],
     since: '0.1.0',
     default: () => 'github',
+    validate: () => undefined,
+  },
+  {
+    key: 'system',
+    flag: 'system',
+    type: 'string',
+    description: 'Backstage system the service belongs to (catalog-info.yaml)',
+    affects: ['catalog'],
+    since: '0.1.0',
+    default: (_ctx, earlier) => slug(earlier.owner ?? 'platform'),
+    validate: (v) =>
+      ENTITY_NAME.test(v)
+        ? undefined
+        : `system "${v}" is not a Backstage entity name: use letters, digits, - _ and . (at most 63), e.g. payments`,
+  },
+  {
+    key: 'lifecycle',
+    flag: 'lifecycle',
+    type: 'choice',
+    description: 'Backstage lifecycle of the service (catalog-info.yaml)',
+    choices: [
+      { value: 'experimental', label: 'experimental (new, not yet relied on; default)' },
+      { value: 'production', label: 'production (relied on, supported)' },
+      { value: 'deprecated', label: 'deprecated (being retired)' },
+    ],
+    affects: ['catalog'],
+    since: '0.1.0',
+    default: () => 'experimental',
     validate: () => undefined,
   },
 ];
