@@ -1,4 +1,9 @@
 import Handlebars from 'handlebars';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { versions } from '../versions.js';
 import { dockerfileString, jsonString, markdownInline, yamlString } from './escape.js';
 
@@ -21,6 +26,34 @@ export function pinnedAction(uses: string): string {
   return `${uses}@${pin.sha} # ${pin.version}`;
 }
 
+/** How every template and partial is compiled (the build precompiles with exactly these, see below). */
+export const COMPILE_OPTIONS = { strict: true, noEscape: true } as const;
+
+/** Key of a template source in the precompiled cache. */
+export function templateKey(source: string): string {
+  return createHash('sha256').update(source).digest('hex');
+}
+
+/** Where `npm run build` writes templates precompiled with COMPILE_OPTIONS, keyed by templateKey(source). */
+export const PRECOMPILED_TEMPLATES_PATH = join(packageRoot, 'dist', 'templates.precompiled.cjs');
+
+type TemplateSpec = Parameters<typeof Handlebars.template>[0];
+let precompiled: Record<string, TemplateSpec> | undefined;
+
+/**
+ * Compiling Handlebars is most of a generation's CPU time (parse + code generation, ~100 ms cold), so the
+ * build precompiles every template. A template whose source is not in the cache (edited since the build,
+ * or no build at all) is compiled as before: the cache is keyed by content, so it can only miss, never be stale.
+ */
+function precompiledTemplates(): Record<string, TemplateSpec> {
+  if (!precompiled) {
+    precompiled = existsSync(PRECOMPILED_TEMPLATES_PATH)
+      ? (createRequire(import.meta.url)(PRECOMPILED_TEMPLATES_PATH) as Record<string, TemplateSpec>)
+      : {};
+  }
+  return precompiled;
+}
+
 /**
  * An isolated Handlebars instance (node-plop registers helpers on the global one). Templates are compiled
  * with `strict` (a missing answer fails loudly) and `noEscape` (HTML escaping is wrong for every format we
@@ -31,12 +64,17 @@ export function createTemplateEngine(partials: Record<string, string>) {
   for (const [name, fn] of Object.entries(escapeHelpers)) hb.registerHelper(name, (v: unknown) => fn(String(v)));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('action', (uses: unknown) => pinnedAction(String(uses)));
-  for (const [name, source] of Object.entries(partials)) hb.registerPartial(name, source);
+  const specs = precompiledTemplates();
+  const compile = (source: string) => {
+    const spec = specs[templateKey(source)];
+    return spec ? hb.template(spec) : hb.compile(source, COMPILE_OPTIONS);
+  };
+  for (const [name, source] of Object.entries(partials)) hb.registerPartial(name, compile(source));
 
   return {
     render(source: string, context: object, templateName: string): string {
       try {
-        return hb.compile(source, { strict: true, noEscape: true })(context);
+        return compile(source)(context);
       } catch (err) {
         throw new Error(`template ${templateName}: ${(err as Error).message.split('\n')[0]}`);
       }

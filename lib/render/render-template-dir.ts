@@ -7,14 +7,13 @@ import type { TemplateEngine } from './handlebars-env.js';
 const PUBLISH_SAFE_NAMES: Record<string, string> = { _gitignore: '.gitignore', _npmrc: '.npmrc' };
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(join(dir, prefix), { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) files.push(...(await listFiles(dir, rel)));
-    else if (entry.isFile()) files.push(rel);
-  }
-  return files;
+  const entries = (await readdir(join(dir, prefix), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const rel = (name: string) => (prefix ? `${prefix}/${name}` : name);
+  // Sub-folders are listed concurrently; the result keeps the sorted, depth-first order.
+  const nested = await Promise.all(
+    entries.map((entry) => (entry.isDirectory() ? listFiles(dir, rel(entry.name)) : entry.isFile() ? [rel(entry.name)] : [])),
+  );
+  return nested.flat();
 }
 
 export function outputPath(templatePath: string): string {
@@ -37,10 +36,13 @@ export async function renderTemplateDir(
   tree: FileTree,
 ): Promise<number> {
   let written = 0;
-  for (const rel of await listFiles(dir)) {
+  const rels = await listFiles(dir);
+  // Read concurrently (one round trip to the thread pool instead of one per file); rendered in order below.
+  const contents = await Promise.all(rels.map((rel) => readFile(join(dir, rel))));
+  for (const [i, rel] of rels.entries()) {
     const target = outputPath(rel);
     if (tree.has(target)) throw new Error(`two templates produce ${target} (second one: ${join(dir, rel)})`);
-    const bytes = await readFile(join(dir, rel));
+    const bytes = contents[i] as Buffer;
     if (!rel.endsWith('.hbs')) {
       tree.set(target, bytes);
       written++;
