@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Rewrites the option table in README.md from the options model (run through `npm run docs`).
+// Rewrites the option table in README.md from the options model (run through `npm run docs`, which runs it with tsx from the sources).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { OPTIONS_END, OPTIONS_START, optionsMarkdownTable } from '../dist/lib/cli/options-table.js';
+import { OPTIONS_END, OPTIONS_START, optionsMarkdownTable } from '../lib/cli/options-table.ts';
 
 const path = new URL('../README.md', import.meta.url);
 const readme = readFileSync(path, 'utf8');

@@ -1,8 +1,5 @@
 import { isKnownError } from '../errors.js';
 import { generatorVersion } from '../package-root.js';
-import { checkCommand } from './check-command.js';
-import { createCommand } from './create-command.js';
-import { upgradeCommand } from './upgrade-command.js';
 import { helpText } from './help.js';
 import { type CliIO, printer, processIO } from './io.js';
 import { parseCliArgs } from './parse-args.js';
@@ -20,9 +17,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       printer(io.stdout)(generatorVersion);
       return 0;
     }
-    if (args.command === 'upgrade') return await upgradeCommand(args, io);
-    if (args.command === 'check') return await checkCommand(args, io);
-    return await createCommand(args, io);
+    // Commands are loaded when they run (each is a lazy chunk of the bundle): --help, --version and bad usage
+    // never load the template engine, node-plop or the merge code.
+    if (args.command === 'upgrade') return await (await import('./upgrade-command.js')).upgradeCommand(args, io);
+    if (args.command === 'check') return await (await import('./check-command.js')).checkCommand(args, io);
+    return await (await import('./create-command.js')).createCommand(args, io);
   } catch (err) {
     if (isKnownError(err)) {
       fail(`create-hardened-service: ${err.message}`);

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Builds the published CLI the way create-vite does: one tree-shaken ESM bundle of lib/cli/main.ts and
+// everything it imports (our code and the npm packages), so `npx create-hardened-service` installs one package.
+// Whatever main.ts reaches is bundled: new commands and modules are picked up without touching this file.
+//
+// - Dynamic `import()`s stay lazy: each becomes its own chunk (prompts only for interactive runs; the
+//   template engine and node-plop only on paths that render), so --help and --version stay cheap.
+// - Runtime data (templates/, data/) is not bundled: lib/package-root.ts finds it by walking up from the
+//   chunk to this package.json, as it did from dist/lib/.
+// - Templates stay files, but are also precompiled into dist/templates.precompiled.cjs, keyed by the sha256 of
+//   their source (lib/render/handlebars-env.ts): compiling them was most of a generation's CPU time.
+// - Licences: every bundled package's licence text goes to dist/THIRD_PARTY_NOTICES.md, and the few
+//   /*! ... */ or @license comments stay in dist/*.LEGAL.txt (esbuild legalComments: 'linked').
+//
+// Usage: node scripts/build.mjs [--analyze]   (--analyze prints what takes the space in each chunk)
+import { build } from 'esbuild';
+import Handlebars from 'handlebars';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/**
+ * Packages that must stay external (installed, not bundled). Keep this empty: anything listed here must be
+ * a runtime dependency in package.json, and every one costs each `npx` user a download.
+ */
+const EXTERNAL = Object.keys(pkg.dependencies ?? {});
+
+/**
+ * node-plop imports inquirer 9 (and with it rxjs) at its top level for plop's own prompts. Our generators have
+ * no plop prompts (questions come from generators/options.ts through @inquirer/prompts), so that code can
+ * never run: replace it with a stub that fails loudly if it ever is. Saves ~1 MB of bundle and its load time.
+ */
+const stubPlopInquirer = {
+  name: 'stub-node-plop-inquirer',
+  setup(b) {
+    b.onResolve({ filter: /^inquirer$/ }, (args) =>
+      args.importer.includes(`${sep}node-plop${sep}`) ? { path: 'inquirer', namespace: 'plop-inquirer-stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'plop-inquirer-stub' }, () => ({
+      contents: `const fail = () => { throw new Error('plop prompts are not used by create-hardened-service'); };
+export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };`,
+      loader: 'js',
+    }));
+  },
+};
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'lib/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  plugins: [stubPlopInquirer],
+  // Bundled CommonJS (handlebars, fs-extra) calls require() for Node built-ins: give ESM chunks a real one.
+  banner: { js: "import { createRequire as __chsCreateRequire } from 'node:module'; const require = __chsCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // Identifiers stay readable: error messages and DEBUG=1 stacks still name our functions.
+  minifyIdentifiers: false,
+  treeShaking: true,
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
+
+/** The package (name, folder) a bundled input file belongs to, or undefined for our own sources. */
+function packageOf(input) {
+  const parts = input.split('/');
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0) return undefined;
+  const name = parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1];
+  return { name, dir: join(root, ...parts.slice(0, at + 1), ...name.split('/')) };
+}
+
+const bundled = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const p = packageOf(input);
+  if (p && !bundled.has(p.name)) bundled.set(p.name, p.dir);
+}
+
+const notices = [
+  '# Third-party notices',
+  '',
+  `dist/ of create-hardened-service ${pkg.version} bundles the following packages. Their licences follow.`,
+  '',
+];
+for (const [name, dir] of [...bundled].sort(([a], [b]) => a.localeCompare(b))) {
+  const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const licenseFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+  notices.push(`## ${name}@${meta.version} (${meta.license ?? 'see below'})`, '');
+  if (licenseFile) notices.push('```', readFileSync(join(dir, licenseFile), 'utf8').trim(), '```', '');
+  else if (!meta.license) throw new Error(`${name}: no licence found: check before bundling it`);
+  else notices.push(`No licence file in the package; package.json says ${meta.license}.`, '');
+}
+writeFileSync(join(outdir, 'THIRD_PARTY_NOTICES.md'), `${notices.join('\n')}\n`);
+
+// Same options and key as lib/render/handlebars-env.ts (COMPILE_OPTIONS, templateKey).
+const specs = [];
+for (const entry of readdirSync(join(root, 'templates'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.hbs')) continue;
+  const source = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+  const key = createHash('sha256').update(source).digest('hex');
+  specs.push(`// ${relative(root, join(entry.parentPath, entry.name))}\n${JSON.stringify(key)}: ${Handlebars.precompile(source, { strict: true, noEscape: true })}`);
+}
+mkdirSync(outdir, { recursive: true });
+writeFileSync(join(outdir, 'templates.precompiled.cjs'), `// Generated by scripts/build.mjs from templates/**/*.hbs: do not edit.\nmodule.exports = {\n${specs.join(',\n')}\n};\n`);
+
+// Remove what earlier builds left (old chunks, tsc output of `npm run build:modules`): written first, swept
+// after, so that a CLI started during a rebuild still finds its files.
+const keep = new Set([...Object.keys(result.metafile.outputs).map((o) => join(root, o)), join(outdir, 'THIRD_PARTY_NOTICES.md'), join(outdir, 'templates.precompiled.cjs')]);
+for (const entry of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
+  const path = join(entry.parentPath, entry.name);
+  if (entry.isFile() && !keep.has(path)) rmSync(path, { force: true });
+}
+for (const entry of readdirSync(outdir, { withFileTypes: true })) {
+  if (entry.isDirectory() && readdirSync(join(outdir, entry.name), { recursive: true, withFileTypes: true }).every((e) => !e.isFile())) {
+    rmSync(join(outdir, entry.name), { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--analyze')) {
+  for (const [out, info] of Object.entries(result.metafile.outputs)) {
+    if (!out.endsWith('.js')) continue;
+    const byPackage = new Map();
+    for (const [input, { bytesInOutput }] of Object.entries(info.inputs)) {
+      const key = packageOf(input)?.name ?? '(ours)';
+      byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+    }
+    const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)}k`);
+    console.log(`${relative(root, out)} ${(info.bytes / 1024).toFixed(0)} KiB: ${top.join(', ')}`);
+  }
+}
+if (!existsSync(join(outdir, 'cli.js'))) throw new Error('build: dist/cli.js was not written');
