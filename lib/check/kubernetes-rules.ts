@@ -128,11 +128,19 @@ export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSi
       workloads++;
       const where = `${pod.kind} ${pod.name || '(unnamed)'}`;
       const at = { file: located.file, ...(located.line ? { line: located.line } : {}) };
-      // Pod Security Standards: baseline controls are CHS-PSS-001, the rest of restricted CHS-PSS-002.
-      const level = options.level;
-      for (const f of checkPodSecurity(pod.object, level, options.kubeVersion)) {
-        const baseline = baselineControls.has(f.control);
-        sink.add({ ruleId: baseline ? 'CHS-PSS-001' : 'CHS-PSS-002', level: 'error', ...at, message: `${where}: ${f.message} (${f.control} at ${f.path})` }, note);
+      // Pod Security Standards: what baseline rejects is CHS-PSS-001; what restricted adds is CHS-PSS-002.
+      // (At restricted PSA reports some baseline problems under a stricter control, e.g. hostPath under
+      // restrictedVolumes: a field already reported by baseline is not reported twice.)
+      const baselineFindings = checkPodSecurity(pod.object, 'baseline', options.kubeVersion);
+      for (const f of baselineFindings) {
+        sink.add({ ruleId: 'CHS-PSS-001', level: 'error', ...at, message: `${where}: ${f.message} (${f.control} at ${f.path})` }, note);
+      }
+      if (options.level === 'restricted') {
+        const seen = new Set(baselineFindings.map((f) => f.path));
+        for (const f of checkPodSecurity(pod.object, 'restricted', options.kubeVersion)) {
+          if (baselineControls.has(f.control) || seen.has(f.path) || [...seen].some((p) => p.startsWith(`${f.path}.`) || f.path.startsWith(`${p}.`))) continue;
+          sink.add({ ruleId: 'CHS-PSS-002', level: 'error', ...at, message: `${where}: ${f.message} (${f.control} at ${f.path})` }, note);
+        }
       }
 
       const containers = ['initContainers', 'containers'].flatMap((k) =>

@@ -1,0 +1,235 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Answers } from '../generators/options.js';
+import { validatePreset, type Preset } from '../lib/preset.js';
+import { versions } from '../lib/versions.js';
+import { audit, checkEnv, failedRules, generatedService } from './support/check.js';
+import { replaceOnce } from './support/older-service.js';
+
+async function edit(dir: string, path: string, change: (text: string) => string): Promise<void> {
+  await writeFile(join(dir, path), change(await readFile(join(dir, path), 'utf8')));
+}
+
+function preset(content: unknown): Preset {
+  const result = validatePreset(content, 'test-preset.yaml');
+  if ('errors' in result) throw new Error(result.errors.join('\n'));
+  return result.preset;
+}
+
+const variants: Partial<Record<keyof Answers, string>>[] = [];
+for (const framework of ['fastify', 'express'])
+  for (const ci of ['github', 'gitlab'])
+    for (const line of versions.node.lines) variants.push({ framework, ci, nodeVersion: String(line.major) });
+
+describe('check passes on every freshly generated variant', () => {
+  it.each(variants.map((v) => [`${v.framework}/${v.ci}/node${v.nodeVersion}`, v] as const))('%s', async (_name, given) => {
+    const report = await audit(await generatedService(given));
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
+    // The one expected warning: the chart's own image is deployed by tag until the pipeline passes a digest.
+    expect(report.findings.map((f) => `${f.level} ${f.ruleId}`)).toEqual(['warning CHS-IMG-002']);
+    const passed = report.rules.filter((r) => r.status !== 'skip').map((r) => r.rule.id);
+    expect(passed).toEqual(expect.arrayContaining(['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-001', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-001', 'CHS-DKR-001', 'CHS-DKR-002', 'CHS-DKR-003', 'CHS-CI-001', 'CHS-CI-003', 'CHS-CHART-001', 'CHS-GEN-001']));
+    if (given.ci === 'github') expect(passed).toContain('CHS-CI-002');
+  });
+
+  it('with the example preset recorded in the manifest, every preset rule passes too', async () => {
+    const { loadPreset } = await import('../lib/preset.js');
+    const example = await loadPreset('presets/example.yaml', process.cwd());
+    const report = await audit(await generatedService({}, example));
+    expect(failedRules(report)).toEqual([]);
+    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+});
+
+type Weakening = {
+  name: string;
+  given?: Partial<Record<keyof Answers, string>>;
+  weaken: (dir: string) => Promise<void>;
+  preset?: Preset;
+  expected: string[];
+  /** Text the finding must contain. */
+  says: string;
+};
+
+const weakenings: Weakening[] = [
+  {
+    name: 'Dockerfile build stage FROM without digest',
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^(FROM [^@\s]+)@sha256:[0-9a-f]{64}( AS build)$/m, '$1$2')),
+    expected: ['CHS-IMG-001'],
+    says: 'is not pinned by digest',
+  },
+  {
+    name: 'USER root in the final stage',
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => replaceOnce(t, 'USER 65532:65532', 'USER root')),
+    expected: ['CHS-DKR-002'],
+    says: 'runs as USER root',
+  },
+  {
+    name: 'final stage USER removed on a root-by-default base',
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => replaceOnce(t, 'USER 65532:65532\n', '').replace(/^FROM (\S+) AS runtime$/m, `FROM node:26-bookworm-slim@sha256:${'c'.repeat(64)} AS runtime`)),
+    expected: ['CHS-DKR-001', 'CHS-DKR-002'],
+    says: 'not a distroless image',
+  },
+  {
+    name: 'final stage not distroless',
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM (\S+) AS runtime$/m, `FROM node:26-bookworm-slim@sha256:${'c'.repeat(64)} AS runtime`)),
+    expected: ['CHS-DKR-001'],
+    says: 'not a distroless image',
+  },
+  {
+    name: 'values.yaml runAsNonRoot false through the escape hatch',
+    weaken: (dir) =>
+      edit(dir, 'chart/values.yaml', (t) =>
+        t
+          .replaceAll('runAsNonRoot: true', 'runAsNonRoot: false')
+          .replace('allowWeakerSecurity: false', 'allowWeakerSecurity: true')
+          .replace(/reason: ""/, 'reason: "legacy image needs root until PLAT-9"'),
+      ),
+    expected: ['CHS-PSS-002'],
+    says: 'runAsNonRoot',
+  },
+  {
+    name: 'a values file adds a capability through the escape hatch',
+    weaken: (dir) =>
+      writeFile(
+        join(dir, 'chart/values-prod.yaml'),
+        'securityException:\n  allowWeakerSecurity: true\n  reason: "NET_ADMIN until PLAT-123"\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_ADMIN]\n',
+      ),
+    expected: ['CHS-PSS-001'],
+    says: 'must not add capability NET_ADMIN (beyond the default set) (capabilities_baseline at spec.template.spec.containers[0].securityContext.capabilities.add[0]) (rendered with chart/values-prod.yaml)',
+  },
+  {
+    name: 'resources removed from the deployment template',
+    weaken: (dir) => edit(dir, 'chart/templates/deployment.yaml', (t) => replaceOnce(t, '          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n', '')),
+    expected: ['CHS-RES-001'],
+    says: 'requests.cpu',
+  },
+  {
+    name: "the chart's NetworkPolicy removed",
+    weaken: (dir) => rm(join(dir, 'chart/templates/networkpolicy.yaml')),
+    expected: ['CHS-NET-002'],
+    says: 'no NetworkPolicy',
+  },
+  {
+    name: 'default-deny removed from the namespace manifest',
+    weaken: (dir) => edit(dir, 'deploy/namespace.yaml', (t) => t.slice(0, t.lastIndexOf('---'))),
+    expected: ['CHS-NET-001'],
+    says: 'no default-deny NetworkPolicy',
+  },
+  {
+    name: 'a values file deploys another image by tag',
+    weaken: async (dir) => {
+      await mkdir(join(dir, 'chart/ci'));
+      await writeFile(join(dir, 'chart/ci/other-image.yaml'), 'image:\n  repository: docker.io/acme/other\n  tag: "1.0"\n');
+    },
+    expected: ['CHS-IMG-002'],
+    says: 'docker.io/acme/other:1.0 is not pinned by digest',
+  },
+  {
+    name: 'a values file the schema rejects',
+    weaken: (dir) => writeFile(join(dir, 'chart/values-broken.yaml'), 'replicaCount: many\n'),
+    expected: ['CHS-CHART-001'],
+    says: 'values-broken.yaml',
+  },
+  {
+    name: 'action pinned by tag',
+    weaken: (dir) => edit(dir, '.github/workflows/ci.yml', (t) => t.replace(/actions\/checkout@[0-9a-f]{40}[^\n]*/, 'actions/checkout@v4')),
+    expected: ['CHS-CI-001'],
+    says: 'actions/checkout@v4 is pinned by "v4"',
+  },
+  {
+    name: 'workflow permissions write-all',
+    weaken: (dir) => edit(dir, '.github/workflows/security.yml', (t) => replaceOnce(t, 'permissions:\n  contents: read\n', 'permissions: write-all\n')),
+    expected: ['CHS-CI-002'],
+    says: 'write-all',
+  },
+  {
+    name: 'the check job allowed to fail',
+    weaken: (dir) => edit(dir, '.github/workflows/ci.yml', (t) => replaceOnce(t, '    name: Hardened-service conformance\n', '    name: Hardened-service conformance\n    continue-on-error: true\n')),
+    expected: ['CHS-CI-003'],
+    says: 'create-hardened-service check',
+  },
+  {
+    name: 'GitLab check job allowed to fail',
+    given: { ci: 'gitlab' },
+    weaken: (dir) => edit(dir, '.gitlab-ci.yml', (t) => replaceOnce(t, '  stage: test\n  image: $NODE_IMAGE\n  timeout: 10m\n  variables:', '  stage: test\n  allow_failure: true\n  image: $NODE_IMAGE\n  timeout: 10m\n  variables:')),
+    expected: ['CHS-CI-003'],
+    says: 'allowed to fail',
+  },
+  {
+    name: '.dockerignore without .env',
+    weaken: (dir) => edit(dir, '.dockerignore', (t) => t.replace('**/.env\n', '').replace('**/.env.*\n', '')),
+    expected: ['CHS-DKR-003'],
+    says: '.env inside an included folder',
+  },
+  {
+    name: 'behind the generator',
+    weaken: (dir) => edit(dir, '.hardened-service.json', (t) => t.replace(/"version": "[^"]+"/, '"version": "0.0.9"')),
+    expected: ['CHS-GEN-001'],
+    says: 'generated by create-hardened-service 0.0.9',
+  },
+  {
+    name: 'preset lock differs from the recorded answer',
+    weaken: async () => {},
+    preset: preset({ locks: { framework: 'express' } }),
+    expected: ['CHS-PRE-001'],
+    says: 'framework is "fastify" but the preset locks it to "express"',
+  },
+  {
+    name: 'image outside the allowed registries',
+    weaken: async () => {},
+    preset: preset({ constraints: { allowedRegistries: ['registry.acme.example/'] } }),
+    expected: ['CHS-PRE-002'],
+    says: 'not from an allowed registry',
+  },
+  {
+    name: 'Node line below the preset minimum',
+    given: { nodeVersion: '22' },
+    weaken: async () => {},
+    preset: preset({ constraints: { minNodeVersion: 24 } }),
+    expected: ['CHS-PRE-003'],
+    says: 'below the preset minimum 24',
+  },
+  {
+    name: 'memory limit above the preset ceiling',
+    weaken: async () => {},
+    preset: preset({ constraints: { maxMemoryLimit: '128Mi' } }),
+    expected: ['CHS-PRE-004'],
+    says: 'memory limit 256Mi is above the preset ceiling 128Mi',
+  },
+  {
+    name: 'required scanner removed from CI',
+    weaken: (dir) => rm(join(dir, '.github/workflows/security.yml')),
+    preset: preset({ constraints: { requiredScanners: ['gitleaks', 'trivy'] } }),
+    expected: ['CHS-PRE-005'],
+    says: 'does not run gitleaks',
+  },
+];
+
+describe('check fails with the right rule for each weakened service', () => {
+  it.each(weakenings.map((w) => [w.name, w] as const))('%s', async (_name, w) => {
+    const dir = await generatedService(w.given ?? {});
+    await w.weaken(dir);
+    const report = await audit(dir, w.preset ? { preset: w.preset } : {});
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([...w.expected].sort());
+    const messages = report.findings.filter((f) => w.expected.includes(f.ruleId)).map((f) => `${f.file}: ${f.message}`).join('\n');
+    expect(messages).toContain(w.says);
+  });
+
+  it('fails closed when helm is not on PATH: the chart rule fails with the reason', async () => {
+    const dir = await generatedService();
+    const env = { ...(await checkEnv()), PATH: '/nonexistent' };
+    const report = await audit(dir, { env });
+    expect(failedRules(report)).toEqual(['CHS-CHART-001']);
+    expect(report.findings.find((f) => f.ruleId === 'CHS-CHART-001')?.message).toContain('helm is not on PATH');
+  });
+
+  it('audits a service not made by the generator: no manifest, generator and preset rules skipped', async () => {
+    const dir = await generatedService();
+    await rm(join(dir, '.hardened-service.json'));
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual([]);
+    expect(report.rules.find((r) => r.rule.id === 'CHS-GEN-001')?.status).toBe('skip');
+  });
+});
