@@ -16,6 +16,7 @@ const variants: Record<string, Record<string, string>> = {
 
 /** Jobs allowed to hold write permissions, and which. Everything else must stay read-only. */
 const allowedWrites: Record<string, Record<string, string[]>> = {
+  'ci.yml': { check: ['security-events'] },
   'security.yml': {
     codeql: ['security-events'],
     dependencies: ['security-events'],

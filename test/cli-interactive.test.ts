@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../lib/manifest.js';
@@ -7,6 +7,18 @@ import { tempDir } from './support/cli.js';
 import { keys, runCliInTerminal } from './support/pty.js';
 
 describe('interactive prompts in a real terminal', () => {
+  it('a preset\'s locked answers are not prompted', async () => {
+    const parent = await tempDir();
+    await writeFile(join(parent, 'acme.yaml'), 'locks:\n  framework: express\n  ci: gitlab\n  lifecycle: production\n');
+    const term = runCliInTerminal(['svc', '--preset', 'acme.yaml', '--port', '9000', '--description', 'x', '--owner', 'payments', '--image', 'ghcr.io/payments/svc', '--node-version', '26'], parent);
+    await term.answer(/Service name/, keys.enter);
+    await term.answer(/Backstage system/, keys.enter);
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).not.toMatch(/HTTP framework|CI system|Backstage lifecycle/);
+    const manifest = JSON.parse(await readFile(join(parent, 'svc', '.hardened-service.json'), 'utf8')) as Manifest;
+    expect(manifest.answers).toMatchObject({ framework: 'express', ci: 'gitlab', lifecycle: 'production' });
+  });
+
   it('asks for every answer not given, re-asks on invalid input, and writes what was chosen', async () => {
     const parent = await tempDir();
     const term = runCliInTerminal(['svc', '--port', '9000'], parent);
@@ -19,6 +31,9 @@ describe('interactive prompts in a real terminal', () => {
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
     await term.answer(/Container image name/, keys.enter);
     await term.answer(/CI system/, `${keys.down}${keys.enter}`);
+    // The Backstage system defaults to the owner's slug; lifecycle is a choice.
+    await term.answer(/Backstage system/, keys.enter);
+    await term.answer(/Backstage lifecycle/, `${keys.down}${keys.enter}`);
     expect(await term.exited).toBe(0);
     expect(term.screen()).not.toMatch(/HTTP port/);
     expect(term.screen()).toContain('Next steps:');
@@ -32,6 +47,8 @@ describe('interactive prompts in a real terminal', () => {
       owner: 'payments',
       image: 'ghcr.io/payments/pay-svc',
       ci: 'gitlab',
+      system: 'payments',
+      lifecycle: 'production',
     });
   });
 
