@@ -16,6 +16,22 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return nested.flat();
 }
 
+/**
+ * The files of a template folder, in order, read once per process: a fleet upgrade renders one service after
+ * another from the same templates. Read concurrently (one round trip to the thread pool, not one per file).
+ * Callers get copies, so nothing they do to the bytes reaches the next render.
+ */
+const templateDirs = new Map<string, Promise<[string, Buffer][]>>();
+async function readTemplateDir(dir: string): Promise<[string, Buffer][]> {
+  let files = templateDirs.get(dir);
+  if (!files) {
+    files = listFiles(dir).then((rels) => Promise.all(rels.map(async (rel): Promise<[string, Buffer]> => [rel, await readFile(join(dir, rel))])));
+    templateDirs.set(dir, files);
+    files.catch(() => templateDirs.delete(dir));
+  }
+  return (await files).map(([rel, bytes]) => [rel, Buffer.from(bytes)]);
+}
+
 export function outputPath(templatePath: string): string {
   return templatePath
     .split('/')
@@ -36,13 +52,9 @@ export async function renderTemplateDir(
   tree: FileTree,
 ): Promise<number> {
   let written = 0;
-  const rels = await listFiles(dir);
-  // Read concurrently (one round trip to the thread pool instead of one per file); rendered in order below.
-  const contents = await Promise.all(rels.map((rel) => readFile(join(dir, rel))));
-  for (const [i, rel] of rels.entries()) {
+  for (const [rel, bytes] of await readTemplateDir(dir)) {
     const target = outputPath(rel);
     if (tree.has(target)) throw new Error(`two templates produce ${target} (second one: ${join(dir, rel)})`);
-    const bytes = contents[i] as Buffer;
     if (!rel.endsWith('.hbs')) {
       tree.set(target, bytes);
       written++;
