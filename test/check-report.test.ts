@@ -1,5 +1,5 @@
-import Ajv from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
+import AjvModule from 'ajv';
+import AjvDraft04Module from 'ajv-draft-04';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,10 @@ import { checkRules } from '../lib/check/rules.js';
 import { repoRoot } from './support/cli.js';
 import { audit, auditManifests, generatedService } from './support/check.js';
 import { rm } from 'node:fs/promises';
+
+// CommonJS packages: the class is the module's default export under Node's interop, the module itself under Vite's.
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule.default;
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as typeof AjvDraft04Module.default;
 
 const sarifSchema = JSON.parse(await readFile(join(repoRoot, 'test/fixtures/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
 const jsonSchema = JSON.parse(await readFile(join(repoRoot, 'data/check-report.schema.json'), 'utf8'));
