@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// `npm run bench`: generation speed, install footprint, fleet upgrade and the emitted service's throughput,
+// next to their references, in one run (about 5 minutes on 2 cores). Loopback only; every loop is bounded
+// in count and time, and a watchdog ends the run after 12 minutes whatever happens.
+// Prints a table, writes bench/results/latest.json; with --update-readme also puts the table in README.md.
+//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service] [--update-readme]
+import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measureFleet } from './fleet.mjs';
+import { measureFootprint } from './footprint.mjs';
+import { measureGeneration } from './generation.mjs';
+import { measureService } from './service.mjs';
+import { killChildren, mib, repoRoot } from './support.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (section) => !only || only.includes(section);
+
+const WATCHDOG_MS = 12 * 60_000;
+const watchdog = setTimeout(() => {
+  console.error('bench: watchdog: still running after 12 minutes, stopping');
+  killChildren();
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+const GOALS = { vsCreateVite: 1.5, vsBareNode: 3, installedMiB: 6, packages: 15, rpsRatio: 0.8, rssMiB: 96, readyMs: 300 };
+const config = quick
+  ? { generationRounds: 5, fleetSize: 20, serviceRounds: 1, connections: 10, durationS: 3 }
+  : { generationRounds: 15, fleetSize: 100, serviceRounds: 2, connections: 10, durationS: 5 };
+
+const machine = {
+  cpu: `${cpus()[0]?.model.trim()} × ${cpus().length}`,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  os: `${process.platform} ${release()}`,
+  node: process.version,
+};
+const started = Date.now();
+const log = (m) => console.error(`bench: ${m} (${Math.round((Date.now() - started) / 1000)} s)`);
+
+const results = { date: new Date().toISOString(), machine, config, goals: GOALS };
+// The footprint step packs and installs the package: the other sections run that installed copy.
+log('footprint: build, pack, install the tarball into a temp prefix');
+const footprint = measureFootprint();
+const { bin } = footprint;
+if (want('footprint')) results.footprint = { ...footprint, work: undefined, bin: undefined };
+
+let oneGenerationMs;
+if (want('generation') || want('fleet')) {
+  log(`generation: ${config.generationRounds} alternating rounds`);
+  results.generation = measureGeneration({ bin, rounds: config.generationRounds, deadline: Date.now() + 3 * 60_000 });
+  oneGenerationMs = results.generation.medianMs.ours;
+}
+if (want('fleet')) {
+  log(`fleet: ${config.fleetSize} services`);
+  results.fleet = measureFleet({ bin, size: config.fleetSize, oneGenerationMs });
+}
+if (want('service')) {
+  log('service: build fastify and express variants, load them and bare node:http');
+  results.service = await measureService({ bin, rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+}
+rmSync(footprint.work, { recursive: true, force: true });
+results.durationS = Math.round((Date.now() - started) / 1000);
+
+// ---- table ----
+const ok = (pass) => (pass ? '✅' : '❌');
+const x = (n) => `${n.toFixed(2)}×`;
+// autocannon records latency in whole milliseconds: a p99 of 0 means under 1 ms.
+const p99 = (ms) => (ms === 0 ? '<1 ms' : `${ms} ms`);
+const rows = [];
+if (results.footprint) {
+  const f = results.footprint.ours;
+  const v = results.footprint.createVite;
+  rows.push(['install: packed / installed size', `${(f.packedBytes / 1024).toFixed(0)} KiB / ${mib(f.installedBytes).toFixed(2)} MiB`, `create-vite ${mib(v.installedBytes).toFixed(2)} MiB`, `≤ ${GOALS.installedMiB} MiB ${ok(mib(f.installedBytes) <= GOALS.installedMiB)}`]);
+  rows.push(['install: packages (production)', `${f.packages} (runtime deps: ${f.runtimeDependencies.length || 'none'})`, `create-vite ${v.packages}`, `≤ ${GOALS.packages} ${ok(f.packages <= GOALS.packages)}`]);
+}
+if (results.generation) {
+  const g = results.generation;
+  rows.push(['generation: one service (median)', `${g.medianMs.ours.toFixed(0)} ms`, `create-vite ${g.medianMs.createVite.toFixed(0)} ms: ${x(g.ratioToCreateVite)}`, `≤ ${GOALS.vsCreateVite}× ${ok(g.ratioToCreateVite <= GOALS.vsCreateVite)}`]);
+  rows.push(['generation vs bare `node -e ""`', x(g.ratioToBareNode), `bare node ${g.medianMs.bareNode.toFixed(0)} ms`, `≤ ${GOALS.vsBareNode}× ${ok(g.ratioToBareNode <= GOALS.vsBareNode)}`]);
+  rows.push(['`--help`', `${g.medianMs.oursHelp.toFixed(0)} ms`, `${x(g.medianMs.oursHelp / g.medianMs.bareNode)} bare node`, '']);
+}
+if (results.fleet) {
+  const f = results.fleet;
+  rows.push([`fleet: upgrade ${f.services} services`, `${(f.upgradeMs / 1000).toFixed(1)} s (${f.perServiceMs.toFixed(0)} ms each)`, `${x(f.ratioToOneGeneration)} one generation`, '']);
+  rows.push([`fleet: upgrade --check ${f.services} services`, `${(f.checkMs / 1000).toFixed(1)} s`, `${x(f.checkRatioToOneGeneration)} one generation`, '']);
+}
+if (results.service) {
+  const s = results.service;
+  for (const name of ['fastify', 'express']) {
+    const r = s.results[name];
+    for (const [route, v] of Object.entries(r.routes)) {
+      const bare = s.results.bare.routes[route];
+      rows.push([`${name} ${route === 'hello' ? 'GET /hello?name=x' : '/healthz'}`, `${v.rps} req/s, p99 ${p99(v.p99Ms)}`, `bare ${bare.rps} req/s, p99 ${p99(bare.p99Ms)}: ${x(v.rpsRatioToBare)} req/s, p99 ${v.p99RatioToBare === undefined ? 'n/a (bare under 1 ms)' : x(v.p99RatioToBare)}`, `≥ ${GOALS.rpsRatio}× ${ok(v.rpsRatioToBare >= GOALS.rpsRatio)}`]);
+    }
+    const b = s.results.bare;
+    rows.push([`${name}: peak RSS (anonymous) / ready`, `${mib(r.peakRssBytes).toFixed(0)} MiB (${mib(r.peakRssAnonBytes).toFixed(0)}) / ${r.readyMs} ms`, `bare ${mib(b.peakRssBytes).toFixed(0)} MiB (${mib(b.peakRssAnonBytes).toFixed(0)}) / ${b.readyMs} ms`, `≤ ${GOALS.rssMiB} MiB ${ok(mib(r.peakRssBytes) <= GOALS.rssMiB)}, ≤ ${GOALS.readyMs} ms ${ok(r.readyMs <= GOALS.readyMs)}`]);
+  }
+}
+const header = ['measure', 'create-hardened-service', 'reference', 'goal'];
+const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const notes = [
+  `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, generator on Node ${machine.node}; ${results.date.slice(0, 10)}; ${quick ? 'quick run' : 'full run'} in ${results.durationS} s.`,
+  results.generation ? `Generation: ${results.generation.runs} alternating runs each of the installed tarball's bin (\`--yes\`), \`create-vite --template vanilla-ts --no-interactive\` and \`node -e ""\`; medians.` : '',
+  results.service ? `Service: Node ${results.service.node}; autocannon, ${results.service.connections} connections, ${results.service.durationS} s × ${results.service.rounds} rounds per route (medians) after a 1 s warm-up, on 127.0.0.1; all hardening on, logs to /dev/null, rate limit configured with RATE_LIMIT_MAX=${SERVICE_ENV_MAX(results)} per 60 s so it does not throttle the load; bare = node:http doing the same route work only (bench/bare-server.mjs). Peak RSS is VmHWM; in brackets the peak anonymous RSS (without the node binary's file-backed pages); V8 sizes its heap for this host's memory, not for the pod's 256Mi limit.` : '',
+].filter(Boolean);
+
+function SERVICE_ENV_MAX(r) {
+  return r.service.env.RATE_LIMIT_MAX;
+}
+
+console.log(`\n${table}\n\n${notes.join('\n')}`);
+mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+writeFileSync(join(repoRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+log('wrote bench/results/latest.json');
+
+if (argv.includes('--update-readme')) {
+  const START = '<!-- bench:start (npm run bench -- --update-readme) -->';
+  const END = '<!-- bench:end -->';
+  const path = join(repoRoot, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error('README.md has no bench markers');
+  writeFileSync(path, `${readme.slice(0, a + START.length)}\n${table}\n\n${notes.join('\n')}\n${readme.slice(b)}`);
+  log('updated README.md');
+}
