@@ -35,7 +35,7 @@ describe('GitLab CI (--ci gitlab)', () => {
 
   it('parses, and has the same stages and scanners as the GitHub variant', async () => {
     const { doc, jobs, text } = await gitlab();
-    expect(doc.stages).toEqual(['test', 'scan', 'build', 'publish']);
+    expect(doc.stages).toEqual(['test', 'scan', 'build', 'publish', 'upgrade']);
     for (const job of [
       'test',
       'check',
@@ -111,5 +111,24 @@ describe('GitLab CI (--ci gitlab)', () => {
     expect((doc.variables as Record<string, string>).IMAGE).toBe('registry.example.com:5000/team/orders-api');
     const scripts = Object.values(jobs).flatMap((j) => j.script).join('\n');
     expect(scripts).not.toContain('registry.example.com');
+  });
+});
+
+describe('GitLab generator upgrade jobs', () => {
+  it('run only in a schedule that asks for them; the push token is confined to the job that does not run the generator', async () => {
+    const { doc, jobs, text } = await gitlab();
+    expect(doc.stages).toContain('upgrade');
+    const upgrade = jobs['generator-upgrade']!;
+    const mergeRequest = jobs['generator-upgrade-merge-request'] as GitlabJob & { environment?: string };
+    for (const job of [upgrade, mergeRequest]) {
+      expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule" && $GENERATOR_UPGRADE == "true"' }]);
+      expect(imageOf(job)).toBe('$NODE_IMAGE');
+    }
+    expect(upgrade.script.join('\n')).toContain('npx --yes create-hardened-service@latest upgrade . --yes');
+    expect(upgrade.script.join('\n')).not.toContain('UPGRADE_TOKEN');
+    expect(mergeRequest.environment).toBe('generator-upgrade');
+    expect(mergeRequest.needs).toEqual(['generator-upgrade']);
+    expect(mergeRequest.script.join('\n')).not.toContain('npx');
+    expect(text.match(/UPGRADE_TOKEN/g)?.length).toBeGreaterThan(0);
   });
 });
