@@ -49,6 +49,21 @@ export default { prompt: fail, createPromptModule: () => fail, registerPrompt() 
   },
 };
 
+/**
+ * Handlebars' compiler loads source-map only to build source maps of compiled templates, inside a try/catch
+ * with its own fallback when the module is missing. We never ask for source maps (and templates come
+ * precompiled), so leave it out: 42 KB less to parse on every run.
+ */
+const dropHandlebarsSourceMap = {
+  name: 'drop-handlebars-source-map',
+  setup(b) {
+    b.onResolve({ filter: /^source-map$/ }, (args) =>
+      args.importer.includes(`${sep}handlebars${sep}`) ? { path: 'source-map', namespace: 'no-source-map' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-source-map' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'lib/cli/main.ts' },
@@ -59,7 +74,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [stubPlopInquirer],
+  plugins: [stubPlopInquirer, dropHandlebarsSourceMap],
   // Bundled CommonJS (handlebars, fs-extra) calls require() for Node built-ins: give ESM chunks a real one.
   banner: { js: "import { createRequire as __chsCreateRequire } from 'node:module'; const require = __chsCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
