@@ -45,6 +45,8 @@ const results = { date: new Date().toISOString(), machine, config, goals: GOALS 
 log('footprint: build, pack, install the tarball into a temp prefix');
 const footprint = measureFootprint();
 const { bin } = footprint;
+// The installed copy goes away however the run ends (the watchdog and errors included).
+process.once('exit', () => rmSync(footprint.work, { recursive: true, force: true }));
 if (want('footprint')) results.footprint = { ...footprint, work: undefined, bin: undefined };
 
 let oneGenerationMs;

