@@ -37,7 +37,7 @@ export function sha256(bytes: Buffer | string): string {
 
 function encodeBase(tree: FileTree): string {
   const entries = Object.fromEntries([...tree].map(([path, bytes]) => [path, bytes.toString('base64')]));
-  return gzipSync(JSON.stringify(entries), { level: 9 }).toString('base64');
+  return gzipSync(JSON.stringify(entries), { level: 6 }).toString('base64');
 }
 
 export function decodeBase(manifest: Manifest): FileTree {

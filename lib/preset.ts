@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { type Answers, type OptionSpec, options } from '../generators/options.js';
 import { parseOptionValue } from './answers.js';
 import { UsageError } from './errors.js';
@@ -232,10 +231,17 @@ function throwProblems(label: string, errors: string[]): never {
   throw new UsageError(errors.map((e) => `${label}: ${e}`).join('\n'));
 }
 
-function parseContent(text: string, file: string, label: string): unknown {
+/** yaml is loaded only when a preset is used, so plain generations do not pay for it. */
+async function parseYaml(text: string): Promise<unknown> {
+  const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  // The bundle may hand the CommonJS build over as a default export.
+  return (yaml.parse ?? yaml.default!.parse)(text, { prettyErrors: false });
+}
+
+async function parseContent(text: string, file: string, label: string): Promise<unknown> {
   const ext = extname(file).toLowerCase();
   try {
-    return ext === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    return ext === '.json' ? JSON.parse(text) : (await parseYaml(text));
   } catch (err) {
     throwProblems(label, [`is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
   }
@@ -283,7 +289,7 @@ export async function loadPreset(spec: string, cwd: string): Promise<Preset> {
   }
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) throwProblems(label, [`cannot read ${file}: check the path`]);
-  const result = validatePreset(parseContent(text, file, label), source);
+  const result = validatePreset(await parseContent(text, file, label), source);
   if ('errors' in result) throwProblems(label, result.errors);
   return result.preset;
 }
@@ -315,12 +321,12 @@ export function presetFromRecord(record: RecordedPreset, where: string): Preset 
  * under the ceiling, and every required scanner in the emitted CI. Run on the rendered tree at create and
  * upgrade, so a preset that asks for something this generator cannot give fails before anything is written.
  */
-export function presetTreeProblems(preset: Preset, tree: Map<string, Buffer>): string[] {
+export async function presetTreeProblems(preset: Preset, tree: Map<string, Buffer>): Promise<string[]> {
   const problems: string[] = [];
   const { maxMemoryLimit, requiredScanners } = preset.constraints;
   if (maxMemoryLimit) {
     const values = tree.get('chart/values.yaml');
-    const limit = values ? (parseYaml(values.toString('utf8')) as { resources?: { limits?: { memory?: unknown } } })?.resources?.limits?.memory : undefined;
+    const limit = values ? ((await parseYaml(values.toString('utf8'))) as { resources?: { limits?: { memory?: unknown } } })?.resources?.limits?.memory : undefined;
     const bytes = quantityToNumber(limit);
     if (bytes !== undefined && bytes > quantityToNumber(maxMemoryLimit)!) {
       problems.push(`constraints.maxMemoryLimit: ${maxMemoryLimit} is below the chart's default memory limit ${String(limit)}: raise the ceiling`);
@@ -338,7 +344,7 @@ export function presetTreeProblems(preset: Preset, tree: Map<string, Buffer>): s
 }
 
 /** Throws the tree problems as one usage error, one line each. */
-export function enforcePresetOnTree(preset: Preset, tree: Map<string, Buffer>): void {
-  const problems = presetTreeProblems(preset, tree);
+export async function enforcePresetOnTree(preset: Preset, tree: Map<string, Buffer>): Promise<void> {
+  const problems = await presetTreeProblems(preset, tree);
   if (problems.length) throwProblems(presetLabel(preset), problems);
 }

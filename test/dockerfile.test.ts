@@ -1,5 +1,6 @@
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
+import { dockerignoreMatcher } from '../lib/check/dockerignore.js';
 import { imageRef, versions } from '../lib/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
@@ -56,33 +57,14 @@ describe.each(versions.node.lines.map((l) => [l.major, l] as const))('Dockerfile
 });
 
 describe('.dockerignore', () => {
-  /** Docker's rule: the last matching pattern wins; `!` re-includes. Enough of it for our patterns. */
-  function ignored(patterns: string[], path: string): boolean {
-    let result = false;
-    for (const raw of patterns) {
-      const negate = raw.startsWith('!');
-      const pattern = (negate ? raw.slice(1) : raw).replace(/\/$/, '');
-      const regex = new RegExp(
-        `^${pattern
-          .replace(/[.+^$()|[\]\\]/g, '\\$&')
-          .replace(/\*\*\//g, '\u0000')
-          .replace(/\*/g, '[^/]*')
-          .replace(/\?/g, '[^/]')
-          .replace(/\u0000/g, '(?:.*/)?')}(?:/.*)?$`,
-      );
-      if (regex.test(path)) result = !negate;
-    }
-    return result;
-  }
-
   it('keeps secrets, VCS data, dependencies, tests, local settings and deploy files out of the build context', async () => {
     const { dockerignore } = await dockerfileFor(String(versions.node.defaultMajor));
-    const patterns = dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = dockerignoreMatcher(dockerignore);
     for (const path of ['.git/config', 'node_modules/x/index.js', '.env', '.env.local', 'src/.env', '.npmrc', 'test/app.test.ts', 'src/app.test.ts', 'coverage/lcov.info', 'chart/values.yaml', 'deploy/namespace.yaml', '.github/workflows/ci.yml', '.vscode/settings.json', 'dist/server.js', 'secrets/db.pem', 'src/tls.key', 'README.md']) {
-      expect(ignored(patterns, path), path).toBe(true);
+      expect(ignored(path), path).toBe(true);
     }
     for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/server.ts', 'src/config.ts']) {
-      expect(ignored(patterns, path), path).toBe(false);
+      expect(ignored(path), path).toBe(false);
     }
   });
 });

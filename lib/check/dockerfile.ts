@@ -1,6 +1,8 @@
+import { DockerfileParser } from 'dockerfile-ast';
+
 /**
- * Just enough of a Dockerfile reader for the image rules: stages (FROM image, name, line), USER lines, with
- * line continuations, comments, parser directives and global ARG defaults substituted into FROM.
+ * What the image rules need of a Dockerfile: stages (FROM image, name, line) and USER lines, with global ARG
+ * defaults substituted into FROM. Parsing itself is dockerfile-ast's.
  */
 export interface DockerStage {
   /** Image as written, ARGs substituted: `node:26@sha256:…`, `build` (an earlier stage), `scratch`. */
@@ -21,37 +23,11 @@ interface Instruction {
   line: number;
 }
 
+/** Instructions as BuildKit reads them (dockerfile-ast: continuations, comments, the escape directive). */
 function instructions(text: string): Instruction[] {
-  const lines = text.split(/\r?\n/);
-  let escape = '\\';
-  const out: Instruction[] = [];
-  let current: Instruction | undefined;
-  let directives = true;
-  lines.forEach((raw, i) => {
-    const trimmed = raw.trim();
-    if (directives) {
-      const d = /^#\s*escape\s*=\s*(\S)\s*$/i.exec(trimmed);
-      if (d) escape = d[1]!;
-      if (!/^#\s*\w+\s*=/.test(trimmed)) directives = false;
-    }
-    if (!current && (trimmed === '' || trimmed.startsWith('#'))) return;
-    if (current && trimmed.startsWith('#')) return; // comments inside a continued instruction
-    let body = raw;
-    const continues = body.trimEnd().endsWith(escape);
-    if (continues) body = body.trimEnd().slice(0, -1);
-    if (current) current.args += ` ${body.trim()}`;
-    else {
-      const m = /^\s*(\S+)\s*(.*)$/.exec(body);
-      if (!m) return;
-      current = { keyword: m[1]!.toUpperCase(), args: m[2]!.trim(), line: i + 1 };
-    }
-    if (!continues) {
-      out.push(current);
-      current = undefined;
-    }
-  });
-  if (current) out.push(current);
-  return out;
+  return DockerfileParser.parse(text)
+    .getInstructions()
+    .map((i) => ({ keyword: i.getKeyword(), args: i.getArgumentsContent() ?? '', line: i.getRange().start.line + 1 }));
 }
 
 function substitute(value: string, args: Record<string, string>): string {
@@ -69,7 +45,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(ins.args);
       if (m) globalArgs[m[1]!] = (m[2] ?? '').replace(/^["']|["']$/g, '');
     } else if (ins.keyword === 'FROM') {
-      const words = ins.args.split(/\s+/).filter((w) => !w.startsWith('--'));
+      const words = ins.args.split(/\s+/);
       const image = substitute(words[0] ?? '', globalArgs);
       const asIndex = words.findIndex((w) => w.toUpperCase() === 'AS');
       stages.push({ image, ...(asIndex > 0 && words[asIndex + 1] ? { name: words[asIndex + 1] } : {}), line: ins.line, users: [] });

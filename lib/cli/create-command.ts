@@ -54,7 +54,7 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   const preset = typeof args.flags.preset === 'string' ? await loadPreset(args.flags.preset, io.cwd) : undefined;
   const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask, ...(preset ? { preset } : {}) });
   const rendered = await renderService(answers);
-  if (preset) enforcePresetOnTree(preset, rendered);
+  if (preset) await enforcePresetOnTree(preset, rendered);
   const tree = withManifest(answers, rendered, preset ? recordPreset(preset) : undefined);
 
   if (args.flags['dry-run']) {

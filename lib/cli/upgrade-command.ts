@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { createTwoFilesPatch } from 'diff';
 import type { Answers } from '../../generators/options.js';
@@ -36,7 +37,16 @@ async function serviceDirs(args: ParsedArgs, cwd: string): Promise<string[]> {
   return dirs;
 }
 
+/** Looks for a .git above the folder before spawning git (a fleet of plain folders spawns nothing). */
+async function isInsideGitRepository(dir: string): Promise<boolean> {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
 async function isDirtyGitTree(dir: string): Promise<boolean> {
+  if (!(await isInsideGitRepository(dir))) return false;
   const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
   if (inside.exitCode !== 0) return false;
   const status = await execa('git', ['status', '--porcelain', '--', '.'], { cwd: dir, reject: false });
@@ -103,7 +113,7 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   const ask = isInteractive(io, args) && !args.flags.check ? await createAsker(io) : undefined;
   const answers = await resolveAnswers({ given: args.given, recorded: recordedAnswers, context: { targetDir: dir }, ask, ...(preset ? { preset } : {}) });
   const theirs = await renderService(answers);
-  if (preset) enforcePresetOnTree(preset, theirs);
+  if (preset) await enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
   const ours = await readOurs(dir, new Set([...base.keys(), ...theirs.keys(), ...manifest.deleted]));
   const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted) });
