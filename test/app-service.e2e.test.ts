@@ -179,6 +179,8 @@ describe('emitted service end to end (Node 26)', () => {
           '--tmpfs', '/run', '--ro-bind', secrets, '/run/secrets', '--remount-ro', '/run',
           // The service itself (under the host's /tmp, which the sandbox's own /tmp hides), read-only.
           '--ro-bind', app, app,
+          // Node 26 from .tools/: visible even when the checkout itself is under /tmp (as a CI clone may be).
+          '--ro-bind', dirname(node26), dirname(node26),
           '--chdir', app,
           '--clearenv', '--setenv', 'PATH', '/usr/bin:/bin',
         ];
