@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { type Preset, SCANNERS } from '../preset.js';
 import { DIGEST_PATTERN, earlierStage, parseDockerfile, splitImageRef } from './dockerfile.js';
-import { isIgnored, MUST_IGNORE, parseDockerignore } from './dockerignore.js';
+import { dockerignoreMatcher, MUST_IGNORE } from './dockerignore.js';
 import type { FindingSink } from './findings.js';
 
 type Obj = Record<string, unknown>;
@@ -91,8 +91,8 @@ export function checkDockerignore(text: string | undefined, sink: FindingSink): 
     sink.add({ ruleId: 'CHS-DKR-003', level: 'error', file: '.dockerignore', message: '.dockerignore is missing: the whole directory, .git and .env included, is sent to the build' });
     return;
   }
-  const patterns = parseDockerignore(text);
-  const leaked = MUST_IGNORE.filter((m) => !isIgnored(patterns, m.path));
+  const ignored = dockerignoreMatcher(text);
+  const leaked = MUST_IGNORE.filter((m) => !ignored(m.path));
   if (leaked.length) {
     sink.add({
       ruleId: 'CHS-DKR-003',
