@@ -18,7 +18,7 @@ describe.each(versions.node.lines.map((l) => [l.major, l] as const))('Dockerfile
     const froms = dockerfile.getFROMs();
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const from of froms) {
-      expect(from.getImageTag(), from.getImage() ?? '').toBeTruthy();
+      expect(from.getImageTag(), from.getImage() ?? '').toMatch(/^[\w][\w.-]{0,127}$/);
       expect(from.getImage()).toMatch(DIGEST);
     }
     expect(froms[0]!.getImage()).toBe(imageRef(line.build));
