@@ -24,7 +24,7 @@ interface BaseOption<T> {
   /** Default, possibly derived from the answers given before it in this list. */
   default: (ctx: OptionContext, earlier: Partial<Answers>) => T;
   /** Returns an error message (one line, names the fix) or undefined when the value is valid. */
-  validate: (value: T) => string | undefined;
+  validate?: (value: T) => string | undefined;
 }
 
 export interface StringOption extends BaseOption<string> {
@@ -122,7 +122,6 @@ export const options: readonly OptionSpec[] = [
     affects: ['app'],
     since: '0.1.0',
     default: () => 'fastify',
-    validate: () => undefined,
   },
   {
     key: 'port',
@@ -149,7 +148,6 @@ export const options: readonly OptionSpec[] = [
     affects: ['app', 'docker', 'ci', 'docs'],
     since: '0.1.0',
     default: () => versions.node.defaultMajor,
-    validate: () => undefined,
   },
   {
     key: 'owner',
@@ -189,7 +187,6 @@ export const options: readonly OptionSpec[] = [
     affects: ['ci', 'docs'],
     since: '0.1.0',
     default: () => 'github',
-    validate: () => undefined,
   },
   {
     key: 'system',
@@ -217,6 +214,5 @@ export const options: readonly OptionSpec[] = [
     affects: ['catalog'],
     since: '0.1.0',
     default: () => 'experimental',
-    validate: () => undefined,
   },
 ];

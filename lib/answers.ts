@@ -29,7 +29,8 @@ export function parseOptionValue(option: OptionSpec, raw: string | number): { va
   if (choices && !choices.some((c) => c.value === value)) {
     return { error: `--${option.flag} "${raw}" is not one of: ${choices.map((c) => c.value).join(', ')}` };
   }
-  const problem = (option.validate as (v: string | number) => string | undefined)(value);
+  // Choices are checked above; validate() adds what a choice list cannot say.
+  const problem = (option.validate as ((v: string | number) => string | undefined) | undefined)?.(value);
   return problem ? { error: problem } : { value };
 }
 

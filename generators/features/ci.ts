@@ -1,4 +1,4 @@
-import { nodeLine, versions } from '../../lib/versions.js';
+import { imageRef, nodeLine, versions } from '../../lib/versions.js';
 import type { Answers } from '../options.js';
 import { kubernetesTarget } from './kubernetes.js';
 import type { Feature } from './types.js';
@@ -50,10 +50,7 @@ export function pipelineContext(answers: Answers) {
     /** GitLab image jobs: BuildKit, pinned by digest. */
     buildkitImage: tool('buildkit').gitlabImage,
     /** GitLab jobs that run npm use the same digest-pinned Node image the Dockerfile builds with. */
-    nodeImage: (() => {
-      const build = nodeLine(answers.nodeVersion).build;
-      return `${build.image}:${build.tag}@${build.digest}`;
-    })(),
+    nodeImage: imageRef(nodeLine(answers.nodeVersion).build),
   };
 }
 
