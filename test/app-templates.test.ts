@@ -58,7 +58,7 @@ describe('app templates: the emitted TypeScript service', () => {
   });
 
   it.each([
-    ['fastify', ['@fastify/helmet', '@fastify/rate-limit', 'fastify', 'pino'], ['@types/node', 'typescript']],
+    ['fastify', ['@fastify/rate-limit', 'fastify', 'helmet', 'pino'], ['@types/node', 'typescript']],
     ['express', ['express', 'express-rate-limit', 'helmet', 'pino'], ['@types/express', '@types/node', 'typescript']],
   ])('%s: package.json pins exact versions of a few dependencies', async (framework, deps, devDeps) => {
     const pkg = JSON.parse(text(await render({ framework }), 'package.json'));

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { fastifyHelmet } from '@fastify/helmet';
 import { fastifyRateLimit } from '@fastify/rate-limit';
 import { fastify, LogController, type FastifyError } from 'fastify';
+import helmet from 'helmet';
 import { greet } from './greeting.ts';
 import {
   type AppOptions,
@@ -30,12 +30,18 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
     forceCloseConnections: 'idle',
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Hooks take a callback rather than being async: no promise per request on the hot path.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     // While draining, tell keep-alive clients to reconnect (to a pod that is not going away).
     if (lifecycle.shuttingDown) reply.header('connection', 'close');
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  // Helmet's middleware is built once, here. (@fastify/helmet rebuilds it, parsing the CSP, on every
+  // request: a third of the CPU per request and most of the garbage, measured with npm run bench.)
+  const securityHeaders = helmet();
+  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)));
+  app.addHook('onResponse', (req, reply, done) => {
     recordRequest(logger, metrics, {
       reqId: req.id,
       ip: req.ip,
@@ -44,9 +50,9 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
       status: reply.statusCode,
       durationMs: reply.elapsedTime,
     });
+    done();
   });
 
-  app.register(fastifyHelmet);
   app.register(fastifyRateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
