@@ -19,6 +19,8 @@ import {
 export function createHttpService({ config, logger, lifecycle, metrics }: AppOptions): HttpService {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: Express would hash every JSON body (SHA-1) for conditional GETs that API clients do not make.
+  app.disable('etag');
   app.set('trust proxy', config.trustProxy);
 
   app.use((req, res, next) => {
