@@ -1,12 +1,18 @@
 // The emitted service under load: the fastify and express variants, built as a team would (npm ci, npm run
 // build), started with `node dist/server.js` with all hardening on (security headers, rate limit, one JSON log
-// line per request, request ids), next to bench/bare-server.mjs, all on loopback. autocannon loads /healthz
-// and GET /hello?name=x on each in turn, round after round; medians. Everything is bounded in time.
+// line per request, request ids), next to two references, all on loopback: bench/bare-server.mjs (node:http,
+// route work only) and bench/bare-hardened-server.mjs (node:http, route work plus the same hardening by hand).
+// Each server runs in a memory cgroup sized as the chart's memory request, on its own CPU (bench/isolation.mjs).
+// autocannon loads /healthz and GET /hello?name=x on each in turn, round after round; medians. Besides req/s,
+// the server's CPU time per request: it moves much less than req/s when the host steals CPU time.
+// Everything is bounded in time.
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import { cpuMicros, createIsolation, stealMeter } from './isolation.mjs';
 import { median, repoRoot, run, sleep, startChild, tempDir, timed } from './support.mjs';
 
 /**
@@ -53,10 +59,10 @@ function procStatus(pid, field) {
 }
 
 /** Starts a server and returns it once /readyz answers 200, with the time that took (bounded: 10 s). */
-async function start(name, node, args, cwd, env) {
+async function start(name, command, cwd, env) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = startChild(node, args, { cwd, env: { ...process.env, ...env, PORT: String(port), SECRETS_DIR: cwd }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = startChild(command.cmd, command.args, { cwd, env: { ...process.env, ...env, PORT: String(port), SECRETS_DIR: cwd }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(2)) {
@@ -82,11 +88,21 @@ async function load(server, path, { connections, durationS }) {
     if (anon !== undefined) server.peakRssAnon = Math.max(server.peakRssAnon ?? 0, anon);
   };
   const timer = setInterval(sample, 100);
+  const cpuBefore = cpuMicros(server.child.pid);
   try {
-    return await autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections, duration: durationS, pipelining: 1, timeout: 10 });
+    const res = await autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections, duration: durationS, pipelining: 1, timeout: 10 });
+    return { ...res, cpuMicrosPerRequest: (cpuMicros(server.child.pid) - cpuBefore) / Math.max(1, res.requests.total) };
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The memory request of the generated chart's default values: what the scheduler reserves for a pod. */
+function chartMemoryRequest(serviceDir) {
+  const raw = parse(readFileSync(join(serviceDir, 'chart', 'values.yaml'), 'utf8')).resources.requests.memory;
+  const m = /^(\d+)(Mi|Gi)$/.exec(raw);
+  if (!m) throw new Error(`chart memory request ${raw}: expected Mi or Gi`);
+  return { text: raw, bytes: Number(m[1]) * 2 ** (m[2] === 'Gi' ? 30 : 20) };
 }
 
 /** Generates and builds one framework variant with the installed generator. */
@@ -118,12 +134,22 @@ async function measureIn(work, { bin, rounds, connections, durationS }) {
   const env = { PATH: `${dirname(node26)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
   const variants = { fastify: buildVariant(bin, work, 'fastify', env), express: buildVariant(bin, work, 'express', env) };
   mkdirSync(join(work, 'bare'), { recursive: true });
+  const memory = chartMemoryRequest(variants.fastify);
+  const isolation = createIsolation({ memoryBytes: memory.bytes });
+  const bench = (file) => join(repoRoot, 'bench', file);
+  const commands = {
+    bare: { cwd: join(work, 'bare'), args: [bench('bare-server.mjs')] },
+    // In the fastify service's folder: its helmet and pino.
+    'bare-hardened': { cwd: variants.fastify, args: [bench('bare-hardened-server.mjs')] },
+    fastify: { cwd: variants.fastify, args: ['dist/server.js'] },
+    express: { cwd: variants.express, args: ['dist/server.js'] },
+  };
 
   const servers = [];
+  const steal = stealMeter();
   try {
     // Started one after the other, so that start-up times do not compete for the two cores.
-    servers.push(await start('bare', node, [join(repoRoot, 'bench', 'bare-server.mjs')], join(work, 'bare'), SERVICE_ENV));
-    for (const [name, dir] of Object.entries(variants)) servers.push(await start(name, node, ['dist/server.js'], dir, SERVICE_ENV));
+    for (const [name, { cwd, args }] of Object.entries(commands)) servers.push(await start(name, isolation.wrap(name, node, args), cwd, SERVICE_ENV));
     for (const s of servers) {
       for (const path of Object.values(ROUTES)) if ((await status(s.port, path)) !== 200) throw new Error(`${s.name} ${path} is not 200`);
     }
@@ -137,28 +163,57 @@ async function measureIn(work, { bin, rounds, connections, durationS }) {
           const res = await load(s, path, { connections, durationS });
           const bad = res.non2xx + res.errors + res.timeouts;
           if (bad > 0) throw new Error(`${s.name} ${path}: ${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts (rate limit?)`);
-          (samples[`${s.name} ${route}`] ??= []).push({ rps: res.requests.average, p99: res.latency.p99, p50: res.latency.p50 });
+          (samples[`${s.name} ${route}`] ??= []).push({ rps: res.requests.average, p99: res.latency.p99, p50: res.latency.p50, cpuUs: res.cpuMicrosPerRequest });
         }
       }
     }
     const results = {};
     for (const s of servers) {
-      results[s.name] = { readyMs: Math.round(s.readyMs), peakRssBytes: procStatus(s.child.pid, 'VmHWM'), peakRssAnonBytes: s.peakRssAnon, routes: {} };
+      results[s.name] = {
+        readyMs: Math.round(s.readyMs),
+        peakRssBytes: procStatus(s.child.pid, 'VmHWM'),
+        peakRssAnonBytes: s.peakRssAnon,
+        cgroupPeakBytes: isolation.peakBytes(s.name),
+        routes: {},
+      };
       for (const route of Object.keys(ROUTES)) {
         const list = samples[`${s.name} ${route}`];
-        results[s.name].routes[route] = { rps: Math.round(median(list.map((x) => x.rps))), p99Ms: median(list.map((x) => x.p99)), p50Ms: median(list.map((x) => x.p50)) };
+        results[s.name].routes[route] = {
+          rps: Math.round(median(list.map((x) => x.rps))),
+          p99Ms: median(list.map((x) => x.p99)),
+          p50Ms: median(list.map((x) => x.p50)),
+          cpuMicrosPerRequest: Math.round(median(list.map((x) => x.cpuUs)) * 10) / 10,
+        };
       }
     }
-    for (const name of Object.keys(variants)) {
+    for (const name of ['bare-hardened', ...Object.keys(variants)]) {
       for (const route of Object.keys(ROUTES)) {
         const ours = results[name].routes[route];
         const bare = results.bare.routes[route];
+        const hardened = results['bare-hardened'].routes[route];
         ours.rpsRatioToBare = ours.rps / bare.rps;
+        ours.rpsRatioToBareHardened = ours.rps / hardened.rps;
+        ours.cpuRatioToBare = ours.cpuMicrosPerRequest / bare.cpuMicrosPerRequest;
         ours.p99RatioToBare = bare.p99Ms > 0 ? ours.p99Ms / bare.p99Ms : undefined;
       }
     }
-    return { node: nodeVersion, connections, durationS, rounds, env: SERVICE_ENV, logsTo: '/dev/null', results };
+    return {
+      node: nodeVersion,
+      connections,
+      durationS,
+      rounds,
+      env: SERVICE_ENV,
+      logsTo: '/dev/null',
+      isolation: {
+        cpuPinned: isolation.pinned,
+        memoryLimit: isolation.memoryReason === undefined ? memory.text : null,
+        memoryLimitMissing: isolation.memoryReason,
+      },
+      stealShare: steal(),
+      results,
+    };
   } finally {
     for (const s of servers) await stop(s);
+    isolation.cleanup();
   }
 }
