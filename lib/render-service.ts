@@ -4,7 +4,7 @@ import { features } from '../generators/features/index.js';
 import type { Answers } from '../generators/options.js';
 import { registerGenerators } from '../generators/plopfile.js';
 import { GenerationError } from './errors.js';
-import type { FileTree } from './file-tree.js';
+import { comparePaths, type FileTree } from './file-tree.js';
 import { generatorVersion, templatesRoot } from './package-root.js';
 import { createTemplateEngine } from './render/handlebars-env.js';
 import { loadPartials } from './render/render-template-dir.js';
@@ -25,5 +25,5 @@ export async function renderService(answers: Answers): Promise<FileTree> {
   // node-plop reports failures instead of throwing: surface the first real one.
   const failure = failures.find((f) => !String(f.error).startsWith('Aborted due to previous'));
   if (failure) throw new GenerationError(`rendering failed: ${failure.error}`);
-  return new Map([...tree.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...tree.entries()].sort(([a], [b]) => comparePaths(a, b)));
 }

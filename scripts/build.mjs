@@ -31,19 +31,26 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 
 /**
- * node-plop imports inquirer 9 (and with it rxjs) at its top level for plop's own prompts. Our generators have
- * no plop prompts (questions come from generators/options.ts through @inquirer/prompts), so that code can
- * never run: replace it with a stub that fails loudly if it ever is. Saves ~1 MB of bundle and its load time.
+ * node-plop imports, at its top level, packages for features our generators never use: inquirer 9 (and with
+ * it rxjs) for plop's own prompts (questions come from generators/options.ts through @inquirer/prompts),
+ * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs (our generators are
+ * registered in code and render through their own actions). For node-plop only, each becomes a stub that
+ * fails loudly if it is ever called: ~1 MB less bundle, and less to parse and run on every generation.
  */
-const stubPlopInquirer = {
-  name: 'stub-node-plop-inquirer',
+const PLOP_UNUSED = {
+  inquirer: 'export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };',
+  tinyglobby: 'export const globSync = fail;',
+  resolve: 'export default { sync: fail };',
+};
+const stubPlopUnused = {
+  name: 'stub-node-plop-unused',
   setup(b) {
-    b.onResolve({ filter: /^inquirer$/ }, (args) =>
-      args.importer.includes(`${sep}node-plop${sep}`) ? { path: 'inquirer', namespace: 'plop-inquirer-stub' } : undefined,
+    const filter = new RegExp(`^(${Object.keys(PLOP_UNUSED).join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.importer.includes(`${sep}node-plop${sep}`) ? { path: args.path, namespace: 'plop-unused-stub' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'plop-inquirer-stub' }, () => ({
-      contents: `const fail = () => { throw new Error('plop prompts are not used by create-hardened-service'); };
-export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };`,
+    b.onLoad({ filter: /.*/, namespace: 'plop-unused-stub' }, (args) => ({
+      contents: `const fail = () => { throw new Error('node-plop: ${args.path} is not used by create-hardened-service'); };\n${PLOP_UNUSED[args.path]}`,
       loader: 'js',
     }));
   },
@@ -74,7 +81,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [stubPlopInquirer, dropHandlebarsSourceMap],
+  plugins: [stubPlopUnused, dropHandlebarsSourceMap],
   // Bundled CommonJS (handlebars, fs-extra) calls require() for Node built-ins: give ESM chunks a real one.
   banner: { js: "import { createRequire as __chsCreateRequire } from 'node:module'; const require = __chsCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',

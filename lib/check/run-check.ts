@@ -7,6 +7,7 @@ import { kubernetesTarget, serviceNamespace } from '../../generators/features/ku
 import { type Answers, options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { UsageError } from '../errors.js';
+import { comparePaths } from '../file-tree.js';
 import { decodeBase, MANIFEST_PATH, type Manifest, readManifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { type Preset, presetFromRecord } from '../preset.js';
@@ -58,7 +59,7 @@ function summarizeRules(mode: CheckMode, findings: Finding[], skips: Skip[]): Ch
 
 function sortFindings(findings: Finding[]): Finding[] {
   const order = new Map(checkRules.map((r, i) => [r.id as string, i]));
-  return [...findings].sort((a, b) => order.get(a.ruleId)! - order.get(b.ruleId)! || a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+  return [...findings].sort((a, b) => order.get(a.ruleId)! - order.get(b.ruleId)! || comparePaths(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0));
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

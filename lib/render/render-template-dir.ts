@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileTree } from '../file-tree.js';
+import { comparePaths, type FileTree } from '../file-tree.js';
 import type { TemplateEngine } from './handlebars-env.js';
 
 /** npm drops these from published packages, so templates keep them under another name. */
 const PUBLISH_SAFE_NAMES: Record<string, string> = { _gitignore: '.gitignore', _npmrc: '.npmrc' };
 
 function listFiles(dir: string, prefix = ''): string[] {
-  const entries = readdirSync(join(dir, prefix), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = readdirSync(join(dir, prefix), { withFileTypes: true }).sort((a, b) => comparePaths(a.name, b.name));
   const rel = (name: string) => (prefix ? `${prefix}/${name}` : name);
   return entries.flatMap((entry) => (entry.isDirectory() ? listFiles(dir, rel(entry.name)) : entry.isFile() ? [rel(entry.name)] : []));
 }

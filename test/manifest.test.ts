@@ -1,0 +1,28 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { FileTree } from '../lib/file-tree.js';
+import { createManifest, decodeBase, type Manifest } from '../lib/manifest.js';
+import { answersFor } from './support/answers.js';
+
+const tree: FileTree = new Map([
+  ['README.md', Buffer.from('# svc\n\nÜmlaut, emoji 🚀, CRLF\r\n', 'utf8')],
+  ['empty', Buffer.alloc(0)],
+  // Not UTF-8: a PNG signature and a lone continuation byte.
+  ['logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x80, 0xff])],
+]);
+
+describe('manifest base', () => {
+  it('gives back every file byte for byte, text and binary', async () => {
+    const manifest = createManifest(await answersFor(), tree);
+    const back = decodeBase(manifest);
+    expect([...back.keys()]).toEqual([...tree.keys()]);
+    for (const [path, bytes] of tree) expect(back.get(path)!.equals(bytes), path).toBe(true);
+  });
+
+  it('still reads format 1 (every file base64), as earlier builds wrote it', async () => {
+    const legacy = Object.fromEntries([...tree].map(([path, bytes]) => [path, bytes.toString('base64')]));
+    const manifest: Manifest = { ...createManifest(await answersFor(), tree), base: gzipSync(JSON.stringify(legacy)).toString('base64') };
+    const back = decodeBase(manifest);
+    for (const [path, bytes] of tree) expect(back.get(path)!.equals(bytes), path).toBe(true);
+  });
+});
