@@ -1,9 +1,10 @@
 // Runs the servers under load the way the chart runs the pod, as far as this machine allows:
 // - in a memory cgroup with the chart's memory request as its limit (V8 sizes its heap from that limit, as
 //   in a pod, instead of from the host's memory), when the bench may create one (root, cgroup v1 or v2);
-// - pinned to their own CPU (the chart's CPU limit is one core), with the load generator on another, when
-//   `taskset` exists and there are two CPUs or more: on a shared 2-core machine, this is what keeps the
-//   server and autocannon from taking turns on the same core.
+// - under load, pinned to their own CPU (the chart's CPU limit is one core), with the load generator on
+//   another, when `taskset` exists and there are two CPUs or more: on a shared 2-core machine, this is what
+//   keeps the server and autocannon from taking turns on the same core. Start-up is not pinned (Node starts
+//   on several threads, and a pod's CPU limit is a time quota, not one core).
 // Where either is not possible, the run goes on without it and the results say so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -55,8 +56,8 @@ function createMemoryGroup(name, bytes) {
 
 /**
  * Server and load placement for one bench run. `wrap(name, cmd, args)` gives the command that starts a server
- * in its cgroup on its CPU; `peakBytes(name)` its cgroup's peak charge; `cleanup()` removes the cgroups
- * (call it after the servers have exited).
+ * in its cgroup; `pin(pid)` moves a started server to its CPU; `peakBytes(name)` is its cgroup's peak charge;
+ * `cleanup()` removes the cgroups (call it after the servers have exited).
  */
 export function createIsolation({ memoryBytes }) {
   const pinned = canPin();
@@ -80,8 +81,10 @@ export function createIsolation({ memoryBytes }) {
       } else {
         memoryReason = group.reason;
       }
-      if (pinned) command = ['taskset', '-c', '1', ...command];
       return { cmd: command[0], args: command.slice(1) };
+    },
+    pin(pid) {
+      if (pinned) spawnSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
     },
     peakBytes(name) {
       const group = groups.get(name);

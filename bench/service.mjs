@@ -150,6 +150,7 @@ async function measureIn(work, { bin, rounds, connections, durationS }) {
   try {
     // Started one after the other, so that start-up times do not compete for the two cores.
     for (const [name, { cwd, args }] of Object.entries(commands)) servers.push(await start(name, isolation.wrap(name, node, args), cwd, SERVICE_ENV));
+    for (const s of servers) isolation.pin(s.child.pid);
     for (const s of servers) {
       for (const path of Object.values(ROUTES)) if ((await status(s.port, path)) !== 200) throw new Error(`${s.name} ${path} is not 200`);
     }
