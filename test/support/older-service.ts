@@ -32,6 +32,7 @@ export async function rewindToOlderGenerator(
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), bytes);
   }
+  // Format 1 (every file base64), as older builds wrote it: every upgrade test also reads that format.
   const entries = Object.fromEntries([...older].map(([p, b]) => [p, b.toString('base64')]));
   manifest.base = gzipSync(JSON.stringify(entries)).toString('base64');
   manifest.files = Object.fromEntries([...older].map(([p, b]) => [p, sha256(b)]));
