@@ -18,7 +18,7 @@ export function templateContext(answers: Answers): Record<string, unknown> {
 /** Renders a whole service into memory. Nothing touches the disk. */
 export async function renderService(answers: Answers): Promise<FileTree> {
   const tree: FileTree = new Map();
-  const engine = createTemplateEngine(await loadPartials(join(templatesRoot, '_partials')));
+  const engine = await createTemplateEngine(await loadPartials(join(templatesRoot, '_partials')));
   const plop = await nodePlop(undefined, { destBasePath: templatesRoot, force: false });
   registerGenerators(plop, tree, engine);
   const { failures } = await plop.getGenerator('create').runActions(templateContext(answers));

@@ -33,14 +33,17 @@ const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 /**
  * node-plop imports, at its top level, packages for features our generators never use: inquirer 9 (and with
  * it rxjs) for plop's own prompts (questions come from generators/options.ts through @inquirer/prompts),
- * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs (our generators are
- * registered in code and render through their own actions). For node-plop only, each becomes a stub that
- * fails loudly if it is ever called: ~1 MB less bundle, and less to parse and run on every generation.
+ * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, and Handlebars'
+ * compiler for renderString() of the built-in actions' paths (our generators are registered in code and
+ * render through their own actions and engine). For node-plop only, each becomes a stub that fails loudly if
+ * it is ever called (Handlebars: the runtime, without compile): ~1 MB less bundle, and less to parse and run
+ * on every generation.
  */
 const PLOP_UNUSED = {
   inquirer: 'export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };',
   tinyglobby: 'export const globSync = fail;',
   resolve: 'export default { sync: fail };',
+  handlebars: "import runtime from 'handlebars/runtime';\nexport default Object.assign(runtime.create(), { compile: fail });",
 };
 const stubPlopUnused = {
   name: 'stub-node-plop-unused',
@@ -52,6 +55,7 @@ const stubPlopUnused = {
     b.onLoad({ filter: /.*/, namespace: 'plop-unused-stub' }, (args) => ({
       contents: `const fail = () => { throw new Error('node-plop: ${args.path} is not used by create-hardened-service'); };\n${PLOP_UNUSED[args.path]}`,
       loader: 'js',
+      resolveDir: root,
     }));
   },
 };

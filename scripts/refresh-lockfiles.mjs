@@ -12,14 +12,14 @@ import { templateContext } from '../dist/lib/render-service.js';
 import { lockDataPath } from '../dist/generators/features/app-lockfile.js';
 import { versions } from '../dist/lib/versions.js';
 
-const engine = createTemplateEngine({});
+const engine = await createTemplateEngine({});
 const template = readFileSync(join(templatesRoot, 'app', 'package.json.hbs'), 'utf8');
 
 for (const framework of ['fastify', 'express']) {
   for (const { major } of versions.node.lines) {
     const answers = await resolveAnswers({ given: { framework, nodeVersion: major }, context: { targetDir: 'lockfile' } });
     const dir = mkdtempSync(join(tmpdir(), 'chs-lock-'));
-    writeFileSync(join(dir, 'package.json'), engine.render(template, templateContext(answers), 'package.json.hbs'));
+    writeFileSync(join(dir, 'package.json'), await engine.render(template, templateContext(answers), 'package.json.hbs'));
     // This machine's Node may be older than the service's engines; resolution does not depend on it.
     execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--engine-strict=false', '--omit-lockfile-registry-resolved'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
     const { packages } = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));

@@ -1,4 +1,4 @@
-import Handlebars from 'handlebars';
+import HandlebarsRuntime from 'handlebars/runtime';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,7 +37,8 @@ export function templateKey(source: string): string {
 /** Where `npm run build` writes templates precompiled with COMPILE_OPTIONS, keyed by templateKey(source). */
 export const PRECOMPILED_TEMPLATES_PATH = join(packageRoot, 'dist', 'templates.precompiled.cjs');
 
-type TemplateSpec = Parameters<typeof Handlebars.template>[0];
+type TemplateSpec = Parameters<typeof HandlebarsRuntime.template>[0];
+type Env = typeof HandlebarsRuntime;
 let precompiled: Record<string, TemplateSpec> | undefined;
 
 /**
@@ -55,26 +56,45 @@ function precompiledTemplates(): Record<string, TemplateSpec> {
 }
 
 /**
- * An isolated Handlebars instance (node-plop registers helpers on the global one). Templates are compiled
+ * An isolated Handlebars environment (node-plop registers helpers on the global one). Templates are compiled
  * with `strict` (a missing answer fails loudly) and `noEscape` (HTML escaping is wrong for every format we
  * emit: values are escaped by the format helpers above instead).
+ *
+ * It starts as the runtime alone, which is all that precompiled templates need. The compiler (two thirds of
+ * Handlebars) is imported on the first template missing from the cache, which the published package never
+ * has; the environment then moves to the full library, helpers and partials included.
  */
-export function createTemplateEngine(partials: Record<string, string>) {
-  const hb = Handlebars.create();
-  for (const [name, fn] of Object.entries(escapeHelpers)) hb.registerHelper(name, (v: unknown) => fn(String(v)));
-  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hb.registerHelper('action', (uses: unknown) => pinnedAction(String(uses)));
+export async function createTemplateEngine(partials: Record<string, string>) {
   const specs = precompiledTemplates();
-  const compile = (source: string) => {
-    const spec = specs[templateKey(source)];
-    return spec ? hb.template(spec) : hb.compile(source, COMPILE_OPTIONS);
+  const withHelpers = (env: Env) => {
+    for (const [name, fn] of Object.entries(escapeHelpers)) env.registerHelper(name, (v: unknown) => fn(String(v)));
+    env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+    env.registerHelper('action', (uses: unknown) => pinnedAction(String(uses)));
+    return env;
   };
-  for (const [name, source] of Object.entries(partials)) hb.registerPartial(name, compile(source));
+  let env: Env = withHelpers(HandlebarsRuntime.create());
+  let full = false;
+
+  const registerPartials = async () => {
+    for (const [name, source] of Object.entries(partials)) env.registerPartial(name, await compile(source));
+  };
+  async function compile(source: string): Promise<HandlebarsTemplateDelegate> {
+    const spec = specs[templateKey(source)];
+    if (spec) return env.template(spec);
+    if (!full) {
+      const { default: Handlebars } = await import('handlebars');
+      env = withHelpers(Handlebars.create());
+      full = true;
+      await registerPartials();
+    }
+    return env.compile(source, COMPILE_OPTIONS);
+  }
+  await registerPartials();
 
   return {
-    render(source: string, context: object, templateName: string): string {
+    async render(source: string, context: object, templateName: string): Promise<string> {
       try {
-        return compile(source)(context);
+        return (await compile(source))(context);
       } catch (err) {
         throw new Error(`template ${templateName}: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -82,4 +102,4 @@ export function createTemplateEngine(partials: Record<string, string>) {
   };
 }
 
-export type TemplateEngine = ReturnType<typeof createTemplateEngine>;
+export type TemplateEngine = Awaited<ReturnType<typeof createTemplateEngine>>;

@@ -55,7 +55,7 @@ export async function renderTemplateDir(
       written++;
       continue;
     }
-    const text = engine.render(bytes.toString('utf8'), context, rel);
+    const text = await engine.render(bytes.toString('utf8'), context, rel);
     if (text.trim() === '') continue;
     tree.set(target, Buffer.from(text, 'utf8'));
     written++;
