@@ -1,6 +1,6 @@
 // Runs the servers under load the way the chart runs the pod, as far as this machine allows:
-// - in a memory cgroup with the chart's memory request as its limit (V8 sizes its heap from that limit, as
-//   in a pod, instead of from the host's memory), when the bench may create one (root, cgroup v1 or v2);
+// - in a memory cgroup with the chart's memory limit (V8 sizes its heap from that limit, as in a pod,
+//   instead of from the host's memory), when the bench may create one (root, cgroup v1 or v2);
 // - under load, pinned to their own CPU (the chart's CPU limit is one core), with the load generator on
 //   another, when `taskset` exists and there are two CPUs or more: on a shared 2-core machine, this is what
 //   keeps the server and autocannon from taking turns on the same core. Start-up is not pinned (Node starts
@@ -56,13 +56,11 @@ function createMemoryGroup(name, bytes) {
 
 /**
  * Server and load placement for one bench run. `wrap(name, cmd, args)` gives the command that starts a server
- * in its cgroup; `pin(pid)` moves a started server to its CPU; `peakBytes(name)` is its cgroup's peak charge;
+ * in its cgroup; `pinForLoad(pids)` puts the started servers on one CPU and the load on another; `peakBytes(name)` is its cgroup's peak charge;
  * `cleanup()` removes the cgroups (call it after the servers have exited).
  */
 export function createIsolation({ memoryBytes }) {
   const pinned = canPin();
-  // The load generator (autocannon, in this process) on CPU 0, every thread of it.
-  if (pinned) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const groups = new Map();
   let memoryReason;
   return {
@@ -83,8 +81,12 @@ export function createIsolation({ memoryBytes }) {
       }
       return { cmd: command[0], args: command.slice(1) };
     },
-    pin(pid) {
-      if (pinned) spawnSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
+    /** Once every server has started (children inherit this process's CPUs, so not before). */
+    pinForLoad(serverPids) {
+      if (!pinned) return;
+      for (const pid of serverPids) spawnSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
+      // The load generator (autocannon, in this process) on CPU 0, every thread of it.
+      spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     },
     peakBytes(name) {
       const group = groups.get(name);

@@ -123,7 +123,7 @@ function serviceNote(s) {
     `Service: Node ${s.node}; autocannon, ${s.connections} connections, ${s.durationS} s × ${s.rounds} rounds per route (medians) after a 1 s warm-up, on 127.0.0.1.`,
     `All hardening on, logs to /dev/null; RATE_LIMIT_MAX=${s.env.RATE_LIMIT_MAX} per 60 s so that the limiter counts every request but does not throttle the load.`,
     'bare = node:http doing the same route work only (bench/bare-server.mjs); bare + same hardening = node:http with the same headers, request id, rate-limit counter, log line and metrics, by hand (bench/bare-hardened-server.mjs).',
-    memoryLimit ? `Each server ran in a memory cgroup of ${memoryLimit} (the chart's memory request; its limit is higher), so V8 sized its heap as in the pod.` : `No memory cgroup (${memoryLimitMissing}): V8 sized its heap for this host's memory, not for the pod's.`,
+    memoryLimit ? `Each server ran in a memory cgroup of ${memoryLimit} (the chart's memory limit), so V8 sized its heap as in the pod; the memory goal is judged on the cgroup's peak charge (what the limit is enforced against).` : `No memory cgroup (${memoryLimitMissing}): V8 sized its heap for this host's memory, not for the pod's.`,
     cpuPinned ? 'Servers on CPU 1, autocannon on CPU 0.' : 'Servers and autocannon shared the CPUs.',
     `The hypervisor stole ${(s.stealShare * 100).toFixed(0)}% of CPU time during the service runs: req/s moves with it, CPU per request much less.`,
     'Peak RSS is VmHWM; in brackets the peak anonymous RSS (without the node binary\'s file-backed pages) and the cgroup\'s peak charge.',

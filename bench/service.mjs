@@ -2,7 +2,7 @@
 // build), started with `node dist/server.js` with all hardening on (security headers, rate limit, one JSON log
 // line per request, request ids), next to two references, all on loopback: bench/bare-server.mjs (node:http,
 // route work only) and bench/bare-hardened-server.mjs (node:http, route work plus the same hardening by hand).
-// Each server runs in a memory cgroup sized as the chart's memory request, on its own CPU (bench/isolation.mjs).
+// Each server runs in a memory cgroup sized as the chart's memory limit, on its own CPU (bench/isolation.mjs).
 // autocannon loads /healthz and GET /hello?name=x on each in turn, round after round; medians. Besides req/s,
 // the server's CPU time per request: it moves much less than req/s when the host steals CPU time.
 // Everything is bounded in time.
@@ -97,11 +97,11 @@ async function load(server, path, { connections, durationS }) {
   }
 }
 
-/** The memory request of the generated chart's default values: what the scheduler reserves for a pod. */
-function chartMemoryRequest(serviceDir) {
-  const raw = parse(readFileSync(join(serviceDir, 'chart', 'values.yaml'), 'utf8')).resources.requests.memory;
+/** The memory limit of the generated chart's default values: V8 sizes its heap from it in the pod. */
+function chartMemoryLimit(serviceDir) {
+  const raw = parse(readFileSync(join(serviceDir, 'chart', 'values.yaml'), 'utf8')).resources.limits.memory;
   const m = /^(\d+)(Mi|Gi)$/.exec(raw);
-  if (!m) throw new Error(`chart memory request ${raw}: expected Mi or Gi`);
+  if (!m) throw new Error(`chart memory limit ${raw}: expected Mi or Gi`);
   return { text: raw, bytes: Number(m[1]) * 2 ** (m[2] === 'Gi' ? 30 : 20) };
 }
 
@@ -134,7 +134,7 @@ async function measureIn(work, { bin, rounds, connections, durationS }) {
   const env = { PATH: `${dirname(node26)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
   const variants = { fastify: buildVariant(bin, work, 'fastify', env), express: buildVariant(bin, work, 'express', env) };
   mkdirSync(join(work, 'bare'), { recursive: true });
-  const memory = chartMemoryRequest(variants.fastify);
+  const memory = chartMemoryLimit(variants.fastify);
   const isolation = createIsolation({ memoryBytes: memory.bytes });
   const bench = (file) => join(repoRoot, 'bench', file);
   const commands = {
@@ -150,7 +150,7 @@ async function measureIn(work, { bin, rounds, connections, durationS }) {
   try {
     // Started one after the other, so that start-up times do not compete for the two cores.
     for (const [name, { cwd, args }] of Object.entries(commands)) servers.push(await start(name, isolation.wrap(name, node, args), cwd, SERVICE_ENV));
-    for (const s of servers) isolation.pin(s.child.pid);
+    isolation.pinForLoad(servers.map((s) => s.child.pid));
     for (const s of servers) {
       for (const path of Object.values(ROUTES)) if ((await status(s.port, path)) !== 200) throw new Error(`${s.name} ${path} is not 200`);
     }
