@@ -61,6 +61,8 @@ function createMemoryGroup(name, bytes) {
  */
 export function createIsolation({ memoryBytes }) {
   const pinned = canPin();
+  // Every start gets a new cgroup, so that a peak is that of one run; `groups` holds each server's latest.
+  const created = [];
   const groups = new Map();
   let memoryReason;
   return {
@@ -70,9 +72,10 @@ export function createIsolation({ memoryBytes }) {
       return memoryReason;
     },
     wrap(name, cmd, args) {
-      const group = createMemoryGroup(`chs-bench-${process.pid}-${name}`, memoryBytes);
+      const group = createMemoryGroup(`chs-bench-${process.pid}-${created.length}-${name}`, memoryBytes);
       let command = [cmd, ...args];
       if (group.dir) {
+        created.push(group.dir);
         groups.set(name, group);
         // The shell moves itself into the cgroup, then becomes the server (same pid).
         command = ['sh', '-c', `echo $$ > '${join(group.dir, 'cgroup.procs')}' && exec "$0" "$@"`, ...command];
@@ -93,7 +96,7 @@ export function createIsolation({ memoryBytes }) {
       return group ? Number(readFileSync(join(group.dir, group.peakFile), 'utf8')) : undefined;
     },
     cleanup() {
-      for (const { dir } of groups.values()) {
+      for (const dir of created) {
         try {
           rmdirSync(dir);
         } catch {
