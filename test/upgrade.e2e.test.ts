@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './support/cli.js';
-import { npm, requireServiceTools } from './support/node26.js';
+import { npm, requireServiceTools } from './support/node-lines.js';
 import { edit, generate, replaceOnce, rewindToOlderGenerator } from './support/older-service.js';
 
 describe('generate → edit → upgrade → the service still installs and passes its tests', () => {
