@@ -60,7 +60,7 @@ function precompiledTemplates(): Record<string, TemplateSpec> {
  * with `strict` (a missing answer fails loudly) and `noEscape` (HTML escaping is wrong for every format we
  * emit: values are escaped by the format helpers above instead).
  *
- * It starts as the runtime alone, which is all that precompiled templates need. The compiler (two thirds of
+ * It starts as the runtime alone, which is all that precompiled templates need. The compiler (most of
  * Handlebars) is imported on the first template missing from the cache, which the published package never
  * has; the environment then moves to the full library, helpers and partials included.
  */

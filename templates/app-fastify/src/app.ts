@@ -38,7 +38,7 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
     done();
   });
   // Helmet's middleware is built once, here. (@fastify/helmet rebuilds it, parsing the CSP, on every
-  // request: a third of the CPU per request and most of the garbage, measured with npm run bench.)
+  // request: about half of the CPU per request and most of the garbage, measured with npm run bench.)
   const securityHeaders = helmet();
   app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)));
   app.addHook('onResponse', (req, reply, done) => {
