@@ -56,9 +56,17 @@ function encodeBase(tree: FileTree): string {
 
 /** Reads both formats: format 1 (a flat path → base64 record) is what earlier builds of the generator wrote. */
 export function decodeBase(manifest: Manifest): FileTree {
-  const parsed = JSON.parse(gunzipSync(Buffer.from(manifest.base, 'base64')).toString('utf8')) as BaseV2 | Record<string, string>;
-  if (parsed.format !== 2) {
+  let parsed: BaseV2 | Record<string, string> | { format: unknown };
+  try {
+    parsed = JSON.parse(gunzipSync(Buffer.from(manifest.base, 'base64')).toString('utf8'));
+  } catch {
+    throw new UsageError(`${MANIFEST_PATH}: "base" is not gzipped JSON: restore it from version control`);
+  }
+  if (!('format' in parsed)) {
     return new Map(Object.entries(parsed as Record<string, string>).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
+  }
+  if (parsed.format !== 2) {
+    throw new UsageError(`${MANIFEST_PATH}: base format ${String(parsed.format)} is newer than this generator (${generatorVersion}): run a newer create-hardened-service`);
   }
   return new Map(
     Object.entries((parsed as BaseV2).files).map(([path, v]) => [path, typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.base64, 'base64')]),

@@ -25,4 +25,11 @@ describe('manifest base', () => {
     const back = decodeBase(manifest);
     for (const [path, bytes] of tree) expect(back.get(path)!.equals(bytes), path).toBe(true);
   });
+
+  it('says in one line what is wrong with an unreadable base or one from a newer generator', async () => {
+    const manifest = createManifest(await answersFor(), tree);
+    expect(() => decodeBase({ ...manifest, base: 'bm90IGd6aXA=' })).toThrow(/"base" is not gzipped JSON: restore it from version control$/);
+    const future = gzipSync(JSON.stringify({ format: 3, files: {} })).toString('base64');
+    expect(() => decodeBase({ ...manifest, base: future })).toThrow(/base format 3 is newer than this generator .*: run a newer create-hardened-service$/);
+  });
 });
