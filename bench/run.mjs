@@ -3,10 +3,11 @@
 // next to their references, in one run (about 5 minutes on 2 cores). Loopback only; every loop is bounded
 // in count and time, and a watchdog ends the run after 12 minutes whatever happens.
 // Prints a table, writes bench/results/latest.json; with --update-readme also puts the table in README.md.
-//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service] [--update-readme]
+// --rerender measures nothing: it prints (and with --update-readme writes) the table of latest.json again.
+//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service] [--rerender] [--update-readme]
 import { cpus, release, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { measureFleet } from './fleet.mjs';
 import { measureFootprint } from './footprint.mjs';
 import { measureGeneration } from './generation.mjs';
@@ -31,40 +32,48 @@ const config = quick
   ? { generationRounds: 5, fleetSize: 20, serviceRounds: 1, connections: 10, durationS: 3 }
   : { generationRounds: 15, fleetSize: 100, serviceRounds: 2, connections: 10, durationS: 5 };
 
-const machine = {
-  cpu: `${cpus()[0]?.model.trim()} × ${cpus().length}`,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  os: `${process.platform} ${release()}`,
-  node: process.version,
-};
-const started = Date.now();
-const log = (m) => console.error(`bench: ${m} (${Math.round((Date.now() - started) / 1000)} s)`);
+const latestPath = join(repoRoot, 'bench', 'results', 'latest.json');
+const rerender = argv.includes('--rerender');
+const results = rerender ? JSON.parse(readFileSync(latestPath, 'utf8')) : await measure();
+const { machine } = results;
 
-const results = { date: new Date().toISOString(), machine, config, goals: GOALS };
-// The footprint step packs and installs the package: the other sections run that installed copy.
-log('footprint: build, pack, install the tarball into a temp prefix');
-const footprint = measureFootprint();
-const { bin } = footprint;
-// The installed copy goes away however the run ends (the watchdog and errors included).
-process.once('exit', () => rmSync(footprint.work, { recursive: true, force: true }));
-if (want('footprint')) results.footprint = { ...footprint, work: undefined, bin: undefined };
+async function measure() {
+  const machine = {
+    cpu: `${cpus()[0]?.model.trim()} × ${cpus().length}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${process.platform} ${release()}`,
+    node: process.version,
+  };
+  const started = Date.now();
+  const log = (m) => console.error(`bench: ${m} (${Math.round((Date.now() - started) / 1000)} s)`);
 
-let oneGenerationMs;
-if (want('generation') || want('fleet')) {
-  log(`generation: ${config.generationRounds} alternating rounds`);
-  results.generation = measureGeneration({ bin, rounds: config.generationRounds, deadline: Date.now() + 3 * 60_000 });
-  oneGenerationMs = results.generation.medianMs.ours;
+  const results = { date: new Date().toISOString(), machine, config, goals: GOALS };
+  // The footprint step packs and installs the package: the other sections run that installed copy.
+  log('footprint: build, pack, install the tarball into a temp prefix');
+  const footprint = measureFootprint();
+  const { bin } = footprint;
+  // The installed copy goes away however the run ends (the watchdog and errors included).
+  process.once('exit', () => rmSync(footprint.work, { recursive: true, force: true }));
+  if (want('footprint')) results.footprint = { ...footprint, work: undefined, bin: undefined };
+
+  let oneGenerationMs;
+  if (want('generation') || want('fleet')) {
+    log(`generation: ${config.generationRounds} alternating rounds`);
+    results.generation = measureGeneration({ bin, rounds: config.generationRounds, deadline: Date.now() + 3 * 60_000 });
+    oneGenerationMs = results.generation.medianMs.ours;
+  }
+  if (want('fleet')) {
+    log(`fleet: ${config.fleetSize} services`);
+    results.fleet = measureFleet({ bin, size: config.fleetSize, oneGenerationMs });
+  }
+  if (want('service')) {
+    log('service: build fastify and express variants, load them and bare node:http');
+    results.service = await measureService({ bin, rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+  }
+  rmSync(footprint.work, { recursive: true, force: true });
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  return results;
 }
-if (want('fleet')) {
-  log(`fleet: ${config.fleetSize} services`);
-  results.fleet = measureFleet({ bin, size: config.fleetSize, oneGenerationMs });
-}
-if (want('service')) {
-  log('service: build fastify and express variants, load them and bare node:http');
-  results.service = await measureService({ bin, rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
-}
-rmSync(footprint.work, { recursive: true, force: true });
-results.durationS = Math.round((Date.now() - started) / 1000);
 
 // ---- table ----
 const ok = (pass) => (pass ? '✅' : '❌');
@@ -99,7 +108,7 @@ if (results.service) {
   for (const name of ['fastify', 'express']) {
     const r = s.results[name];
     for (const [route, v] of Object.entries(r.routes)) {
-      rows.push([`${name} ${routeName(route)}`, load(v), `bare: ${x(v.rpsRatioToBare)} req/s (${x(v.cpuRatioToBare)} CPU/req); bare + same hardening: ${x(v.rpsRatioToBareHardened)} req/s`, `≥ ${GOALS.rpsRatio}× bare ${ok(v.rpsRatioToBare >= GOALS.rpsRatio)}`]);
+      rows.push([`${name} ${routeName(route)}`, load(v), `bare: ${x(v.rpsRatioToBare)} req/s, p99 ${v.p99RatioToBare === undefined ? 'n/a (bare under 1 ms)' : x(v.p99RatioToBare)}, ${x(v.cpuRatioToBare)} CPU/req; bare + same hardening: ${x(v.rpsRatioToBareHardened)} req/s`, `≥ ${GOALS.rpsRatio}× bare ${ok(v.rpsRatioToBare >= GOALS.rpsRatio)}`]);
     }
     const b = s.results.bare;
     const memory = (m) => `${mib(m.peakRssBytes).toFixed(0)} MiB (${mib(m.peakRssAnonBytes).toFixed(0)}${m.cgroupPeakBytes === undefined ? '' : `; cgroup ${mib(m.cgroupPeakBytes).toFixed(0)}`})`;
@@ -112,7 +121,7 @@ if (results.service) {
 const header = ['measure', 'create-hardened-service', 'reference', 'goal'];
 const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const notes = [
-  `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, generator on Node ${machine.node}; ${results.date.slice(0, 10)}; ${quick ? 'quick run' : 'full run'} in ${results.durationS} s.`,
+  `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, generator on Node ${machine.node}; ${results.date.slice(0, 10)}; ${results.config.serviceRounds === 1 ? 'quick run' : 'full run'} in ${results.durationS} s.`,
   results.generation ? `Generation: ${results.generation.runs} alternating runs each of the installed tarball's bin (\`--yes\`), \`create-vite --template vanilla-ts --no-interactive\` and \`node -e ""\`; medians.` : '',
   results.service ? serviceNote(results.service) : '',
 ].filter(Boolean);
@@ -131,9 +140,11 @@ function serviceNote(s) {
 }
 
 console.log(`\n${table}\n\n${notes.join('\n')}`);
-mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-log('wrote bench/results/latest.json');
+if (!rerender) {
+  mkdirSync(dirname(latestPath), { recursive: true });
+  writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
+  console.error('bench: wrote bench/results/latest.json');
+}
 
 if (argv.includes('--update-readme')) {
   const START = '<!-- bench:start (npm run bench -- --update-readme) -->';
@@ -144,5 +155,5 @@ if (argv.includes('--update-readme')) {
   const b = readme.indexOf(END);
   if (a < 0 || b < a) throw new Error('README.md has no bench markers');
   writeFileSync(path, `${readme.slice(0, a + START.length)}\n${table}\n\n${notes.join('\n')}\n${readme.slice(b)}`);
-  log('updated README.md');
+  console.error('bench: updated README.md');
 }
