@@ -24,23 +24,32 @@ function ownV2Group() {
   return line === undefined ? undefined : join(V2_ROOT, line.slice(3));
 }
 
-/** A memory cgroup limited to `bytes`, or the reason there is none. */
+/** Makes `dir` a cgroup with `limitFile` set to `bytes`; removes it again if the limit cannot be set. */
+function limitedGroup(dir, limitFile, bytes, peakFile) {
+  mkdirSync(dir);
+  try {
+    writeFileSync(join(dir, limitFile), String(bytes));
+  } catch (err) {
+    rmdirSync(dir);
+    throw err;
+  }
+  return { dir, peakFile };
+}
+
+/**
+ * A memory cgroup limited to `bytes`, or the reason there is none. cgroup v2 needs the memory controller
+ * delegated to this process's group (systemd-run --user -p Delegate=yes, or root in a container).
+ */
 function createMemoryGroup(name, bytes) {
   const attempts = [
     () => {
       if (!existsSync(join(V1_ROOT, 'memory.limit_in_bytes'))) throw new Error('no cgroup v1 memory controller');
-      const dir = join(V1_ROOT, name);
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'memory.limit_in_bytes'), String(bytes));
-      return { dir, peakFile: 'memory.max_usage_in_bytes' };
+      return limitedGroup(join(V1_ROOT, name), 'memory.limit_in_bytes', bytes, 'memory.max_usage_in_bytes');
     },
     () => {
       const parent = ownV2Group();
       if (parent === undefined || !existsSync(join(V2_ROOT, 'cgroup.controllers'))) throw new Error('no cgroup v2');
-      const dir = join(parent, name);
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'memory.max'), String(bytes));
-      return { dir, peakFile: 'memory.peak' };
+      return limitedGroup(join(parent, name), 'memory.max', bytes, 'memory.peak');
     },
   ];
   const reasons = [];
