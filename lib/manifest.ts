@@ -19,8 +19,8 @@ export interface Manifest {
   /** Files the team deleted on purpose: upgrades do not bring them back. */
   deleted: string[];
   /**
-   * What the generator last wrote, byte for byte (gzipped JSON, base64; see encodeBase): the merge base of the next upgrade. Kept
-   * here so an upgrade needs neither the network nor the old generator.
+   * What the generator last wrote, byte for byte (gzipped JSON, base64; see encodeBase): the merge base of
+   * the next upgrade. Kept here so an upgrade needs neither the network nor the old generator.
    */
   base: string;
   /**
@@ -66,10 +66,15 @@ export function decodeBase(manifest: Manifest): FileTree {
     return new Map(Object.entries(parsed as Record<string, string>).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
   }
   if (parsed.format !== 2) {
-    throw new UsageError(`${MANIFEST_PATH}: base format ${String(parsed.format)} is newer than this generator (${generatorVersion}): run a newer create-hardened-service`);
+    throw new UsageError(
+      `${MANIFEST_PATH}: base format ${String(parsed.format)} is newer than this generator (${generatorVersion}): run a newer create-hardened-service`,
+    );
   }
   return new Map(
-    Object.entries((parsed as BaseV2).files).map(([path, v]) => [path, typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.base64, 'base64')]),
+    Object.entries((parsed as BaseV2).files).map(([path, v]) => [
+      path,
+      typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.base64, 'base64'),
+    ]),
   );
 }
 
