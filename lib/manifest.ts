@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,10 +48,8 @@ interface BaseV2 {
 
 function encodeBase(tree: FileTree): string {
   const files: BaseV2['files'] = {};
-  for (const [path, bytes] of tree) {
-    const text = bytes.toString('utf8');
-    files[path] = Buffer.from(text, 'utf8').equals(bytes) ? text : { base64: bytes.toString('base64') };
-  }
+  // Valid UTF-8 decodes and encodes back to the same bytes; anything else is kept as base64.
+  for (const [path, bytes] of tree) files[path] = isUtf8(bytes) ? bytes.toString('utf8') : { base64: bytes.toString('base64') };
   return gzipSync(JSON.stringify({ format: 2, files } satisfies BaseV2), { level: 3 }).toString('base64');
 }
 
