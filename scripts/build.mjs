@@ -43,7 +43,7 @@ const PLOP_UNUSED = {
   inquirer: 'export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };',
   tinyglobby: 'export const globSync = fail;',
   resolve: 'export default { sync: fail };',
-  handlebars: "import runtime from 'handlebars/runtime';\nexport default Object.assign(runtime.create(), { compile: fail });",
+  handlebars: "import runtime from 'handlebars/runtime.js';\nexport default Object.assign(runtime.create(), { compile: fail });",
 };
 const stubPlopUnused = {
   name: 'stub-node-plop-unused',

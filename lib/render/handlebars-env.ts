@@ -1,4 +1,6 @@
-import HandlebarsRuntime from 'handlebars/runtime';
+import type Handlebars from 'handlebars';
+// With its extension: handlebars has no "exports" map, so plain Node ESM (the tsc build of scripts) needs it.
+import runtimeModule from 'handlebars/runtime.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,6 +39,8 @@ export function templateKey(source: string): string {
 /** Where `npm run build` writes templates precompiled with COMPILE_OPTIONS, keyed by templateKey(source). */
 export const PRECOMPILED_TEMPLATES_PATH = join(packageRoot, 'dist', 'templates.precompiled.cjs');
 
+/** The runtime is the same API as the full library, less the compiler (its types only describe the latter). */
+const HandlebarsRuntime = runtimeModule as unknown as typeof Handlebars;
 type TemplateSpec = Parameters<typeof HandlebarsRuntime.template>[0];
 type Env = typeof HandlebarsRuntime;
 let precompiled: Record<string, TemplateSpec> | undefined;
@@ -82,8 +86,8 @@ export async function createTemplateEngine(partials: Record<string, string>) {
     const spec = specs[templateKey(source)];
     if (spec) return env.template(spec);
     if (!full) {
-      const { default: Handlebars } = await import('handlebars');
-      env = withHelpers(Handlebars.create());
+      const { default: library } = await import('handlebars');
+      env = withHelpers(library.create());
       full = true;
       await registerPartials();
     }
