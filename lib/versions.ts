@@ -29,6 +29,8 @@ export interface PinnedAction {
 
 export interface Versions {
   node: { defaultMajor: number; source: string; lines: NodeLine[] };
+  /** The Dockerfile frontend of the `# syntax=` line. */
+  dockerfileSyntax: PinnedImage;
   kubernetes: { minor: string; versionRange: string; endOfLife: string; source: string };
   actions: Record<string, PinnedAction>;
   tools: Record<string, { version: string; source: string }>;
