@@ -211,10 +211,32 @@ describe.skipIf(skip)(`emitted image, built and run with podman${skip ? ` (skipp
     }, timeout);
   });
 
+  const defaultCase = () => built(cases.find((x) => x.major === versions.node.defaultMajor && x.framework === 'fastify')!);
+
+  it("podman's default OCI format drops the HEALTHCHECK, as the README says: hence --format docker", async () => {
+    const { checkout, image } = await defaultCase();
+    expect(checkout.text('README.md')).toContain('With podman or buildah, build with `--format docker`: their default OCI format has no HEALTHCHECK and drops it.');
+    // A build ends in a commit: committing the image's container in each format shows the difference (a second
+    // build would not share the layer cache across formats).
+    const name = `chs-img-commit-${process.pid}`;
+    await podman(['create', '--pull=never', '--name', name, image]);
+    try {
+      for (const format of ['oci', 'docker']) await podman(['commit', '--quiet', '--format', format, name, `${image}-${format}`]);
+    } finally {
+      await podman(['rm', '--force', name], { reject: false });
+    }
+    expect((await inspectImage(`${image}-oci`)).healthcheck).toBeUndefined();
+    expect((await inspectImage(`${image}-docker`)).healthcheck?.Test).toEqual((await inspectImage(image)).healthcheck?.Test);
+    expect((await podman(['build', '--help'])).stdout).toMatch(/--format format [^\n]*\(default "oci"\)/);
+  }, 25 * 60_000);
+
   it('the README build secret for a proxy CA reaches npm ci only: no layer of either stage holds it', async () => {
-    const c = cases.find((x) => x.major === versions.node.defaultMajor && x.framework === 'fastify')!;
-    const { checkout, image, buildStage } = await built(c);
-    expect(checkout.text('README.md')).toContain('`extra_ca_certs`: it is mounted for the `npm ci` step only and no image layer keeps it');
+    const { checkout, image, buildStage } = await defaultCase();
+    const readme = checkout.text('README.md');
+    expect(readme).toContain('`extra_ca_certs`: it is mounted for the `npm ci` step only and no image layer keeps it');
+    // docker's command takes the same secret flag as podman's, which the builds here use.
+    const secretFlag = (tool: string) => / --secret \S+ /.exec(readme.split('\n').find((l) => l.startsWith(`${tool} build --`) && l.includes('--secret')) ?? '')?.[0];
+    expect(secretFlag('docker')).toBe(secretFlag('podman'));
     const body = ca.pem.split('\n').find((l) => l.length === 64 && !l.startsWith('-----'))!;
     for (const ref of [image, buildStage]) {
       const archive = join(checkout.dir, '..', `${ref.replace(/\W/g, '-')}.tar`);
