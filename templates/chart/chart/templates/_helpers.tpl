@@ -235,7 +235,7 @@ requests at most limits, limits at most the LimitRange maximum, and the pods at 
 {{- define "svc.validateEnv" -}}
 {{- if not .Values.securityException.allowWeakerSecurity }}
 {{- range $i, $env := .Values.extraEnv }}
-{{- if regexMatch `(^|_)(KEY|PASS|CREDS)(_|$)|PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|APIKEY|PRIVATEKEY|ACCESSKEY` (upper $env.name) }}
+{{- if regexMatch `(^|_)(KEYS?|PASS|CREDS|TOKENS?)(_|$)|TOKEN$|PASSWORD|PASSWD|PASSPHRASE|SECRET|CREDENTIAL|APIKEY|PRIVATEKEY|ACCESSKEY` (upper $env.name) }}
 {{- fail (printf "extraEnv[%d] %s looks like a secret (PASSWORD, TOKEN, SECRET, KEY, CREDENTIAL...) and would sit in plain text in the Deployment: put it in the Secret named by secrets.existingSecret and read the file %s/<key> (SECRETS_DIR)" $i $env.name $.Values.secrets.mountPath) }}
 {{- end }}
 {{- end }}
