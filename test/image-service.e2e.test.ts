@@ -195,7 +195,7 @@ describe.skipIf(skip)(`emitted image, built and run with podman${skip ? ` (skipp
     it('its code is owned by root, readable by group 65532 only, writable by no one but root (SECURITY.md D09)', async () => {
       const { checkout, image } = await built(c);
       const d09 = checkout.text('SECURITY.md').split('\n').find((l) => l.startsWith('| D09 |'))!;
-      expect(d09).toContain('owned by root, group 65532, readable by that group and not by other users, and writable by neither the service nor its group');
+      expect(d09).toContain('Their group 65532 can read them and other users cannot; neither the service nor its group can write them.');
       expect(await codeModeProblems(image, APP_UID)).toEqual([]);
       const probe = `const fs = require('node:fs');
         const paths = [];
