@@ -12,7 +12,7 @@
 // Needs root (rootful podman, debootstrap, chroot) and Debian's podman, runc, debootstrap and dpkg-deb.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, chmodSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,11 +67,11 @@ function withLock(fn) {
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(lock, 'utf8')) || 0;
-      let alive = false;
+      const holder = Number(readFileSync(lock, 'utf8'));
+      // No pid yet: its holder is still writing it (or died doing so a while ago).
+      let alive = !holder && Date.now() - statSync(lock).mtimeMs < 60_000;
       try {
-        process.kill(holder, 0);
-        alive = holder > 0;
+        alive ||= holder > 0 && process.kill(holder, 0);
       } catch {}
       if (!alive) unlinkSync(lock);
       else if (Date.now() > deadline) throw new Error(`${lock} is held by process ${holder} for 30 minutes`);
@@ -79,9 +79,20 @@ function withLock(fn) {
     }
   }
   try {
+    removeLeftovers();
     return fn();
   } finally {
     unlinkSync(lock);
+  }
+}
+
+/** Work folders (mkdtemp: name-XXXXXX) of an earlier run that was killed; kept if something is mounted in them. */
+function removeLeftovers() {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8');
+  for (const name of readdirSync(cache).filter((n) => /^(debian-\w+|node-v[\d.]+|npm-v[\d.]+|context|rootfs)-[A-Za-z0-9]{6}$/.test(n))) {
+    const dir = join(cache, name);
+    if (mounts.includes(` ${dir}/`)) log(`${dir} has mounts: left as it is`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
