@@ -47,7 +47,12 @@ function writeContainersConf() {
   const nproc = Math.min(hard('Max processes'), 32768);
   mkdirSync(cache, { recursive: true });
   const conf = join(cache, 'containers.conf');
-  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`);
+  const text = `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`;
+  // Renamed into place: podman in a running test never reads half a file.
+  if (!existsSync(conf) || readFileSync(conf, 'utf8') !== text) {
+    writeFileSync(`${conf}.${process.pid}`, text);
+    renameSync(`${conf}.${process.pid}`, conf);
+  }
   return conf;
 }
 const podmanEnv = { ...process.env, CONTAINERS_CONF: writeContainersConf() };
