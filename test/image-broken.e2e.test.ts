@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versions } from '../lib/versions.js';
-import { buildImage, productionDependencyProblems, pruneTestImages, withStandinBases } from './support/container-image.js';
+import { buildImage, productionDependencyProblems, withStandinBases } from './support/container-image.js';
 import { podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from './support/container-pod.js';
 import { podmanSkipReason, standinImages } from './support/container-podman.js';
 import { checkoutWithBait, extraCaFile, readmePodmanBuildFlags, type ServiceCheckout } from './support/container-service.js';
@@ -38,7 +38,6 @@ describe.skipIf(skip)(`a broken Dockerfile fails the image tests${skip ? ` (skip
     flags = readmePodmanBuildFlags(checkout.text('README.md'), ca.path);
   }, 30 * 60_000);
   afterAll(async () => {
-    await pruneTestImages();
     if (checkout) await rm(dirname(checkout.dir), { recursive: true, force: true });
     if (caDir) await rm(caDir, { recursive: true, force: true });
   });

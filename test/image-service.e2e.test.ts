@@ -16,7 +16,6 @@ import {
   inspectImage,
   nodeInImage,
   productionDependencyProblems,
-  pruneTestImages,
   withStandinBases,
 } from './support/container-image.js';
 import { exitCode, httpStatus, podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from './support/container-pod.js';
@@ -28,13 +27,20 @@ const APP_UID = 65532;
 const cases = versions.node.lines.flatMap(({ major }) => (['fastify', 'express'] as const).map((framework) => ({ major, framework })));
 type Case = (typeof cases)[number];
 
-let standins: Record<string, StandinImages>;
 let ca: { path: string; pem: string };
 /** Two builds at a time: npm ci and tsc share two cores with the rest of the suite. */
 const buildSlot = limitConcurrency(2);
 
+const standins = new Map<number, Promise<StandinImages>>();
+/** A line's base-image stand-ins, built or found cached once; a line's images build as soon as its stand-ins exist. */
+function standinsFor(major: number): Promise<StandinImages> {
+  if (!standins.has(major)) standins.set(major, standinImages([major]).then((images) => images[major]!));
+  return standins.get(major)!;
+}
+
 interface Built {
   checkout: ServiceCheckout;
+  standins: StandinImages;
   dockerfile: string;
   image: string;
   buildStage: string;
@@ -45,35 +51,31 @@ const builds = new Map<string, Promise<Built>>();
 function built({ major, framework }: Case): Promise<Built> {
   const key = `node${major}-${framework}`;
   if (!builds.has(key)) {
-    builds.set(
-      key,
-      buildSlot(async () => {
-        const checkout = await checkoutWithBait({ framework, nodeVersion: String(major) });
-        const dockerfile = withStandinBases(checkout.text('Dockerfile'), standins[major]!);
-        const flags = readmePodmanBuildFlags(checkout.text('README.md'), ca.path);
-        const image = `localhost/chs-test/img-svc:${key}`;
-        const { seconds } = await buildImage({ context: checkout.dir, dockerfile, tag: image, flags });
-        // The build stage alone, from the layer cache: what the context put into the builder.
-        const buildStage = `${image}-build-stage`;
-        await buildImage({ context: checkout.dir, dockerfile, tag: buildStage, flags, target: 'build' });
-        const { size } = await inspectImage(image);
-        console.log(`image ${key}: built in ${seconds.toFixed(0)} s, ${(size / 1e6).toFixed(0)} MB`);
-        return { checkout, dockerfile, image, buildStage };
-      }),
-    );
+    const build = async (images: StandinImages) => {
+      const checkout = await checkoutWithBait({ framework, nodeVersion: String(major) });
+      const dockerfile = withStandinBases(checkout.text('Dockerfile'), images);
+      const flags = readmePodmanBuildFlags(checkout.text('README.md'), ca.path);
+      const image = `localhost/chs-test/img-svc:${key}`;
+      const { seconds } = await buildImage({ context: checkout.dir, dockerfile, tag: image, flags });
+      // The build stage alone, from the layer cache: what the context put into the builder.
+      const buildStage = `${image}-build-stage`;
+      await buildImage({ context: checkout.dir, dockerfile, tag: buildStage, flags, target: 'build' });
+      const { size } = await inspectImage(image);
+      console.log(`image ${key}: built in ${seconds.toFixed(0)} s, ${(size / 1e6).toFixed(0)} MB`);
+      return { checkout, standins: images, dockerfile, image, buildStage };
+    };
+    builds.set(key, standinsFor(major).then((images) => buildSlot(() => build(images))));
   }
   return builds.get(key)!;
 }
 
 describe.skipIf(skip)(`emitted image, built and run with podman${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    standins = await standinImages(versions.node.lines.map((l) => l.major));
     ca = await extraCaFile();
-    // Start every build now (two at a time): the cases' tests then wait only for their own image.
+    // Start every build now: the cases' tests then wait only for their own image.
     for (const c of cases) built(c).catch(() => {});
-  }, 30 * 60_000);
+  });
   afterAll(async () => {
-    await pruneTestImages();
     const done = await Promise.allSettled(builds.values());
     const dirs = done.flatMap((d) => (d.status === 'fulfilled' ? [dirname(d.value.checkout.dir)] : []));
     await Promise.all([...dirs, dirname(ca.path)].map((dir) => rm(dir, { recursive: true, force: true })));
@@ -83,13 +85,13 @@ describe.skipIf(skip)(`emitted image, built and run with podman${skip ? ` (skipp
     const timeout = 25 * 60_000;
 
     it('is built from the emitted Dockerfile with only the FROM image references replaced', async () => {
-      const { checkout, dockerfile } = await built(c);
+      const { checkout, dockerfile, standins: images } = await built(c);
       const emitted = checkout.text('Dockerfile').split('\n');
       const used = dockerfile.split('\n');
       expect(used.length).toBe(emitted.length);
       const differing = emitted.flatMap((line, i) => (line === used[i] ? [] : [[line, used[i]!] as const]));
       expect(differing.map(([a]) => a.replace(/^FROM \S+ AS (\w+)$/, 'FROM * AS $1'))).toEqual(['FROM * AS build', 'FROM * AS runtime']);
-      expect(differing.map(([, b]) => b)).toEqual([`FROM ${standins[c.major]!.build} AS build`, `FROM ${standins[c.major]!.runtime} AS runtime`]);
+      expect(differing.map(([, b]) => b)).toEqual([`FROM ${images.build} AS build`, `FROM ${images.runtime} AS runtime`]);
     }, timeout);
 
     it("keeps the HEALTHCHECK with the README's podman flags, and a numeric non-root USER, node as entrypoint", async () => {

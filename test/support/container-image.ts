@@ -7,7 +7,11 @@ import { rootCertificates } from 'node:tls';
 import { DockerfileParser } from 'dockerfile-ast';
 import { podman, type StandinImages } from './container-podman.js';
 
-/** Marks the images the tests build, so that their superseded copies can be pruned (and nothing else). */
+/**
+ * Marks the images the tests build. Each rebuild of a changed service leaves its previous image untagged; the
+ * tests never prune (a prune while another test file builds can remove a layer that build is looking up), so
+ * clean up by hand: `podman image prune --filter label=chs.test=image-e2e`.
+ */
 export const TEST_IMAGE_LABEL = 'chs.test=image-e2e';
 
 /**
@@ -87,11 +91,6 @@ export async function inspectImage(ref: string): Promise<{ config: ImageConfig; 
 export async function nodeInImage<T>(ref: string, script: string, { user, node = '/nodejs/bin/node' }: { user: string; node?: string }): Promise<T> {
   const { stdout } = await podman(['run', '--rm', '--pull=never', '--network=none', '--user', user, '--entrypoint', node, ref, '-e', script]);
   return JSON.parse(stdout) as T;
-}
-
-/** Removes the superseded copies of the images the tests built (untagged, labelled), never anything else. */
-export async function pruneTestImages(): Promise<void> {
-  await podman(['image', 'prune', '--force', '--filter', `label=${TEST_IMAGE_LABEL}`], { reject: false });
 }
 
 interface LockedPackage {
