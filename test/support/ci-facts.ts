@@ -81,7 +81,7 @@ export interface CiFacts {
       commit: string;
       source: string;
       rules: number;
-      evaluated: Record<string, { regex: string; entropy: number; status: string; reason: string }>;
+      evaluated: Record<string, { regex: string; entropy: number; allowlist: { secret: string; match: string }; status: string; reason: string }>;
       others: string;
     };
   };
