@@ -93,7 +93,7 @@ describe('downloads: published assets of the pinned releases, each verified', ()
       const fileOf = (url: string) => downloads.find((d) => d.url === url)?.file;
       for (const d of downloads) {
         const fact = known.get(d.url);
-        expect(fact, `${block.where}: ${d.url} is not an asset, checksum, signature or key the pinned release publishes (data/ci-facts.json)`).toBeDefined();
+        expect(fact, `${block.where}: ${d.url} is not a download recorded for the pinned release in data/ci-facts.json (its asset, checksum file, signature or key)`).toBeDefined();
         if (fact!.role !== 'asset') continue;
         assets++;
         const { release } = fact!;
