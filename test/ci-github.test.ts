@@ -214,7 +214,7 @@ describe('GitHub Actions workflows', () => {
     for (const scan of scans) expect(scan.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1', trivyignores: '.trivyignore' });
     const resolve = steps.find((s) => s.id === 'published')!.run!;
     expect(resolve).toContain('docker buildx imagetools inspect');
-    expect(files.get('SECURITY.md')).toContain('rescans weekly, the published image included.');
+    expect(files.get('SECURITY.md')).toContain('`.github/workflows/rescan.yml` rescans the published image weekly (Mondays, 06:37 UTC)');
   });
 
   it('the upgrade pull request\'s GitHub App token uses client-id (app-id is deprecated) and only the permissions it needs', async () => {

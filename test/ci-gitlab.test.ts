@@ -106,7 +106,7 @@ describe('GitLab CI (--ci gitlab)', () => {
     expect(jobs['image-rescan']!.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]);
     expect(script(jobs['image-rescan']!)).toContain('--severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 "${IMAGE}:${CI_DEFAULT_BRANCH}"');
     expect(text).toContain('# Schedules (CI/CD > Schedules, on the default branch): a weekly schedule rescans');
-    expect(files.get('SECURITY.md')).toContain('rescans in every scheduled pipeline (a weekly schedule: see `.gitlab-ci.yml`), the published image included.');
+    expect(files.get('SECURITY.md')).toContain('A scheduled pipeline also rescans the published image');
   });
 
   it('pins every image: by digest where a public digest was sourced, else by an exact version tag', async () => {
