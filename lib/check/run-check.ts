@@ -15,6 +15,7 @@ import { renderService } from '../render-service.js';
 import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
+import { targetMinor } from './kubernetes-api.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
 import { type CheckMode, type CheckRule, checkRules, type RuleId } from './rules.js';
@@ -82,7 +83,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new UsageError(`${dirArg} is not a directory: give the service's folder (or --manifests <file|dir|-> for rendered YAML)`);
   const sink = new FindingSink();
-  const kubeVersion = (opts.kubeVersion ?? kubernetesTarget().minor).replace(/^v/, '');
+  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor);
   const level = opts.level ?? 'restricted';
 
   const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir) : undefined;
@@ -250,7 +251,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
 /** `check --manifests <file|dir|->`: audits rendered Kubernetes YAML from any tool. */
 export async function checkManifests(target: string, cwd: string, stdin: NodeJS.ReadableStream, opts: CheckOptions = {}): Promise<CheckReport> {
   const sink = new FindingSink();
-  const kubeVersion = (opts.kubeVersion ?? kubernetesTarget().minor).replace(/^v/, '');
+  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor);
   const level = opts.level ?? 'restricted';
   const sources: [string, string][] = [];
   if (target === '-') {

@@ -22,7 +22,6 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const level = stringFlag(args, 'level') ?? 'restricted';
   if (level !== 'restricted' && level !== 'baseline') throw new UsageError(`--level ${level} is not one of: restricted, baseline`);
   const kubeVersion = stringFlag(args, 'kube-version');
-  if (kubeVersion !== undefined && !/^v?1\.\d{1,2}$/.test(kubeVersion)) throw new UsageError(`--kube-version ${kubeVersion} is not a Kubernetes minor: use e.g. 1.35`);
   const manifests = stringFlag(args, 'manifests');
   if (manifests !== undefined && args.positionals.length > 0) {
     throw new UsageError(`give either a service directory or --manifests, not both (got ${args.positionals.join(' ')})`);
