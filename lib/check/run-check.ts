@@ -16,6 +16,8 @@ import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
 import { targetMinor } from './kubernetes-api.js';
+import { checkSchemas } from './schema-rules.js';
+import { checkAdmissionFit } from './admission-fit.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
@@ -130,7 +132,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     try {
       deployObjects.push(...splitManifests((await readIfExists(join(dir, path))) ?? '', path));
     } catch (err) {
-      sink.add({ ruleId: 'CHS-NET-001', level: 'error', file: path, message: `cannot parse: ${(err as Error).message}` });
+      sink.add({ ruleId: 'CHS-SCHEMA-001', level: 'error', file: path, message: `cannot parse: ${(err as Error).message}` });
     }
   }
   const namespaceObjects = deployObjects.filter((o) => o.object.kind === 'Namespace');
@@ -139,6 +141,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     : ((namespaceObjects[0]?.object.metadata as { name?: string } | undefined)?.name ?? 'default');
   const common = { level, kubeVersion: `v${kubeVersion}`, ...(preset ? { preset } : {}) };
   let workloads = checkKubernetesObjects(deployObjects, sink, common);
+  checkSchemas(deployObjects, sink, { kubeVersion });
   const inServiceNamespace = (o: LocatedObject) => (o.object.metadata as { namespace?: unknown } | undefined)?.namespace === namespace;
   const defaultDenyFound = deployObjects.some((o) => isDefaultDeny(o.object) && inServiceNamespace(o));
 
@@ -204,6 +207,8 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       }
       if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
       workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
+      checkSchemas(objects, sink, { kubeVersion, note });
+      checkAdmissionFit(deployObjects, objects, namespace, sink, note);
     }
   }
 
@@ -217,7 +222,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     });
   }
   if (workloads === 0) {
-    skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002'], 'no workloads found (no chart rendered, nothing in deploy/)');
+    skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002', 'CHS-FIT-001'], 'no workloads found (no chart rendered, nothing in deploy/)');
   }
   if (level === 'baseline') sink.skip('CHS-PSS-002', 'level baseline requested (--level)');
 
@@ -305,6 +310,7 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
   }
   if (objects.length === 0) throw new UsageError(`--manifests ${target}: no Kubernetes objects in it`);
   const workloads = checkKubernetesObjects(objects, sink, { level, kubeVersion: `v${kubeVersion}`, ...(opts.preset ? { preset: opts.preset } : {}) });
+  checkSchemas(objects, sink, { kubeVersion });
   if (workloads === 0) skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002'], 'no pods or pod templates in the manifests');
   const namespaces = objects.filter((o) => o.object.kind === 'Namespace');
   for (const ns of namespaces) checkNamespaceLabels(ns, sink);
