@@ -17,11 +17,19 @@ export function supportedRange(): string {
   return `${supportedKubernetesMinors[0]}–${supportedKubernetesMinors.at(-1)}`;
 }
 
-/** The minor to check against (`1.35`), from `--kube-version` (`1.35` or `v1.35`) or the default; bad input is a UsageError. */
-export function targetMinor(version: string | undefined, fallback: string): string {
-  const minor = (version ?? fallback).replace(/^v/, '');
+const minorOf = (minor: string) => Number(minor.split('.')[1]);
+
+/**
+ * The minor to check against (`1.35`): `--kube-version` (`1.35` or `v1.35`), else the generator's target, raised
+ * to the preset's minimum (constraints.minKubernetesVersion) when that is newer. Bad input is a UsageError.
+ */
+export function targetMinor(version: string | undefined, fallback: string, minimum?: string): string {
+  const minor = (version ?? (minimum && minorOf(minimum) > minorOf(fallback) ? minimum : fallback)).replace(/^v/, '');
   if (!supportedKubernetesMinors.includes(minor)) {
     throw new UsageError(`--kube-version ${version ?? fallback} is not a supported Kubernetes minor: use one of ${supportedKubernetesMinors.join(', ')} (${supportedRange()})`);
+  }
+  if (minimum && minorOf(minor) < minorOf(minimum)) {
+    throw new UsageError(`--kube-version ${version} is below the preset's minimum Kubernetes ${minimum} (constraints.minKubernetesVersion): use ${minimum} or newer`);
   }
   return minor;
 }

@@ -107,11 +107,11 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new UsageError(`${dirArg} is not a directory: give the service's folder (or --manifests <file|dir|-> for rendered YAML)`);
   const sink = new FindingSink();
-  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor);
   const level = opts.level ?? 'restricted';
 
   const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir) : undefined;
   const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
+  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor, preset?.constraints.minKubernetesVersion);
 
   const reference = await renderReference(dir, manifest, preset);
 
@@ -283,7 +283,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
 /** `check --manifests <file|dir|->`: audits rendered Kubernetes YAML from any tool. */
 export async function checkManifests(target: string, cwd: string, stdin: NodeJS.ReadableStream, opts: CheckOptions = {}): Promise<CheckReport> {
   const sink = new FindingSink();
-  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor);
+  const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor, opts.preset?.constraints.minKubernetesVersion);
   const level = opts.level ?? 'restricted';
   const sources: [string, string][] = [];
   if (target === '-') {
