@@ -29,6 +29,17 @@ async function reports() {
 }
 
 describe('check reports', () => {
+  it('every rule appears in check --help, the README table and the report schema', async () => {
+    const { helpText } = await import('../lib/cli/help.js');
+    const help = helpText('0.0.0', 'check');
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    for (const r of checkRules) {
+      expect(help).toContain(`${r.id.padEnd(16)}${r.title}`);
+      expect(readme).toContain(`| \`${r.id}\` | ${r.title} |`);
+    }
+    expect(jsonSchema.definitions.ruleId.enum).toEqual(checkRules.map((r) => r.id));
+  });
+
   it('rule ids are unique and stable in form, and every rule says why and how to fix', () => {
     const ids = checkRules.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
