@@ -75,9 +75,9 @@ const cases: { name: string; change: (dir: string) => Promise<void>; rule: strin
   },
   {
     name: 'a label value with spaces',
-    change: (dir) => addFile(dir, 'chart/values-team.yaml', 'podLabels:\n  team: "payments and billing"\n'),
+    change: (dir) => addFile(dir, 'deploy/config.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: my-svc\n  labels: { team: "payments and billing" }\n'),
     rule: 'CHS-SCHEMA-003',
-    says: 'spec.template.metadata.labels["team"]: value "payments and billing" must be at most 63 characters',
+    says: 'metadata.labels["team"]: value "payments and billing" must be at most 63 characters',
   },
   {
     name: 'an annotation key with two slashes',
@@ -91,17 +91,22 @@ const cases: { name: string; change: (dir: string) => Promise<void>; rule: strin
     rule: 'CHS-SCHEMA-003',
     says: 'spec.template.spec.containers[0].resources.limits.memory: "256MB" is not a Kubernetes quantity',
   },
+  // The chart refuses values beyond its namespaceLimits; a namespace made stricter than the chart knows (which
+  // the namespace rules allow) is what only CHS-FIT-001 sees.
   {
-    name: 'more replicas at full scale than the quota admits',
-    change: (dir) => addFile(dir, 'chart/ci/scale.yaml', 'autoscaling:\n  enabled: true\n  maxReplicas: 18\n'),
+    name: 'a namespace quota tightened below the chart at full scale',
+    change: async (dir) => {
+      await addFile(dir, 'chart/ci/scale.yaml', 'autoscaling:\n  enabled: true\n  maxReplicas: 5\n');
+      await edit(dir, 'deploy/namespace.yaml', (t) => t.replace(/pods: "20"/, 'pods: "6"'));
+    },
     rule: 'CHS-FIT-001',
-    says: 'at full scale (Deployment my-svc: 23 pods (HorizontalPodAutoscaler maxReplicas 18 + 5 rollout surge)) the pods need pods 23, above the namespace quota 20',
+    says: 'at full scale (Deployment my-svc: 7 pods (HorizontalPodAutoscaler maxReplicas 5 + 2 rollout surge)) the pods need pods 7, above the namespace quota 6',
   },
   {
-    name: 'a container limit above the LimitRange maximum',
-    change: (dir) => addFile(dir, 'chart/values-big.yaml', 'resources:\n  requests: { cpu: 100m, memory: 128Mi, ephemeral-storage: 64Mi }\n  limits: { cpu: "1", memory: 6Gi, ephemeral-storage: 256Mi }\n'),
+    name: 'a namespace LimitRange maximum tightened below the chart',
+    change: (dir) => edit(dir, 'deploy/namespace.yaml', (t) => t.replace(/(max:\n(?: {8}.*\n)*? {8}memory: )\S+/, '$1"128Mi"')),
     rule: 'CHS-FIT-001',
-    says: 'container "my-svc" memory limit 6Gi is above the LimitRange maximum 4Gi: the namespace rejects its pods',
+    says: 'container "my-svc" memory limit 256Mi is above the LimitRange maximum 128Mi: the namespace rejects its pods',
   },
 ];
 

@@ -2,22 +2,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { versions } from '../versions.js';
 
 interface KubernetesApiFacts {
-  minors: { supported: string[]; source: string };
+  podSecurityAdmission: { commit: string; newestFixtures: string };
 }
 
 /** data/kubernetes-api.json: the Kubernetes facts `check` applies, each with its source. */
 const facts: KubernetesApiFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'kubernetes-api.json'), 'utf8'));
 
-/** The minors `check --kube-version` accepts, oldest first: `1.35`… */
-export const supportedKubernetesMinors: readonly string[] = facts.minors.supported;
+const minorOf = (minor: string) => Number(minor.split('.')[1]);
+
+/**
+ * The minors `check --kube-version` accepts, oldest first: those upstream still supports on the day
+ * data/versions.json was checked, up to the newest the vendored Pod Security Admission has fixtures for.
+ */
+export const supportedKubernetesMinors: readonly string[] = versions.kubernetes.minors
+  .filter((m) => m.released <= versions.kubernetes.checked && m.endOfLife > versions.kubernetes.checked)
+  .map((m) => m.minor)
+  .filter((m) => minorOf(m) <= minorOf(facts.podSecurityAdmission.newestFixtures))
+  .sort((a, b) => minorOf(a) - minorOf(b));
 
 export function supportedRange(): string {
   return `${supportedKubernetesMinors[0]}–${supportedKubernetesMinors.at(-1)}`;
 }
-
-const minorOf = (minor: string) => Number(minor.split('.')[1]);
 
 /**
  * The minor to check against (`1.35`): `--kube-version` (`1.35` or `v1.35`), else the generator's target, raised
