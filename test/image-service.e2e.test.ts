@@ -132,12 +132,16 @@ describe.skipIf(skip)(`emitted image, built and run with podman${skip ? ` (skipp
                const write = (p) => { try { fs.writeFileSync(p, 'x'); return 'written'; } catch (e) { return e.code; } };
                console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(),
                  root: write('/probe'), app: write('/app/dist/probe.js'), secrets: write('${pod.secret.mountPath}/probe'), tmp: write('/tmp/probe'),
-                 secret: fs.readFileSync('${pod.secret.mountPath}/db-password', 'utf8') }));`,
+                 secret: fs.readFileSync('${pod.secret.mountPath}/db-password', 'utf8'),
+                 tmpBytes: (({ blocks, bsize }) => blocks * bsize)(fs.statfsSync('/tmp')) }));`,
             ])
           ).stdout,
         );
         expect(inside).toMatchObject({ uid: APP_UID, gid: APP_UID, root: 'EROFS', app: 'EROFS', secrets: 'EROFS', tmp: 'written', secret: 'image-e2e-secret-value\n' });
         expect(inside.groups).toContain(pod.fsGroup);
+        // /tmp is the emptyDir with its size limit; the memory limit is the container's.
+        expect(inside.tmpBytes).toBe(pod.emptyDirs.find((d) => d.mountPath === '/tmp')!.sizeBytes);
+        expect(Number((await podman(['inspect', '--format', '{{.HostConfig.Memory}}', name])).stdout.trim())).toBe(pod.memoryBytes);
 
         const healthcheck = await podman(['healthcheck', 'run', name], { reject: false });
         expect(healthcheck.exitCode, healthcheck.all).toBe(0);
