@@ -26,7 +26,7 @@ export const SCANNERS: Record<string, { description: string; pattern: RegExp }> 
   'dependency-review': { description: 'dependency review on pull requests (GitHub only)', pattern: /actions\/dependency-review-action@/ },
   scorecard: { description: 'OpenSSF Scorecard (GitHub only)', pattern: /ossf\/scorecard-action@/ },
   cosign: { description: 'cosign image signing', pattern: /\bcosign sign\b/ },
-  'hardened-service-check': { description: 'create-hardened-service check', pattern: /create-hardened-service@\S+ check\b/ },
+  'hardened-service-check': { description: 'create-hardened-service check', pattern: /create-hardened-service(?:@\S+)?\s+check\b/ },
 };
 
 export interface PresetConstraints {
