@@ -65,6 +65,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'logo.png': Buffer.concat([PNG, b('team')]),
     'package-lock.json': '{"lockfileVersion":3,"team":true}\n',
     'new-file': 'team made it\n',
+    'app/package-lock.json': '{"lockfileVersion":3,"team":true}\n',
   });
   const theirs = tree({
     same: 'same\n',
@@ -77,6 +78,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'package-lock.json': '{"lockfileVersion":3,"template":true}\n',
     added: 'new\n',
     'new-file': 'template made it\n',
+    'app/package-lock.json': '{"lockfileVersion":3,"template":true}\n',
   });
   const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(['deleted-long-ago']) });
   const byPath = Object.fromEntries(decisions.map((d) => [d.path, d]));
@@ -95,6 +97,8 @@ describe('planUpgrade: every case of base / yours / template', () => {
     ['package-lock.json', 'keep-yours-lockfile'],
     ['added', 'add'],
     ['new-file', 'conflict'],
+    // A lockfile the team committed before the generator wrote one is theirs, never wrapped in markers.
+    ['app/package-lock.json', 'keep-yours-lockfile'],
   ])('%s → %s', (path, action) => {
     expect(byPath[path]?.action).toBe(action);
   });

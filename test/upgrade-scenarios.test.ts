@@ -130,6 +130,17 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     expect(Object.keys((await manifestOf(dir)).files)).not.toContain('docs/RUNBOOK.md');
   });
 
+  it('a lockfile the team committed where the older generator wrote none: kept byte for byte, never wrapped in markers', async () => {
+    const dir = await generate(parent, 'team-lockfile');
+    await rewindToOlderGenerator(dir, (tree) => tree.delete('package-lock.json'));
+    const teamLock = `${JSON.stringify({ name: 'svc', lockfileVersion: 3, requires: true, packages: { '': { name: 'svc' } } }, null, 2)}\n`;
+    await writeFile(join(dir, 'package-lock.json'), teamLock);
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('team-lockfile: 1 kept your lockfile (run npm install) (0.0.9 → 0.1.0)');
+    expect(await readFile(join(dir, 'package-lock.json'), 'utf8')).toBe(teamLock);
+  });
+
   it('an option added since the service was made: --yes takes its default and records it', async () => {
     const dir = await generate(parent, 'new-option', ['--description', 'Orders']);
     await rewindToOlderGenerator(

@@ -38,15 +38,13 @@ function decide(path: string, base?: Buffer, ours?: Buffer, theirs?: Buffer, del
     return { path, action: 'add', bytes: theirs };
   }
   if (ours.equals(theirs)) return { path, action: 'unchanged' };
-  if (base === undefined) {
-    // The team made a file where the template now adds one: merge against an empty base.
-    return fromMerge(path, Buffer.alloc(0), ours, theirs);
-  }
-  if (ours.equals(base)) return { path, action: 'update', bytes: theirs };
-  if (theirs.equals(base)) return { path, action: 'keep-yours' };
-  // Lockfiles do not merge line by line: keep the team's, and npm install reconciles it with the merged package.json.
+  if (base !== undefined && ours.equals(base)) return { path, action: 'update', bytes: theirs };
+  if (base !== undefined && theirs.equals(base)) return { path, action: 'keep-yours' };
+  // Lockfiles do not merge line by line: keep the team's (also one the team committed before the generator
+  // wrote any), and npm install reconciles it with the merged package.json.
   if (isLockfile(path)) return { path, action: 'keep-yours-lockfile' };
-  return fromMerge(path, base, ours, theirs);
+  // base undefined: the team made a file where the template now adds one: merge against an empty base.
+  return fromMerge(path, base ?? Buffer.alloc(0), ours, theirs);
 }
 
 function isLockfile(path: string): boolean {
