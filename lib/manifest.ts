@@ -30,6 +30,18 @@ export interface Manifest {
    * in manifests written before presets existed.
    */
   preset?: RecordedPreset;
+  /**
+   * Conflicts the last upgrade left for the team (path → sha256 of the file as it left it): the service stays
+   * behind until each is resolved (markers gone, or the file changed). Absent when there are none.
+   */
+  conflicts?: Record<string, string>;
+}
+
+/** What a manifest records besides the answers and the base. */
+export interface ManifestRecord {
+  deleted?: string[];
+  preset?: RecordedPreset | undefined;
+  conflicts?: Record<string, string>;
 }
 
 export function sha256(bytes: Buffer | string): string {
@@ -77,7 +89,7 @@ export function decodeBase(manifest: Manifest): FileTree {
   );
 }
 
-export function createManifest(answers: Answers, base: FileTree, deleted: string[] = [], preset?: RecordedPreset): Manifest {
+export function createManifest(answers: Answers, base: FileTree, { deleted = [], preset, conflicts = {} }: ManifestRecord = {}): Manifest {
   const files: Record<string, string> = {};
   for (const [path, bytes] of base) files[path] = sha256(bytes);
   return {
@@ -87,6 +99,7 @@ export function createManifest(answers: Answers, base: FileTree, deleted: string
     deleted: [...deleted].sort(),
     base: encodeBase(base),
     ...(preset ? { preset } : {}),
+    ...(Object.keys(conflicts).length ? { conflicts } : {}),
   };
 }
 
@@ -96,7 +109,7 @@ export function serializeManifest(manifest: Manifest): Buffer {
 
 /** Adds the manifest to a freshly rendered tree. */
 export function withManifest(answers: Answers, tree: FileTree, preset?: RecordedPreset): FileTree {
-  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree, [], preset))]]);
+  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree, { preset }))]]);
 }
 
 /** Reads a service's manifest, or explains in one line why it cannot. */

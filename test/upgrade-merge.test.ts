@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isBinary, MARKERS, mergeThreeWay } from '../lib/upgrade/merge-file.js';
+import { MARKERS } from '../lib/upgrade/conflict-markers.js';
+import { isBinary, mergeThreeWay } from '../lib/upgrade/merge-file.js';
+import { sha256 } from '../lib/manifest.js';
 import { nextBase, planUpgrade } from '../lib/upgrade/plan-upgrade.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -36,8 +38,22 @@ describe('mergeThreeWay', () => {
   it('never merges binary files line by line', () => {
     expect(isBinary(PNG)).toBe(true);
     expect(isBinary(b('plain ✓ text\n'))).toBe(false);
-    expect(isBinary(Buffer.from([0xc3, 0x28]))).toBe(true);
     expect(mergeThreeWay(PNG, Buffer.concat([PNG, b('x')]), Buffer.concat([PNG, b('y')]))).toEqual({ kind: 'binary-conflict' });
+  });
+
+  it("a Latin-1 file is text: merged, and written back in the team's encoding", () => {
+    const latin1 = (s: string) => Buffer.from(s, 'latin1');
+    expect(isBinary(latin1('Grüße aus Köln\n'))).toBe(false);
+    const r = mergeThreeWay(b('a\nb\nc\n'), latin1('a\n# Zuständig: Süd\nb\nc\n'), b('a\nb\nC ©\n'));
+    expect(r).toEqual({ kind: 'clean', bytes: latin1('a\n# Zuständig: Süd\nb\nC ©\n') });
+    // A conflict block in a Latin-1 file stays Latin-1.
+    const c = mergeThreeWay(b('a\nb\n'), latin1('a\nbé\n'), b('a\nB\n'));
+    expect(c.kind === 'conflict' && c.bytes.equals(latin1(`a\n${MARKERS.ours}\nbé\n${MARKERS.base}\nb\n${MARKERS.sep}\nB\n${MARKERS.theirs}\n`))).toBe(true);
+  });
+
+  it('the template bringing characters a Latin-1 file cannot hold is a conflict, not mojibake', () => {
+    const r = mergeThreeWay(b('a\nb\n'), Buffer.from('a\nb\n# Süd\n', 'latin1'), b('a ✓\nb\n'));
+    expect(r).toEqual({ kind: 'encoding-conflict' });
   });
 });
 
@@ -53,6 +69,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'dropped-edited': 'old\n',
     'logo.png': PNG,
     'package-lock.json': '{"lockfileVersion":3}\n',
+    'left-unresolved': 'a\nb\n',
   });
   const ours = tree({
     same: 'same\n',
@@ -66,6 +83,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'package-lock.json': '{"lockfileVersion":3,"team":true}\n',
     'new-file': 'team made it\n',
     'app/package-lock.json': '{"lockfileVersion":3,"team":true}\n',
+    'left-unresolved': `a\n${MARKERS.ours}\nX\n${MARKERS.base}\nb\n${MARKERS.sep}\nY\n${MARKERS.theirs}\n`,
   });
   const theirs = tree({
     same: 'same\n',
@@ -79,8 +97,9 @@ describe('planUpgrade: every case of base / yours / template', () => {
     added: 'new\n',
     'new-file': 'template made it\n',
     'app/package-lock.json': '{"lockfileVersion":3,"template":true}\n',
+    'left-unresolved': 'a\nZ\n',
   });
-  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(['deleted-long-ago']) });
+  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(['deleted-long-ago']), unresolved: new Set(['left-unresolved']) });
   const byPath = Object.fromEntries(decisions.map((d) => [d.path, d]));
 
   it.each([
@@ -99,14 +118,23 @@ describe('planUpgrade: every case of base / yours / template', () => {
     ['new-file', 'conflict'],
     // A lockfile the team committed before the generator wrote one is theirs, never wrapped in markers.
     ['app/package-lock.json', 'keep-yours-lockfile'],
+    // Nothing is merged into a file that still holds the last upgrade's conflict.
+    ['left-unresolved', 'unresolved'],
   ])('%s → %s', (path, action) => {
     expect(byPath[path]?.action).toBe(action);
   });
 
-  it('records the new render as the next base, less what the template dropped, and remembers deletions', () => {
-    const next = nextBase(decisions, theirs);
+  it('records the new render as the next base, less what the template dropped, and remembers deletions and conflicts', () => {
+    const next = nextBase(decisions, theirs, ours);
     expect([...next.base.keys()].sort()).toEqual([...theirs.keys()].sort());
     expect(next.deleted).toEqual(['deleted-by-team']);
+    // Each conflict with the hash of what the upgrade left: the file with markers, or the team's file kept.
+    expect(next.conflicts).toEqual({
+      conflict: sha256((byPath.conflict as { bytes: Buffer }).bytes),
+      'left-unresolved': sha256(ours.get('left-unresolved')!),
+      'logo.png': sha256(ours.get('logo.png')!),
+      'new-file': sha256((byPath['new-file'] as { bytes: Buffer }).bytes),
+    });
   });
 
   it('a file deleted in an earlier upgrade stays deleted when the template still has it', () => {
