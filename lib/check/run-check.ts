@@ -85,7 +85,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const kubeVersion = (opts.kubeVersion ?? kubernetesTarget().minor).replace(/^v/, '');
   const level = opts.level ?? 'restricted';
 
-  const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir) : undefined;
+  const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir, { options }) : undefined;
   const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
 
   // Image definition and build context.

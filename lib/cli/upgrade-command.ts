@@ -104,7 +104,7 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   if (!args.flags.check && !args.flags['dry-run'] && (await recoverInterruptedUpgrade(dir))) {
     say(`${display}: rolled back an interrupted upgrade first`);
   }
-  const manifest = await readManifest(dir);
+  const manifest = await readManifest(dir, { options, allowDowngrade: args.flags['allow-downgrade'] === true });
   const recorded = manifest.generator.version;
   const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
   for (const key of Object.keys(recordedAnswers)) if (!options.some((o) => o.key === key)) delete recordedAnswers[key as keyof Answers];
