@@ -125,7 +125,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
   });
 
   it('records the new render as the next base, less what the template dropped, and remembers deletions and conflicts', () => {
-    const next = nextBase(decisions, theirs, ours);
+    const next = nextBase(decisions, { base, ours, theirs });
     expect([...next.base.keys()].sort()).toEqual([...theirs.keys()].sort());
     expect(next.deleted).toEqual(['deleted-by-team']);
     // Each conflict with the hash of what the upgrade left: the file with markers, or the team's file kept.

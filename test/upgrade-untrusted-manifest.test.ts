@@ -3,7 +3,7 @@
  * untrusted input. Whatever is wrong with it: one line naming the field, exit 2, nothing written anywhere.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -141,5 +141,27 @@ describe('path traversal: a path outside the service is refused before anything 
     await expectRefused(root, dir, /: deleted\[0\] is not a relative path inside the service \(absolute, \.\., a backslash or an empty segment\): restore it from version control$/m);
     await writeFile(join(dir, MANIFEST_PATH), JSON.stringify({ ...good, files: { ...good.files, '/etc/passwd': good.files['README.md'] } }));
     await expectRefused(root, dir, /: files has the path "\/etc\/passwd", which is not a relative path inside the service/);
+  });
+});
+
+describe('symlinks that lead outside the service: refused before anything is written', () => {
+  it('a generated file replaced by a symlink to a file outside', async () => {
+    const root = join(parent, 'link-out');
+    await mkdir(root);
+    const dir = await generate(root, 'svc');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(`${tree.get('README.md')!.toString()}older\n`)));
+    await writeFile(join(root, 'victim.md'), 'not the service\'s\n');
+    await rm(join(dir, 'README.md'));
+    await symlink('../victim.md', join(dir, 'README.md'));
+    await expectRefused(root, dir, /: README\.md leads outside the service \(through a symlink, to .*victim\.md\): refused, nothing written$/m);
+  });
+
+  it('a symlinked folder on the way out (chart → a folder next to the service)', async () => {
+    const root = join(parent, 'folder-out');
+    await mkdir(root);
+    const dir = await generate(root, 'svc');
+    await rename(join(dir, 'chart'), join(root, 'shared-chart'));
+    await symlink('../shared-chart', join(dir, 'chart'));
+    await expectRefused(root, dir, /: chart\/.* leads outside the service \(through a symlink, to .*shared-chart.*\): refused, nothing written$/m);
   });
 });

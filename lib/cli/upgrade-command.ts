@@ -13,6 +13,7 @@ import { createManifest, decodeBase, MANIFEST_PATH, readManifest, serializeManif
 import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
+import { readServiceFiles } from '../upgrade/read-service.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
 import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
 import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
@@ -53,15 +54,6 @@ async function isDirtyGitTree(dir: string): Promise<boolean> {
   return String(status.stdout).trim() !== '';
 }
 
-async function readOurs(dir: string, paths: Iterable<string>): Promise<FileTree> {
-  const ours: FileTree = new Map();
-  for (const path of paths) {
-    const bytes = await readFile(join(dir, path)).catch(() => undefined);
-    if (bytes) ours.set(path, bytes);
-  }
-  return ours;
-}
-
 const LABELS: Record<FileDecision['action'], string> = {
   unchanged: 'unchanged',
   update: 'updated',
@@ -71,6 +63,7 @@ const LABELS: Record<FileDecision['action'], string> = {
   conflict: 'CONFLICT',
   'binary-conflict': 'CONFLICT (binary: kept yours)',
   'encoding-conflict': 'CONFLICT (the template brings characters your file\'s encoding cannot hold: kept yours)',
+  'left-alone': 'CONFLICT (left alone)',
   unresolved: 'CONFLICT (unresolved since the last upgrade: kept yours)',
   add: 'added',
   remove: 'removed',
@@ -84,13 +77,27 @@ function summarize(decisions: FileDecision[]): string {
   return [...counts].map(([label, n]) => `${n} ${label}`).join(', ') || 'nothing to change';
 }
 
-function changesFrom(decisions: FileDecision[]): FileChange[] {
+/** The writes: each at the path's real location (a symlink's target inside the service). */
+function changesFrom(decisions: FileDecision[], locations: ReadonlyMap<string, string>): FileChange[] {
   const changes: FileChange[] = [];
   for (const d of decisions) {
-    if ('bytes' in d) changes.push({ path: d.path, bytes: d.bytes });
-    else if (d.action === 'remove') changes.push({ path: d.path, bytes: null });
+    const path = locations.get(d.path) ?? d.path;
+    if ('bytes' in d) changes.push({ path, bytes: d.bytes });
+    else if (d.action === 'remove') changes.push({ path, bytes: null });
   }
   return changes;
+}
+
+/** What the summary line adds after the counts: what the team has to do, and where symlinks led. */
+function notesOn(decisions: FileDecision[], locations: ReadonlyMap<string, string>): string {
+  const conflicted = decisions.filter(isConflict).map((d) => (d.action === 'left-alone' ? `${d.path} (${d.what})` : d.path));
+  const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
+  const linked = decisions.filter((d) => d.action !== 'unchanged' && locations.has(d.path)).map((d) => `${d.path} → ${locations.get(d.path)}`);
+  return [
+    conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '',
+    kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : '',
+    linked.length ? `; through symlinks: ${linked.join(', ')}` : '',
+  ].join('');
 }
 
 interface ServiceOutcome {
@@ -117,9 +124,12 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   const theirs = await renderService(answers);
   if (preset) await enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
-  const ours = await readOurs(dir, new Set([...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {})]));
+  // Every path the manifest or the render names is checked and resolved before anything is written.
+  const service = await readServiceFiles(dir, [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH]);
+  if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
+  const { ours, locations } = service;
   const unresolved = unresolvedConflicts(manifest.conflicts, ours);
-  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted), unresolved: new Set(unresolved) });
+  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted), unresolved: new Set(unresolved), special: service.special, linked: new Set(locations.keys()) });
   const behind = unresolved.length > 0 || isBehindGenerator(recorded, generatorVersion, base, theirs);
   const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;
 
@@ -142,20 +152,16 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   if (!args.flags['allow-dirty'] && (await isDirtyGitTree(dir))) {
     throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
   }
-  const next = nextBase(decisions, theirs, ours);
+  const next = nextBase(decisions, { base, ours, theirs });
   const manifestBytes = serializeManifest(createManifest(answers, next.base, { deleted: next.deleted, preset: preset ? recordPreset(preset) : undefined, conflicts: next.conflicts }));
-  const changes = changesFrom(decisions);
-  const current = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
-  if (changes.length > 0 || !current?.equals(manifestBytes)) {
-    await applyChangesAtomically(dir, [...changes, { path: MANIFEST_PATH, bytes: manifestBytes }]);
+  const changes = changesFrom(decisions, locations);
+  if (changes.length > 0 || !ours.get(MANIFEST_PATH)?.equals(manifestBytes)) {
+    await applyChangesAtomically(dir, [...changes, { path: locations.get(MANIFEST_PATH) ?? MANIFEST_PATH, bytes: manifestBytes }]);
   }
-  const conflicted = decisions.filter(isConflict).map((d) => d.path);
-  const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
-  const notes = [conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '', kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : ''].join('');
   return {
     dir,
     status: hasConflicts(decisions) ? 'conflicts' : 'upgraded',
-    line: `${display}: ${summarize(decisions)} (${versions})${notes}`,
+    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, locations)}`,
   };
 }
 

@@ -14,13 +14,17 @@ export type FileDecision =
   | { path: string; action: 'encoding-conflict' }
   /** A conflict an earlier upgrade reported that the team has not resolved yet: nothing is merged into it. */
   | { path: string; action: 'unresolved' }
+  /** Not a regular file (a symlink to nothing or to a folder, a folder): neither merged into nor replaced. */
+  | { path: string; action: 'left-alone'; what: string }
   | { path: string; action: 'add'; bytes: Buffer }
   | { path: string; action: 'remove' }
   | { path: string; action: 'keep-dropped' }
   | { path: string; action: 'stays-deleted' };
 
-/** Decisions that leave the team a conflict to resolve: listed, exit 1, and recorded in the manifest. */
+/** Decisions that leave the team a conflict to resolve in a file: listed, exit 1, and recorded in the manifest. */
 const CONFLICTS = new Set<FileDecision['action']>(['conflict', 'binary-conflict', 'encoding-conflict', 'unresolved']);
+/** Decisions where the template's change was not applied: listed, exit 1, and the base stays, so the service stays behind. */
+const NOT_APPLIED = new Set<FileDecision['action']>(['left-alone']);
 
 export interface UpgradeInput {
   /** What the generator wrote last time (from the manifest). */
@@ -33,14 +37,21 @@ export interface UpgradeInput {
   deleted: ReadonlySet<string>;
   /** Paths with a conflict from an earlier upgrade that the team has not resolved (see unresolvedConflicts). */
   unresolved?: ReadonlySet<string>;
+  /** Paths that hold no regular file to merge into (see readServiceFiles): path → what they hold. */
+  special?: ReadonlyMap<string, string>;
+  /** Paths whose file is a symlink's target elsewhere in the service: merged into, never deleted. */
+  linked?: ReadonlySet<string>;
 }
 
 function decide(path: string, base: Buffer | undefined, ours: Buffer | undefined, theirs: Buffer | undefined, input: UpgradeInput): FileDecision {
+  const special = input.special?.get(path);
   if (theirs === undefined) {
+    if (special !== undefined) return { path, action: 'keep-dropped' };
     if (ours === undefined) return { path, action: 'unchanged' };
-    if (base !== undefined && ours.equals(base)) return { path, action: 'remove' };
+    if (base !== undefined && ours.equals(base) && !input.linked?.has(path)) return { path, action: 'remove' };
     return { path, action: 'keep-dropped' };
   }
+  if (special !== undefined) return { path, action: 'left-alone', what: special };
   if (ours === undefined) {
     // Deleted by the team (now or in an earlier upgrade): stays deleted.
     if (base !== undefined || input.deleted.has(path)) return { path, action: 'stays-deleted' };
@@ -82,11 +93,14 @@ export interface NextBase {
   conflicts: Record<string, string>;
 }
 
-/** What the manifest records after the upgrade: the new render (less what the template dropped), deletions, conflicts. */
-export function nextBase(decisions: FileDecision[], theirs: FileTree, ours: FileTree): NextBase {
+/**
+ * What the manifest records after the upgrade: the new render (less what the template dropped; the old base
+ * where the change was not applied), deletions, conflicts.
+ */
+export function nextBase(decisions: FileDecision[], { base, ours, theirs }: Pick<UpgradeInput, 'base' | 'ours' | 'theirs'>): NextBase {
   const next: NextBase = { base: new Map(), deleted: [], conflicts: {} };
   for (const d of decisions) {
-    const bytes = theirs.get(d.path);
+    const bytes = NOT_APPLIED.has(d.action) ? base.get(d.path) : theirs.get(d.path);
     if (!bytes) continue;
     next.base.set(d.path, bytes);
     if (d.action === 'stays-deleted') next.deleted.push(d.path);
@@ -95,8 +109,9 @@ export function nextBase(decisions: FileDecision[], theirs: FileTree, ours: File
   return next;
 }
 
+/** Does the decision leave the team something to do (exit 1)? */
 export function isConflict(decision: FileDecision): boolean {
-  return CONFLICTS.has(decision.action);
+  return CONFLICTS.has(decision.action) || NOT_APPLIED.has(decision.action);
 }
 
 export function hasConflicts(decisions: FileDecision[]): boolean {
