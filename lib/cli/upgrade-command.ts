@@ -1,5 +1,4 @@
 import { execa } from 'execa';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -8,12 +7,12 @@ import type { Answers } from '../../generators/options.js';
 import { options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { isKnownError, UsageError } from '../errors.js';
-import type { FileTree } from '../file-tree.js';
-import { createManifest, decodeBase, MANIFEST_PATH, readManifest, serializeManifest } from '../manifest.js';
+import { createManifest, decodeBase, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
 import { readServiceFiles } from '../upgrade/read-service.js';
+import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
 import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
 import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
@@ -50,7 +49,8 @@ async function isDirtyGitTree(dir: string): Promise<boolean> {
   if (!(await isInsideGitRepository(dir))) return false;
   const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
   if (inside.exitCode !== 0) return false;
-  const status = await execa('git', ['status', '--porcelain', '--', '.'], { cwd: dir, reject: false });
+  // The run's own lock file is not the team's change.
+  const status = await execa('git', ['status', '--porcelain', '--', '.', `:(exclude)${LOCK_FILE}`], { cwd: dir, reject: false });
   return String(status.stdout).trim() !== '';
 }
 
@@ -106,11 +106,24 @@ interface ServiceOutcome {
   line: string;
 }
 
+/** A run that writes holds the service's lock, and first undoes what an interrupted run left. */
 async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
-  const say = printer(io.stdout);
-  if (!args.flags.check && !args.flags['dry-run'] && (await recoverInterruptedUpgrade(dir))) {
-    say(`${display}: rolled back an interrupted upgrade first`);
+  if (args.flags.check || args.flags['dry-run']) return upgradeUnlocked(dir, display, args, io);
+  if (!existsSync(join(dir, MANIFEST_PATH))) throw noManifest(dir);
+  const unlock = await lockService(dir, display);
+  try {
+    const recovery = await recoverInterruptedUpgrade(dir);
+    const say = printer(io.stdout);
+    if (recovery.kind === 'rolled-back') say(`${display}: rolled back an interrupted upgrade first (${recovery.files} ${recovery.files === 1 ? 'file' : 'files'} restored)`);
+    if (recovery.kind === 'cleaned') say(`${display}: removed what an interrupted upgrade left (it had changed nothing, or had completed: nothing to roll back)`);
+    return await upgradeUnlocked(dir, display, args, io);
+  } finally {
+    await unlock();
   }
+}
+
+async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
+  const say = printer(io.stdout);
   const manifest = await readManifest(dir, { options, allowDowngrade: args.flags['allow-downgrade'] === true });
   const recorded = manifest.generator.version;
   const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
