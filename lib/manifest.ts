@@ -38,6 +38,8 @@ export interface Manifest {
    * behind until each is resolved (markers gone, or the file changed). Absent when there are none.
    */
   conflicts?: Record<string, string>;
+  /** Generated files the team renamed: the generator's path → the path in the service. Absent when none. */
+  renamed?: Record<string, string>;
 }
 
 /** What a manifest records besides the answers and the base. */
@@ -45,6 +47,7 @@ export interface ManifestRecord {
   deleted?: string[];
   preset?: RecordedPreset | undefined;
   conflicts?: Record<string, string>;
+  renamed?: Record<string, string>;
 }
 
 export function sha256(bytes: Buffer | string): string {
@@ -101,7 +104,7 @@ function baseProblem(what: string): UsageError {
   return new UsageError(`${MANIFEST_PATH}: "base" ${what}: refused; restore the manifest from version control`);
 }
 
-export function createManifest(answers: Answers, base: FileTree, { deleted = [], preset, conflicts = {} }: ManifestRecord = {}): Manifest {
+export function createManifest(answers: Answers, base: FileTree, { deleted = [], preset, conflicts = {}, renamed = {} }: ManifestRecord = {}): Manifest {
   const files: Record<string, string> = {};
   for (const [path, bytes] of base) files[path] = sha256(bytes);
   return {
@@ -112,6 +115,7 @@ export function createManifest(answers: Answers, base: FileTree, { deleted = [],
     base: encodeBase(base),
     ...(preset ? { preset } : {}),
     ...(Object.keys(conflicts).length ? { conflicts } : {}),
+    ...(Object.keys(renamed).length ? { renamed } : {}),
   };
 }
 

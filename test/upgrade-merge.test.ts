@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MARKERS } from '../lib/upgrade/conflict-markers.js';
+import { findRename, similarity } from '../lib/upgrade/detect-renames.js';
 import { isBinary, mergeThreeWay } from '../lib/upgrade/merge-file.js';
 import { sha256 } from '../lib/manifest.js';
 import { nextBase, planUpgrade } from '../lib/upgrade/plan-upgrade.js';
@@ -140,5 +141,29 @@ describe('planUpgrade: every case of base / yours / template', () => {
   it('a file deleted in an earlier upgrade stays deleted when the template still has it', () => {
     const again = planUpgrade({ base: tree({ x: '1\n' }), ours: tree({}), theirs: tree({ x: '2\n' }), deleted: new Set(['x']) });
     expect(again).toEqual([{ path: 'x', action: 'stays-deleted' }]);
+  });
+});
+
+describe('findRename: where a generated file the team no longer has went', () => {
+  const original = b(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n'));
+  const edited = (n: number) => b(Array.from({ length: 20 }, (_, i) => (i < n ? `team ${i}` : `line ${i}`)).join('\n'));
+
+  it('scores the lines two files share', () => {
+    expect(similarity(original, original)).toBe(1);
+    expect(similarity(original, b('other\ntext\n'))).toBe(0);
+    expect(similarity(original, edited(5))).toBe(0.75);
+  });
+
+  it('one file clearly like it, with the same extension: renamed', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/http-app.ts': edited(4), 'src/other.ts': edited(14), 'src/app.js': original }))).toEqual({ kind: 'renamed', to: 'src/http-app.ts' });
+  });
+
+  it('several files like it, or only a faint likeness: unsure, with the candidates', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(2), 'src/b.ts': edited(3) }))).toEqual({ kind: 'unsure', candidates: ['src/a.ts', 'src/b.ts'] });
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(10) }))).toEqual({ kind: 'unsure', candidates: ['src/a.ts'] });
+  });
+
+  it('nothing like it: deleted', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(15), 'README.md': original }))).toEqual({ kind: 'none' });
   });
 });

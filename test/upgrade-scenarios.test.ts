@@ -179,6 +179,55 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     expect(await readFile(join(dir, 'package-lock.json'), 'utf8')).toBe(teamLock);
   });
 
+  it("a file the team renamed gets the template's change (the older import is gone), and the rename is remembered", async () => {
+    const dir = await generate(parent, 'renamed-by-team');
+    // The older templates imported a package in src/config.ts that the new package.json no longer has.
+    await rewindToOlderGenerator(dir, (tree) => {
+      tree.set('src/config.ts', Buffer.from(`import 'dotenv/config';\n${tree.get('src/config.ts')!.toString()}`));
+      const pkg = JSON.parse(tree.get('package.json')!.toString()) as { dependencies: Record<string, string> };
+      pkg.dependencies.dotenv = '16.4.5';
+      tree.set('package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
+    });
+    const team = '// Team: settings, read once at start-up.';
+    await writeFile(join(dir, 'src/settings.ts'), `${await readFile(join(dir, 'src/config.ts'), 'utf8')}${team}\n`);
+    await rm(join(dir, 'src/config.ts'));
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('renamed-by-team: 1 updated, 1 merged (0.0.9 → 0.1.0); renamed by you: src/config.ts → src/settings.ts');
+    expect(await readFile(join(dir, 'src/settings.ts'), 'utf8')).toBe(`${freshText('src/config.ts')}${team}\n`);
+    expect(existsSync(join(dir, 'src/config.ts'))).toBe(false);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(freshText('package.json'));
+    expect((await manifestOf(dir)).renamed).toEqual({ 'src/config.ts': 'src/settings.ts' });
+    expect((await manifestOf(dir)).deleted).toEqual([]);
+    const check = await upgrade(dir, '--check');
+    expect(check.stdout).toContain('renamed-by-team: current (0.1.0)');
+  });
+
+  it('when it cannot tell where a changed file went, upgrade reports a conflict until the team names it', async () => {
+    const dir = await generate(parent, 'rename-unsure');
+    await rewindToOlderGenerator(dir, (tree) => tree.set('src/config.ts', Buffer.from(`import 'dotenv/config';\n${tree.get('src/config.ts')!.toString()}`)));
+    const older = await readFile(join(dir, 'src/config.ts'), 'utf8');
+    await writeFile(join(dir, 'src/settings.ts'), older);
+    await writeFile(join(dir, 'src/settings-v2.ts'), older.replace('export', '// v2\nexport'));
+    await rm(join(dir, 'src/config.ts'));
+    const before = await treeOf(dir);
+    const result = await upgrade(dir);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      'rename-unsure: 1 CONFLICT (deleted or renamed? the template changed it) (0.0.9 → 0.1.0); resolve conflicts in: src/config.ts (renamed to src/settings.ts or src/settings-v2.ts? name it under "renamed" in .hardened-service.json, or under "deleted")',
+    );
+    expect(await treeOf(dir)).toEqual(before);
+    expect((await upgrade(dir, '--check')).exitCode).toBe(1);
+    // The team says which file it is.
+    const manifest = await manifestOf(dir);
+    await writeFile(join(dir, MANIFEST_PATH), JSON.stringify({ ...manifest, renamed: { 'src/config.ts': 'src/settings-v2.ts' } }));
+    const named = await upgrade(dir);
+    expect(named.exitCode).toBe(0);
+    expect(named.stdout).toContain('renamed by you: src/config.ts → src/settings-v2.ts');
+    expect(await readFile(join(dir, 'src/settings-v2.ts'), 'utf8')).not.toContain('dotenv');
+    expect((await upgrade(dir, '--check')).exitCode).toBe(0);
+  });
+
   it('an option added since the service was made: --yes takes its default and records it', async () => {
     const dir = await generate(parent, 'new-option', ['--description', 'Orders']);
     await rewindToOlderGenerator(

@@ -11,7 +11,8 @@ import { createManifest, decodeBase, MANIFEST_PATH, noManifest, readManifest, se
 import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
-import { readServiceFiles } from '../upgrade/read-service.js';
+import { detectRenames } from '../upgrade/detect-renames.js';
+import { readServiceFiles, type ServiceFiles } from '../upgrade/read-service.js';
 import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
 import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
@@ -64,6 +65,7 @@ const LABELS: Record<FileDecision['action'], string> = {
   'binary-conflict': 'CONFLICT (binary: kept yours)',
   'encoding-conflict': 'CONFLICT (the template brings characters your file\'s encoding cannot hold: kept yours)',
   'left-alone': 'CONFLICT (left alone)',
+  'rename-unsure': 'CONFLICT (deleted or renamed? the template changed it)',
   unresolved: 'CONFLICT (unresolved since the last upgrade: kept yours)',
   add: 'added',
   remove: 'removed',
@@ -88,14 +90,24 @@ function changesFrom(decisions: FileDecision[], locations: ReadonlyMap<string, s
   return changes;
 }
 
-/** What the summary line adds after the counts: what the team has to do, and where symlinks led. */
-function notesOn(decisions: FileDecision[], locations: ReadonlyMap<string, string>): string {
-  const conflicted = decisions.filter(isConflict).map((d) => (d.action === 'left-alone' ? `${d.path} (${d.what})` : d.path));
+function conflictNote(d: FileDecision): string {
+  if (d.action === 'left-alone') return `${d.path} (${d.what})`;
+  if (d.action === 'rename-unsure') return `${d.path} (renamed to ${d.candidates.join(' or ')}? name it under "renamed" in ${MANIFEST_PATH}, or under "deleted")`;
+  return d.path;
+}
+
+/** What the summary line adds after the counts: what the team has to do, and where renames and symlinks led. */
+function notesOn(decisions: FileDecision[], service: ServiceFiles): string {
+  const conflicted = decisions.filter(isConflict).map(conflictNote);
   const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
-  const linked = decisions.filter((d) => d.action !== 'unchanged' && locations.has(d.path)).map((d) => `${d.path} → ${locations.get(d.path)}`);
+  const touched = decisions.filter((d) => d.action !== 'unchanged' && service.locations.has(d.path));
+  const arrow = (d: FileDecision) => `${d.path} → ${service.locations.get(d.path)}`;
+  const renamed = touched.filter((d) => service.renamed.has(d.path)).map(arrow);
+  const linked = touched.filter((d) => !service.renamed.has(d.path)).map(arrow);
   return [
     conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '',
     kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : '',
+    renamed.length ? `; renamed by you: ${renamed.join(', ')}` : '',
     linked.length ? `; through symlinks: ${linked.join(', ')}` : '',
   ].join('');
 }
@@ -138,11 +150,28 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   if (preset) await enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
   // Every path the manifest or the render names is checked and resolved before anything is written.
-  const service = await readServiceFiles(dir, [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH]);
+  const paths = [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH];
+  const service = await readServiceFiles(dir, paths, manifest.renamed);
   if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
-  const { ours, locations } = service;
+  const { ours, locations, special } = service;
+  const deletedBefore = new Set(manifest.deleted);
+  const renames = await detectRenames(dir, { base, theirs, ours, locations, special, deleted: deletedBefore });
+  for (const [path, { to, bytes }] of renames.renamed) {
+    ours.set(path, bytes);
+    locations.set(path, to);
+    service.renamed.set(path, to);
+  }
   const unresolved = unresolvedConflicts(manifest.conflicts, ours);
-  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted), unresolved: new Set(unresolved), special: service.special, linked: new Set(locations.keys()) });
+  const decisions = planUpgrade({
+    base,
+    ours,
+    theirs,
+    deleted: deletedBefore,
+    unresolved: new Set(unresolved),
+    special,
+    linked: new Set(locations.keys()),
+    renameUnsure: renames.unsure,
+  });
   const behind = unresolved.length > 0 || isBehindGenerator(recorded, generatorVersion, base, theirs);
   const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;
 
@@ -166,7 +195,9 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
     throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
   }
   const next = nextBase(decisions, { base, ours, theirs });
-  const manifestBytes = serializeManifest(createManifest(answers, next.base, { deleted: next.deleted, preset: preset ? recordPreset(preset) : undefined, conflicts: next.conflicts }));
+  const renamed = Object.fromEntries([...service.renamed].filter(([path]) => theirs.has(path)));
+  const record = { deleted: next.deleted, preset: preset ? recordPreset(preset) : undefined, conflicts: next.conflicts, renamed };
+  const manifestBytes = serializeManifest(createManifest(answers, next.base, record));
   const changes = changesFrom(decisions, locations);
   if (changes.length > 0 || !ours.get(MANIFEST_PATH)?.equals(manifestBytes)) {
     await applyChangesAtomically(dir, [...changes, { path: locations.get(MANIFEST_PATH) ?? MANIFEST_PATH, bytes: manifestBytes }]);
@@ -174,7 +205,7 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   return {
     dir,
     status: hasConflicts(decisions) ? 'conflicts' : 'upgraded',
-    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, locations)}`,
+    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, service)}`,
   };
 }
 

@@ -16,6 +16,8 @@ export type FileDecision =
   | { path: string; action: 'unresolved' }
   /** Not a regular file (a symlink to nothing or to a folder, a folder): neither merged into nor replaced. */
   | { path: string; action: 'left-alone'; what: string }
+  /** Gone, the template changed it, and files like it exist: deleted, or renamed to one of them? */
+  | { path: string; action: 'rename-unsure'; candidates: string[] }
   | { path: string; action: 'add'; bytes: Buffer }
   | { path: string; action: 'remove' }
   | { path: string; action: 'keep-dropped' }
@@ -24,7 +26,7 @@ export type FileDecision =
 /** Decisions that leave the team a conflict to resolve in a file: listed, exit 1, and recorded in the manifest. */
 const CONFLICTS = new Set<FileDecision['action']>(['conflict', 'binary-conflict', 'encoding-conflict', 'unresolved']);
 /** Decisions where the template's change was not applied: listed, exit 1, and the base stays, so the service stays behind. */
-const NOT_APPLIED = new Set<FileDecision['action']>(['left-alone']);
+const NOT_APPLIED = new Set<FileDecision['action']>(['left-alone', 'rename-unsure']);
 
 export interface UpgradeInput {
   /** What the generator wrote last time (from the manifest). */
@@ -39,8 +41,10 @@ export interface UpgradeInput {
   unresolved?: ReadonlySet<string>;
   /** Paths that hold no regular file to merge into (see readServiceFiles): path → what they hold. */
   special?: ReadonlyMap<string, string>;
-  /** Paths whose file is a symlink's target elsewhere in the service: merged into, never deleted. */
+  /** Paths whose file is elsewhere in the service (a symlink's target, a renamed file): merged into, never deleted. */
   linked?: ReadonlySet<string>;
+  /** Paths the team no longer has that may have been renamed to one of several files (see detectRenames). */
+  renameUnsure?: ReadonlyMap<string, string[]>;
 }
 
 function decide(path: string, base: Buffer | undefined, ours: Buffer | undefined, theirs: Buffer | undefined, input: UpgradeInput): FileDecision {
@@ -52,6 +56,8 @@ function decide(path: string, base: Buffer | undefined, ours: Buffer | undefined
     return { path, action: 'keep-dropped' };
   }
   if (special !== undefined) return { path, action: 'left-alone', what: special };
+  const candidates = input.renameUnsure?.get(path);
+  if (ours === undefined && candidates) return { path, action: 'rename-unsure', candidates };
   if (ours === undefined) {
     // Deleted by the team (now or in an earlier upgrade): stays deleted.
     if (base !== undefined || input.deleted.has(path)) return { path, action: 'stays-deleted' };

@@ -12,6 +12,8 @@ export interface ServiceFiles {
   locations: Map<string, string>;
   /** Generated paths that hold something an upgrade must not merge into or replace: path → what it is. */
   special: Map<string, string>;
+  /** Generated paths the team renamed (recorded in the manifest, or found by detectRenames): path → path in the service. */
+  renamed: Map<string, string>;
 }
 
 const posix = (p: string) => p.split(sep).join('/');
@@ -61,16 +63,25 @@ async function locate(dir: string, root: string, path: string): Promise<Located>
 }
 
 /**
- * Reads the team's files for the given generated paths. Throws a UsageError (exit 2, before anything is
- * written) for any path that is not a plain relative path or that resolves outside the service.
+ * Reads the team's files for the given generated paths (a path the team renamed, as the manifest records, at
+ * its new name). Throws a UsageError (exit 2, before anything is written) for any path that is not a plain
+ * relative path or that resolves outside the service.
  */
-export async function readServiceFiles(dir: string, paths: Iterable<string>): Promise<ServiceFiles> {
+export async function readServiceFiles(dir: string, paths: Iterable<string>, renamed: Readonly<Record<string, string>> = {}): Promise<ServiceFiles> {
   const root = await realpath(dir);
-  const files: ServiceFiles = { ours: new Map(), locations: new Map(), special: new Map() };
+  const files: ServiceFiles = { ours: new Map(), locations: new Map(), special: new Map(), renamed: new Map() };
   const all = new Set(paths);
   const claimed = new Map<string, string>();
   for (const path of [...all].sort()) {
-    const located = await locate(dir, root, path);
+    let located = await locate(dir, root, path);
+    const to = renamed[path];
+    if (located.kind === 'missing' && to !== undefined && !all.has(to)) {
+      const there = await locate(dir, root, to);
+      if (there.kind === 'file') {
+        located = there;
+        files.renamed.set(path, to);
+      }
+    }
     if (located.kind === 'special') {
       files.special.set(path, located.what);
       continue;
