@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -8,13 +8,14 @@ import { type Answers, options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { UsageError } from '../errors.js';
 import { comparePaths } from '../file-tree.js';
-import { decodeBase, MANIFEST_PATH, type Manifest, readManifest } from '../manifest.js';
+import { decodeBase, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { type Preset, presetFromRecord } from '../preset.js';
 import { renderService } from '../render-service.js';
 import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
+import { checkManifestFile } from './manifest-rule.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
 import { type CheckMode, type CheckRule, checkRules, type RuleId } from './rules.js';
@@ -85,7 +86,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const kubeVersion = (opts.kubeVersion ?? kubernetesTarget().minor).replace(/^v/, '');
   const level = opts.level ?? 'restricted';
 
-  const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir, { options }) : undefined;
+  const manifest: Manifest | undefined = await checkManifestFile(dir, sink, options);
   const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
 
   // Image definition and build context.
