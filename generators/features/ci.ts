@@ -69,26 +69,3 @@ export const ciGitlab: Feature = {
   when: (answers) => answers.ci === 'gitlab',
   context: (answers) => ({ pipeline: pipelineContext(answers) }),
 };
-
-/** SECURITY.md (OWASP Docker Top 10, end-of-life dates, reporting, accepted findings) and .trivyignore. */
-export const securityDoc: Feature = {
-  name: 'security-doc',
-  templateDir: 'security-doc',
-  context: (answers) => {
-    const line = nodeLine(answers.nodeVersion);
-    return {
-      securityDoc: {
-        isGithub: answers.ci === 'github',
-        checked: line.runtime.checked,
-        endOfLife: [
-          { component: `Node.js ${line.major} (${line.status})`, endOfLife: line.endOfLife },
-          {
-            component: `Base image ${line.runtime.image}:${line.runtime.tag} (Node ${line.major}, Debian 13)`,
-            endOfLife: line.endOfLife,
-          },
-          { component: `Kubernetes ${versions.kubernetes.minor}`, endOfLife: versions.kubernetes.endOfLife },
-        ],
-      },
-    };
-  },
-};

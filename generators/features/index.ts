@@ -1,9 +1,9 @@
 import type { Answers } from '../options.js';
 import { app, appExpress, appFastify } from './app.js';
 import { catalog } from './catalog.js';
-import { ciGithub, ciGitlab, securityDoc } from './ci.js';
+import { ciGithub, ciGitlab } from './ci.js';
 import { docker } from './docker.js';
-import { docs } from './docs.js';
+import { docs, securityDoc } from './docs.js';
 import { chart, namespace } from './kubernetes.js';
 import type { Feature } from './types.js';
 
