@@ -7,7 +7,8 @@ import type { Answers } from '../../generators/options.js';
 import { options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { isKnownError, UsageError } from '../errors.js';
-import { createManifest, decodeBase, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
+import type { FileTree } from '../file-tree.js';
+import { createManifest, decodeBase, type Manifest, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
@@ -118,6 +119,24 @@ interface ServiceOutcome {
   line: string;
 }
 
+/**
+ * The team's files: every path the manifest or the render names is checked and resolved (symlinks, recorded
+ * renames) before anything is written, and files renamed since the last upgrade are looked for.
+ */
+async function readTeamSide(dir: string, display: string, manifest: Manifest, base: FileTree, theirs: FileTree) {
+  const paths = [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH];
+  const service = await readServiceFiles(dir, paths, manifest.renamed);
+  if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
+  const { ours, locations, special } = service;
+  const renames = await detectRenames(dir, { base, theirs, ours, locations, special, deleted: new Set(manifest.deleted) });
+  for (const [path, { to, bytes }] of renames.renamed) {
+    ours.set(path, bytes);
+    locations.set(path, to);
+    service.renamed.set(path, to);
+  }
+  return { service, unsure: renames.unsure };
+}
+
 /** A run that writes holds the service's lock, and first undoes what an interrupted run left. */
 async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
   if (args.flags.check || args.flags['dry-run']) return upgradeUnlocked(dir, display, args, io);
@@ -149,28 +168,18 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   const theirs = await renderService(answers);
   if (preset) await enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
-  // Every path the manifest or the render names is checked and resolved before anything is written.
-  const paths = [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH];
-  const service = await readServiceFiles(dir, paths, manifest.renamed);
-  if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
-  const { ours, locations, special } = service;
-  const deletedBefore = new Set(manifest.deleted);
-  const renames = await detectRenames(dir, { base, theirs, ours, locations, special, deleted: deletedBefore });
-  for (const [path, { to, bytes }] of renames.renamed) {
-    ours.set(path, bytes);
-    locations.set(path, to);
-    service.renamed.set(path, to);
-  }
+  const { service, unsure } = await readTeamSide(dir, display, manifest, base, theirs);
+  const { ours, locations } = service;
   const unresolved = unresolvedConflicts(manifest.conflicts, ours);
   const decisions = planUpgrade({
     base,
     ours,
     theirs,
-    deleted: deletedBefore,
+    deleted: new Set(manifest.deleted),
     unresolved: new Set(unresolved),
-    special,
+    special: service.special,
     linked: new Set(locations.keys()),
-    renameUnsure: renames.unsure,
+    renameUnsure: unsure,
   });
   const behind = unresolved.length > 0 || isBehindGenerator(recorded, generatorVersion, base, theirs);
   const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;

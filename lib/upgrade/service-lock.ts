@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GenerationError, UsageError } from '../errors.js';
+import { isProcessAlive } from '../process-alive.js';
 
 /** Held inside the service while an upgrade writes it (a scheduled job and a person may run at once). */
 export const LOCK_FILE = '.hardened-service.lock';
@@ -14,14 +15,6 @@ interface Holder {
   started: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readHolder(path: string): Promise<{ holder?: Holder; ino: number } | undefined> {
   const info = await lstat(path).catch(() => undefined);
@@ -65,7 +58,7 @@ export async function lockService(dir: string, display: string, waitMs = 3000): 
       const found = await readHolder(path);
       if (!found) continue;
       const { holder, ino } = found;
-      if (holder && holder.host === me.host && !isAlive(holder.pid)) {
+      if (holder && holder.host === me.host && !isProcessAlive(holder.pid)) {
         await breakStaleLock(path, ino);
         continue;
       }
