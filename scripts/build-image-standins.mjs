@@ -22,6 +22,9 @@ const data = JSON.parse(readFileSync(join(root, 'data', 'base-images.json'), 'ut
 const versions = JSON.parse(readFileSync(join(root, 'data', 'versions.json'), 'utf8'));
 const recipe = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
 
+/** Debian's archive keys (package debian-archive-keyring): debootstrap refuses a suite it cannot verify. */
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
 const log = (message) => console.error(`build-image-standins: ${message}`);
 const hash = (value) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
 
@@ -122,7 +125,7 @@ function ensureDebian() {
   log(`debootstrap --variant=minbase ${suite} from ${mirror} (a minute or three)`);
   const work = mkdtempSync(join(cache, `debian-${suite}-`));
   const rootfs = join(work, 'rootfs');
-  run('debootstrap', ['--variant=minbase', suite, rootfs, mirror]);
+  run('debootstrap', ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
   const sources = data.runtime.aptSuites.map((s) => `deb ${s.includes('-security') ? securityMirror : mirror} ${s}\n`).join('');
   writeFileSync(join(rootfs, 'etc', 'apt', 'sources.list'), sources);
   run('chroot', [rootfs, 'apt-get', '-qq', 'update']);
@@ -282,6 +285,7 @@ function main() {
   const unknown = majors.filter((m) => !offered.includes(m) || !data.build.lines[m] || !data.runtime.lines[m]);
   if (unknown.length > 0) throw new Error(`no Node line ${unknown.join(', ')} in data/versions.json and data/base-images.json`);
   if (process.getuid?.() !== 0) throw new Error('needs root: rootful podman, debootstrap and chroot');
+  if (!existsSync(DEBIAN_KEYRING)) throw new Error(`${DEBIAN_KEYRING} is missing: apt-get install -y debian-archive-keyring (.ci/run does)`);
   for (const tool of ['podman', 'runc', 'debootstrap', 'dpkg-deb']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
       throw new Error(`${tool} is missing: apt-get install -y podman buildah runc conmon fuse-overlayfs slirp4netns uidmap debootstrap (.ci/run does)`);
