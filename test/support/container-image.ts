@@ -12,7 +12,7 @@ import { podman, type StandinImages } from './container-podman.js';
  * tests never prune (a prune while another test file builds can remove a layer that build is looking up), so
  * clean up by hand: `podman image prune --filter label=chs.test=image-e2e`.
  */
-export const TEST_IMAGE_LABEL = 'chs.test=image-e2e';
+const TEST_IMAGE_LABEL = 'chs.test=image-e2e';
 
 /**
  * The emitted Dockerfile with only the image reference of each FROM replaced: the first stage's by the build
