@@ -78,9 +78,14 @@ export interface ImageConfig {
   Labels: Record<string, string> | null;
 }
 
+export interface Healthcheck {
+  Test: string[];
+  Retries: number;
+}
+
 /** The image's configuration, HEALTHCHECK (kept only in the docker format) and size, as podman stores them. */
-export async function inspectImage(ref: string): Promise<{ config: ImageConfig; healthcheck?: { Test: string[] }; size: number }> {
-  const [image] = JSON.parse((await podman(['image', 'inspect', ref])).stdout) as { Config: ImageConfig; Healthcheck?: { Test: string[] }; Size: number }[];
+export async function inspectImage(ref: string): Promise<{ config: ImageConfig; healthcheck?: Healthcheck; size: number }> {
+  const [image] = JSON.parse((await podman(['image', 'inspect', ref])).stdout) as { Config: ImageConfig; Healthcheck?: Healthcheck; Size: number }[];
   return { config: image!.Config, healthcheck: image!.Healthcheck, size: image!.Size };
 }
 
