@@ -371,6 +371,17 @@ const CLAIMS: Claim[] = [
     },
   },
   {
+    // Built and held for real (modes, writes as 65532, reads as another user) in test/image-service.e2e.test.ts.
+    says: 'Their group 65532 can read them and other users cannot; neither the service nor its group can write them',
+    file: 'Dockerfile',
+    check: (s) => {
+      const runtimeAt = dockerfile(s).lastIndexOf('\nFROM ');
+      const copied = dockerfile(s).slice(runtimeAt).split('\n').filter((l) => l.startsWith('COPY --from=build')).map((l) => l.split(' ').at(-2)!.replace('/app/', ''));
+      const chmod = /chmod -R u=rX,g=rX,o= (.+)$/m.exec(dockerfile(s).slice(0, runtimeAt))?.[1];
+      expect(chmod?.split(' ').sort()).toEqual(copied.sort());
+    },
+  },
+  {
     says: 'Every change is a new image digest',
     file: 'CI',
     check: (s) => expect(s.ci === 'github' ? JSON.stringify(steps(s, 'container', 'publish')) : script(s, 'image-push')).toContain('push-by-digest=true'),
@@ -586,6 +597,29 @@ const CLAIMS: Claim[] = [
     },
   },
   { says: 'CI builds, scans, signs and pushes it by digest', file: 'CI', check: expectPublishByDigestSigned },
+  // The next three are also proven by building and running the image with podman: test/image-service.e2e.test.ts.
+  {
+    says: 'With podman or buildah, build with `--format docker`: their default OCI format has no HEALTHCHECK and drops it',
+    file: 'Dockerfile, README.md',
+    check: (s) => {
+      expect(dockerfile(s)).toMatch(/^HEALTHCHECK /m);
+      expect(text(s, 'README.md')).toMatch(/^podman build --format docker /m);
+    },
+  },
+  {
+    says: "Behind a TLS-inspecting proxy, `npm ci` in the build stage must trust the proxy's CA",
+    file: 'Dockerfile',
+    check: (s) => expect(dockerfile(s)).toMatch(/export NODE_EXTRA_CA_CERTS=\/run\/secrets\/extra_ca_certs; fi \\\n\s+&& npm ci /),
+  },
+  {
+    says: 'Pass the CA (PEM) as the build secret `extra_ca_certs`: it is mounted for the `npm ci` step only and no image layer keeps it',
+    file: 'Dockerfile, README.md',
+    check: (s) => {
+      expect(dockerfile(s).match(/--mount=type=secret,id=extra_ca_certs,required=false/g)).toHaveLength(1);
+      expect(dockerfile(s)).not.toMatch(/^(ARG|ENV|COPY|ADD) .*(extra_ca_certs|NODE_EXTRA_CA_CERTS)/m);
+      expect(text(s, 'README.md')).toMatch(/^docker build --secret id=extra_ca_certs,src=/m);
+    },
+  },
   {
     says: 'The Helm chart in `chart/` runs the service under the Pod Security Standards **restricted** profile',
     file: 'chart/',
