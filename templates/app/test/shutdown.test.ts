@@ -20,6 +20,7 @@ describe('graceful shutdown', () => {
       delayMs: svc.config.shutdownDelayMs,
       timeoutMs: svc.config.shutdownTimeoutMs,
       close: () => svc.close(),
+      closeAll: () => svc.service.closeAll(),
       exit: (code) => exits.push(code),
     });
     assert.equal((await fetch(`${svc.url}/readyz`)).status, 200);
@@ -47,6 +48,7 @@ describe('graceful shutdown', () => {
       delayMs: 10,
       timeoutMs: 100,
       close: () => new Promise(() => {}),
+      closeAll: () => [],
       exit: (code) => exits.push(code),
     });
     void shutdown('SIGTERM');
