@@ -79,6 +79,6 @@ export function createHttpService(options: AppOptions): HttpService {
     close: async () => {
       await Promise.all([http?.close(), app.close()]);
     },
-    closeAll: () => http?.closeAll() ?? [],
+    closeAll: async () => (await http?.closeAll()) ?? [],
   };
 }

@@ -19,14 +19,16 @@ export interface HttpServer {
   server: Server;
   /** Stops accepting; closes each connection once it is idle; resolves when all are closed. */
   close(): Promise<void>;
-  /** Closes every connection now. Returns the request ids of responses this cut short. */
-  closeAll(): string[];
+  /** Closes every connection now; resolves, once their log lines are written, to the ids of requests cut short. */
+  closeAll(): Promise<string[]>;
 }
 
 /** After answering a request whose body is still arriving, how long the rest is read and dropped before closing. */
 const LINGER_MS = 1_000;
-/** How often Node checks the headers and request timeouts: they fire at most this late. */
+/** How often Node checks the headers and request timeouts (and this server does, while draining): they fire at most this late. */
 const TIMEOUT_CHECK_INTERVAL_MS = 500;
+/** How often draining closes connections that became idle. */
+const DRAIN_CHECK_INTERVAL_MS = 250;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 
@@ -99,6 +101,7 @@ export function createHttpServer(
   metrics.rateLimitStore = limiter;
   const policy = `${limiter.max};w=${Math.ceil(limiter.windowMs / 1000)}`;
   const inflight = new Set<ServerResponse>();
+  const cutAtDeadline = new WeakSet<ServerResponse>();
 
   const server = createServer({
     headersTimeout: limits.headersTimeoutMs,
@@ -176,6 +179,7 @@ export function createHttpServer(
         status: res.statusCode,
         durationMs: performance.now() - started,
         aborted: !res.writableFinished,
+        reason: cutAtDeadline.has(res) ? 'cut at the drain deadline' : undefined,
       });
       // Answered before its body arrived (a refusal, or a route that takes none): do not read the rest.
       if (res.writableFinished && !req.complete) lingerAndClose(socket);
@@ -267,9 +271,12 @@ export function createHttpServer(
     }
   });
 
+  const sockets = new Set<TrackedSocket>();
   const perIp = new Map<string, number>();
   server.on('connection', (socket: TrackedSocket) => {
     socket[kConnection] = { idleMark: 0, since: performance.now() };
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const ip = unmapped(socket.remoteAddress ?? '');
     // A trusted proxy carries many clients: only MAX_CONNECTIONS applies to it.
     if (trusted?.(ip, 0)) return;
@@ -296,14 +303,30 @@ export function createHttpServer(
       new Promise((resolve) => {
         server.close(() => resolve());
         // Connections that finish a request while we drain become idle: close those too, until all are gone.
+        // server.close() also stops Node's checks of the headers and request timeouts, so they are applied
+        // here until the end, counted from when the connection opened or last answered (stricter than Node).
         server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 250);
+        const sweep = setInterval(() => {
+          server.closeIdleConnections();
+          const now = performance.now();
+          for (const socket of sockets) {
+            const connection = socket[kConnection];
+            if (connection === undefined || socket.bytesRead === connection.idleMark) continue;
+            const late = connection.response
+              ? !connection.request?.complete && now - connection.since > limits.requestTimeoutMs
+              : now - connection.since > limits.headersTimeoutMs;
+            if (late) reject(socket, 'ERR_HTTP_REQUEST_TIMEOUT');
+          }
+        }, DRAIN_CHECK_INTERVAL_MS);
         server.once('close', () => clearInterval(sweep));
       }),
-    closeAll() {
-      const cut = [...inflight].filter((res) => !res.writableFinished).map((res) => String(res.getHeader('x-request-id')));
+    async closeAll() {
+      const cut = [...inflight].filter((res) => !res.writableFinished);
+      const logged = cut.map((res) => new Promise((resolve) => res.once('close', resolve)));
+      for (const res of cut) cutAtDeadline.add(res);
       server.closeAllConnections();
-      return cut;
+      await Promise.all(logged);
+      return cut.map((res) => String(res.getHeader('x-request-id')));
     },
   };
 }

@@ -20,8 +20,8 @@ export interface HttpService {
   listen(port: number, host: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes keep-alive connections as they become idle. */
   close(): Promise<void>;
-  /** At the drain deadline: closes every connection still open; returns the ids of requests cut short. */
-  closeAll(): string[];
+  /** At the drain deadline: closes every connection still open; resolves to the ids of requests cut short. */
+  closeAll(): Promise<string[]>;
 }
 
 export interface ErrorBody {
@@ -85,7 +85,7 @@ export interface RequestRecord {
   durationMs: number;
   /** The response was not complete when the connection closed (client gone, or cut at the drain deadline). */
   aborted?: boolean;
-  /** The parser's error code, for requests rejected before the app saw them. */
+  /** Why the request ended as it did when that is not its status: the parser's error code, or the drain deadline. */
   reason?: string | undefined;
 }
 

@@ -11,8 +11,8 @@ export interface ShutdownOptions {
   timeoutMs: number;
   /** Stops accepting and drains: resolves when every connection is closed. */
   close: () => Promise<void>;
-  /** At the deadline: closes every connection still open; returns the ids of requests cut short. */
-  closeAll: () => string[];
+  /** At the deadline: closes every connection still open; resolves to the ids of requests cut short. */
+  closeAll: () => Promise<string[]>;
   exit: (code: number) => void;
 }
 
@@ -44,8 +44,9 @@ export function createShutdown(o: ShutdownOptions): (reason: string) => Promise<
       o.logger.info('no longer accepting connections; draining in-flight requests');
       const closed = o.close();
       if ((await within(closed, o.timeoutMs)) === 'timeout') {
-        const cut = o.closeAll();
-        if ((await within(closed, CLOSE_ALL_GRACE_MS)) === 'timeout') {
+        let cut: string[] = [];
+        const closedAll = Promise.all([o.closeAll().then((ids) => void (cut = ids)), closed]).then(() => undefined);
+        if ((await within(closedAll, CLOSE_ALL_GRACE_MS)) === 'timeout') {
           o.logger.error({ timeoutMs: o.timeoutMs }, 'shutdown timed out: connections did not close: exiting with 1');
           o.exit(1);
           return;
