@@ -31,7 +31,8 @@ const LINGERING = { SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '500', HEADERS_
 
 describe('graceful shutdown', () => {
   it('fails readiness first, keeps serving during the delay, then closes and exits 0', async () => {
-    const svc = await startService({ SHUTDOWN_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '5000' });
+    // Long enough for the three requests below to land within the delay on a busy machine.
+    const svc = await startService({ SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_TIMEOUT_MS: '5000' });
     const { shutdown, exits } = shutdownOf(svc);
     assert.equal((await fetch(`${svc.url}/readyz`)).status, 200);
     const done = shutdown('SIGTERM');
