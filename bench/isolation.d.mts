@@ -6,6 +6,7 @@ export interface Isolation {
   wrap(name: string, cmd: string, args: string[]): { cmd: string; args: string[] };
   pinForLoad(serverPids: number[]): void;
   peakBytes(name: string): number | undefined;
+  currentBytes(name: string): number | undefined;
   cleanup(): void;
 }
 export function createIsolation(options: { memoryBytes: number }): Isolation;
