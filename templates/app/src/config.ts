@@ -45,7 +45,7 @@ export interface Limits {
   requestTimeoutMs: number;
   /** IDLE_TIMEOUT_MS: no byte received or sent for this long while a request or response is under way: closed. */
   idleTimeoutMs: number;
-  /** KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after this (Node adds 1 s of slack). */
+  /** KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after this (recent Node releases add 1 s of slack). */
   keepAliveTimeoutMs: number;
   /** MAX_CONNECTIONS: open connections in all; further ones are closed at once. */
   maxConnections: number;
