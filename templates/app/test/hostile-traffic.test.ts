@@ -258,14 +258,20 @@ describe('hostile traffic', { concurrency: true }, () => {
 });
 
 describe('connection caps', { concurrency: true }, () => {
-  it('MAX_CONNECTIONS_PER_IP: one address cannot hold more; the next connection is closed at once and logged', async () => {
-    const svc = await startService({ ...LIMITS, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000', IDLE_TIMEOUT_MS: '5000', MAX_CONNECTIONS_PER_IP: '5' });
+  /** Holds `count` silent connections on a service started with `env`, then opens one more: how soon is it closed? */
+  async function overTheCap(env: Record<string, string>, count: number) {
+    const svc = await startService({ ...LIMITS, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000', IDLE_TIMEOUT_MS: '5000', ...env });
     const port = Number(new URL(svc.url).port);
+    const held = await Promise.all(Array.from({ length: count }, () => openConnection(port)));
+    const refused = await openConnection(port);
+    const closedAfter = await Promise.race([refused.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 1000))]);
+    assert.ok(closedAfter < 500, `refused within ${closedAfter} ms`);
+    return { svc, held };
+  }
+
+  it('MAX_CONNECTIONS_PER_IP: one address cannot hold more; the next connection is closed at once and logged', async () => {
+    const { svc, held } = await overTheCap({ MAX_CONNECTIONS_PER_IP: '5' }, 5);
     try {
-      const held = await Promise.all(Array.from({ length: 5 }, () => openConnection(port)));
-      const refused = await openConnection(port);
-      const closedAfter = await Promise.race([refused.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 1000))]);
-      assert.ok(closedAfter < 500, `refused within ${closedAfter} ms`);
       const warning = svc.logs.find((l) => l.msg === 'connection refused: MAX_CONNECTIONS_PER_IP reached');
       assert.deepEqual({ ip: warning?.ip, limit: warning?.limit, level: warning?.level }, { ip: '127.0.0.1', limit: 5, level: 'warn' });
       for (const c of held) c.close();
@@ -278,13 +284,8 @@ describe('connection caps', { concurrency: true }, () => {
   });
 
   it('MAX_CONNECTIONS: no more open connections in all', async () => {
-    const svc = await startService({ ...LIMITS, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000', IDLE_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '3' });
-    const port = Number(new URL(svc.url).port);
+    const { svc, held } = await overTheCap({ MAX_CONNECTIONS: '3' }, 3);
     try {
-      const held = await Promise.all(Array.from({ length: 3 }, () => openConnection(port)));
-      const refused = await openConnection(port);
-      const closedAfter = await Promise.race([refused.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 1000))]);
-      assert.ok(closedAfter < 500, `refused within ${closedAfter} ms`);
       await waitFor(() => svc.logs.some((l) => l.msg === 'connection refused: MAX_CONNECTIONS reached' && l.limit === 3));
       for (const c of held) c.close();
     } finally {
