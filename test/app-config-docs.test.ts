@@ -60,6 +60,9 @@ describe.each(['fastify', 'express'])('%s: configuration', (framework) => {
     const { text } = await rendered(framework);
     for (const path of ['src/http-server.ts', 'test/hostile-traffic.test.ts']) expect(text('README.md')).toContain(`\`${path}\``);
     expect(text('test/hostile-traffic.test.ts')).toMatch(/spoofed forwarded addresses/);
+    // "under 400 bytes each" in the table is what the service's own test holds the store to.
+    expect(text('README.md')).toContain('forgotten first (under 400 bytes each)');
+    expect(text('test/rate-limiter.test.ts')).toContain('assert.ok(perClient < 400,');
     expect(text('src/http-server.ts')).toContain(`const TIMEOUT_CHECK_INTERVAL_MS = ${TIMEOUT_CHECK_INTERVAL_MS};`);
     expect(text('src/shutdown.ts')).toContain(`const CLOSE_ALL_GRACE_MS = ${CLOSE_ALL_GRACE_MS.toLocaleString('en').replace(',', '_')};`);
   });

@@ -178,7 +178,8 @@ export function createHttpServer(
         url: req.url,
         status: res.statusCode,
         durationMs: performance.now() - started,
-        aborted: !res.writableFinished,
+        // A cut response may still be "finished" by the app writing into the closed socket.
+        aborted: !res.writableFinished || cutAtDeadline.has(res),
         reason: cutAtDeadline.has(res) ? 'cut at the drain deadline' : undefined,
       });
       // Answered before its body arrived (a refusal, or a route that takes none): do not read the rest.

