@@ -163,19 +163,6 @@ export const options: readonly OptionSpec[] = [
         : `owner "${v}" is not a team reference: use letters, digits and . _ : / - (e.g. platform or @acme/platform)`,
   },
   {
-    key: 'image',
-    flag: 'image',
-    type: 'string',
-    description: 'Container image name without tag, e.g. ghcr.io/acme/orders-api',
-    affects: ['docker', 'chart', 'ci', 'docs'],
-    since: '0.1.0',
-    default: (_ctx, earlier) => `ghcr.io/${slug(earlier.owner ?? 'platform')}/${earlier.name ?? 'service'}`,
-    validate: (v) =>
-      IMAGE_NAME.test(v) && v.length <= 255
-        ? undefined
-        : `image "${v}" is not a valid image name: use [registry/]path in lowercase without a tag, e.g. ghcr.io/acme/orders-api`,
-  },
-  {
     key: 'ci',
     flag: 'ci',
     type: 'choice',
@@ -187,6 +174,22 @@ export const options: readonly OptionSpec[] = [
     affects: ['ci', 'docs'],
     since: '0.1.0',
     default: () => 'github',
+  },
+  {
+    key: 'image',
+    flag: 'image',
+    type: 'string',
+    description: 'Container image name without tag, e.g. ghcr.io/acme/orders-api',
+    affects: ['docker', 'chart', 'ci', 'docs'],
+    since: '0.1.0',
+    // The CI system's own registry, where its job token can push: GHCR for GitHub, GitLab.com's for GitLab
+    // (the project's $CI_REGISTRY_IMAGE when it lives at gitlab.com/<owner>/<name>).
+    default: (_ctx, earlier) =>
+      `${earlier.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/${slug(earlier.owner ?? 'platform')}/${earlier.name ?? 'service'}`,
+    validate: (v) =>
+      IMAGE_NAME.test(v) && v.length <= 255
+        ? undefined
+        : `image "${v}" is not a valid image name: use [registry/]path in lowercase without a tag, e.g. ghcr.io/acme/orders-api`,
   },
   {
     key: 'system',

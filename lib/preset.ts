@@ -5,6 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { type Answers, type OptionSpec, options } from '../generators/options.js';
 import { parseOptionValue } from './answers.js';
 import { UsageError } from './errors.js';
+import { supportedKubernetesMinors } from './check/kubernetes-api.js';
 import { versions } from './versions.js';
 
 /**
@@ -26,7 +27,7 @@ export const SCANNERS: Record<string, { description: string; pattern: RegExp }> 
   'dependency-review': { description: 'dependency review on pull requests (GitHub only)', pattern: /actions\/dependency-review-action@/ },
   scorecard: { description: 'OpenSSF Scorecard (GitHub only)', pattern: /ossf\/scorecard-action@/ },
   cosign: { description: 'cosign image signing', pattern: /\bcosign sign\b/ },
-  'hardened-service-check': { description: 'create-hardened-service check', pattern: /create-hardened-service@\S+ check\b/ },
+  'hardened-service-check': { description: 'create-hardened-service check', pattern: /create-hardened-service(?:@\S+)?\s+check\b/ },
 };
 
 export interface PresetConstraints {
@@ -38,6 +39,8 @@ export interface PresetConstraints {
   maxMemoryLimit?: string;
   /** Scanners the CI must run (keys of SCANNERS). */
   requiredScanners?: string[];
+  /** Oldest Kubernetes minor the organisation's clusters run (`1.36`): `check` audits against at least it. */
+  minKubernetesVersion?: string;
 }
 
 /** A validated preset, normalised: defaults and locks keyed by option key, values parsed. */
@@ -52,7 +55,7 @@ export interface Preset {
 }
 
 const TOP_LEVEL = ['name', 'description', 'defaults', 'locks', 'constraints'];
-const CONSTRAINTS = ['allowedRegistries', 'minNodeVersion', 'maxMemoryLimit', 'requiredScanners'];
+const CONSTRAINTS = ['allowedRegistries', 'minNodeVersion', 'maxMemoryLimit', 'requiredScanners', 'minKubernetesVersion'];
 
 /** Kubernetes quantity → bytes (binary and decimal suffixes), or undefined when it is not one. */
 export function quantityToNumber(text: unknown): number | undefined {
@@ -165,6 +168,14 @@ export function validatePreset(content: unknown, source: string): { preset: Pres
         else if (min > Math.max(...majors)) {
           errors.push(`constraints.minNodeVersion: ${min} is above every Node line this generator supports (${majors.join(', ')}): lower it`);
         } else c.minNodeVersion = min;
+      }
+      const minKube = rawConstraints.minKubernetesVersion;
+      if (minKube !== undefined) {
+        // A YAML 1.30 is the number 1.3: only a quoted minor says which one is meant.
+        if (typeof minKube !== 'string') errors.push(`constraints.minKubernetesVersion: ${describe(minKube)} must be a quoted minor, e.g. "1.36"`);
+        else if (!supportedKubernetesMinors.includes(minKube.replace(/^v/, ''))) {
+          errors.push(`constraints.minKubernetesVersion: ${describe(minKube)} is not a Kubernetes minor check supports (${supportedKubernetesMinors.join(', ')})`);
+        } else c.minKubernetesVersion = minKube.replace(/^v/, '');
       }
       const maxMemory = rawConstraints.maxMemoryLimit;
       if (maxMemory !== undefined) {

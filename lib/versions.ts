@@ -29,7 +29,15 @@ export interface PinnedAction {
 
 export interface Versions {
   node: { defaultMajor: number; source: string; lines: NodeLine[] };
-  kubernetes: { minor: string; versionRange: string; endOfLife: string; source: string };
+  kubernetes: {
+    /** The minor the manifests are validated against. */
+    minor: string;
+    /** The date the end-of-life table was read: what "still supported" is judged against. */
+    checked: string;
+    source: string;
+    minors: { minor: string; released: string; endOfLife: string; source: string }[];
+  };
+  debian: { release: string; codename: string; released: string; securitySupportEnds: string; ltsEnds: string; source: string };
   actions: Record<string, PinnedAction>;
   tools: Record<string, { version: string; source: string }>;
 }

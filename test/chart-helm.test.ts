@@ -6,7 +6,7 @@ import { invalidValues, valuesMatrix, weakeningValues } from './support/chart-va
 import { helmLint, helmTemplate, parseManifests, runHelm, writeService } from './support/kubernetes.js';
 
 // The emitted chart, checked by the real helm binary (v4, from .tools/bin) against the pinned Kubernetes minor.
-const { helmKubeVersion, pssVersion } = kubernetesTarget();
+const { helmKubeVersion, pssVersion, oldestSupported } = kubernetesTarget();
 let chartDir: string;
 
 beforeAll(async () => {
@@ -30,10 +30,14 @@ describe('helm lint --strict and helm template', () => {
     expect(parseManifests(rendered.stdout).length).toBeGreaterThanOrEqual(5);
   });
 
-  it('refuses a Kubernetes older than Chart.yaml kubeVersion', async () => {
-    const result = await helmTemplate(chartDir, {}, { kubeVersion: '1.27.0' });
+  it('refuses a Kubernetes minor upstream no longer supports, accepts the oldest supported one and provider builds', async () => {
+    const result = await helmTemplate(chartDir, {}, { kubeVersion: '1.34.9' });
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toMatch(/kubeVersion|incompatible/i);
+    for (const kubeVersion of [`${oldestSupported}.0`, `${oldestSupported}.2-eks-1`]) {
+      const ok = await helmTemplate(chartDir, {}, { kubeVersion });
+      expect(ok.exitCode, ok.stderr).toBe(0);
+    }
   });
 });
 
@@ -66,8 +70,10 @@ describe('the schema guards security settings', () => {
     const deployment = parseManifests(rendered.stdout).find((o) => o.kind === 'Deployment')!;
     expect(deployment.metadata.annotations?.['hardened-service/security-exception']).toBe(reason);
     expect(deployment.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['NET_ADMIN']);
-    // The namespace still enforces restricted: the checker (and PSA) would reject this pod.
-    expect(checkPodSecurity(deployment, 'restricted', pssVersion).map((f) => f.control)).toEqual(['capabilities_baseline', 'capabilities_restricted']);
+    // The namespace still enforces restricted: the checker (and PSA) would reject this pod. At restricted PSA
+    // runs capabilities_restricted in place of capabilities_baseline (OverrideCheckIDs); baseline names the latter.
+    expect(checkPodSecurity(deployment, 'restricted', pssVersion).map((f) => f.control)).toEqual(['capabilities_restricted']);
+    expect(checkPodSecurity(deployment, 'baseline', pssVersion).map((f) => f.control)).toEqual(['capabilities_baseline']);
   });
 });
 

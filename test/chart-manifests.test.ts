@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesTarget } from '../generators/features/kubernetes.js';
@@ -5,16 +6,19 @@ import { kubesecMaxScore, kubesecScore } from '../lib/policy/kubesec-score.js';
 import { checkPodSecurity, extractPodSpecs } from '../lib/policy/pod-security.js';
 import { DIGEST, valuesMatrix } from './support/chart-values.js';
 import { helmTemplate, type KubeObject, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
+import { apiServerProblems, namespaceAdmissionProblems } from './support/namespace-admission.js';
 
 // What the chart renders, for every values combination: valid Kubernetes objects whose pods pass the
 // Pod Security Standards "restricted" profile for the pinned minor and score the kubesec maximum.
 const { helmKubeVersion, pssVersion } = kubernetesTarget();
 const rendered: Record<string, { text: string; objects: KubeObject[] }> = {};
 let image: string;
+let namespaceObjects: KubeObject[];
 
 beforeAll(async () => {
   const { dir, answers } = await writeService();
   image = answers.image;
+  namespaceObjects = parseManifests(await readFile(join(dir, 'deploy/namespace.yaml'), 'utf8'));
   await Promise.all(
     Object.entries(valuesMatrix).map(async ([combo, values]) => {
       const result = await helmTemplate(join(dir, 'chart'), values, { kubeVersion: helmKubeVersion });
@@ -35,6 +39,11 @@ describe.each(combos)('values %s', (combo) => {
     const objects = rendered[combo]!.objects;
     const problems = (await Promise.all(objects.map(validateKubernetesObject))).flat();
     expect(problems).toEqual([]);
+  });
+
+  it('the API server and the namespace (PSA, LimitRange, ResourceQuota) admit every object', () => {
+    const objects = rendered[combo]!.objects;
+    expect([...apiServerProblems(objects), ...namespaceAdmissionProblems(objects, namespaceObjects)]).toEqual([]);
   });
 
   it(`every pod passes Pod Security Standards restricted (${pssVersion} and latest)`, () => {

@@ -70,13 +70,26 @@ describe('deploy/namespace.yaml', () => {
   });
 });
 
+describe('Chart.yaml kubeVersion', () => {
+  it('starts at the oldest Kubernetes minor upstream still supports on the day the data was checked', () => {
+    const { minors, checked, source } = versions.kubernetes;
+    expect(source).toMatch(/kubernetes\.io\/releases/);
+    for (const m of minors) expect(m.source).toBe(`kubernetes.io/releases/${m.minor}`);
+    const supported = minors.filter((m) => m.released <= checked && m.endOfLife > checked).map((m) => m.minor);
+    // 2026-11-27: 1.34 reached its end of life on 2026-10-27; 1.35, 1.36 and 1.37 are supported.
+    expect(supported).toEqual(['1.35', '1.36', '1.37']);
+    expect(kubernetesTarget().versionRange).toBe('>=1.35.0-0');
+    expect(supported).toContain(versions.kubernetes.minor);
+  });
+});
+
 describe('generation-time values', () => {
   it('Chart.yaml and values.yaml carry the answers, escaped, and the pinned Kubernetes range', async () => {
     const description = 'R&D "core" {{ .Values.x }} ${{ github.sha }} \'quoted\' # not a comment: yes';
     const answers = await answersFor('orders-api', { description, port: '9090', image: 'registry.example.com:5000/acme/orders-api' });
     const { dir } = await writeService(answers);
     const chartYaml = parse(await readFile(join(dir, 'chart/Chart.yaml'), 'utf8'));
-    expect(chartYaml).toMatchObject({ apiVersion: 'v2', name: 'orders-api', description, kubeVersion: versions.kubernetes.versionRange });
+    expect(chartYaml).toMatchObject({ apiVersion: 'v2', name: 'orders-api', description, kubeVersion: kubernetesTarget().versionRange });
     const values = parse(await readFile(join(dir, 'chart/values.yaml'), 'utf8'));
     expect(values.image.repository).toBe('registry.example.com:5000/acme/orders-api');
     expect(values.containerPort).toBe(9090);

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -71,12 +72,31 @@ describe('check --manifests on third-party YAML', () => {
       ['--manifests', '-', '--format', 'xml'],
       ['--manifests', '-', '--level', 'privileged'],
       ['--manifests', '-', '--kube-version', 'latest'],
+      ['--manifests', '-', '--kube-version', '1.34'],
+      ['--manifests', '-', '--kube-version', '1.38'],
       ['--manifests', '-', 'some-dir'],
       ['--name', 'x'],
     ]) {
       const r = await execa('node', [cliPath, 'check', ...args], { input: '', reject: false, env, cwd: repoRoot });
       expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      if (args.includes('--kube-version')) expect(r.stderr).toContain('1.35, 1.36, 1.37 (1.35–1.37)');
     }
+  });
+
+  it('accepts every supported minor in --kube-version, and applies its Pod Security version', async () => {
+    // net.ipv4.tcp_notsent_lowat is a safe sysctl from 1.37 on (PSA check_sysctls.go).
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: { name: p }
+spec:
+  securityContext: { sysctls: [{ name: net.ipv4.tcp_notsent_lowat, value: "16384" }] }
+  containers: [{ name: c, image: c }]
+`;
+    const file = join(await mkdtemp(join(tmpdir(), 'chs-kv-')), 'pod.yaml');
+    await writeFile(file, pod);
+    const baseline = async (kubeVersion: string) => failedRules(await auditManifests(file, { level: 'baseline', kubeVersion }));
+    expect(await baseline('1.36')).toContain('CHS-PSS-001');
+    expect(await baseline('1.37')).not.toContain('CHS-PSS-001');
   });
 });

@@ -24,9 +24,13 @@ const allowedWrites: Record<string, Record<string, string[]>> = {
     secrets: ['security-events'],
   },
   'container.yml': {
+    // The reusable CI and Security workflows it calls before publishing upload SARIF.
+    ci: ['security-events'],
+    security: ['security-events'],
     hadolint: ['security-events'],
     publish: ['packages', 'id-token', 'attestations'],
   },
+  'rescan.yml': { rescan: ['security-events'] },
   'scorecard.yml': { analysis: ['security-events', 'id-token'] },
   // Never the job that runs the generator: only the one that commits its patch.
   'upgrade.yml': { 'pull-request': ['contents', 'pull-requests'] },
@@ -35,12 +39,13 @@ const allowedWrites: Record<string, Record<string, string[]>> = {
 const workflowTemplatesDir = join(templatesRoot, 'ci-github', '.github', 'workflows');
 
 describe('GitHub Actions workflows', () => {
-  it('emits ci, security, container, chart, scorecard and upgrade workflows and dependabot.yml, and no .gitlab-ci.yml', async () => {
+  it('emits ci, security, container, chart, rescan, scorecard and upgrade workflows and dependabot.yml, and no .gitlab-ci.yml', async () => {
     const files = await renderText();
     expect(workflowFiles(files).map(([p]) => basename(p)).sort()).toEqual([
       'chart.yml',
       'ci.yml',
       'container.yml',
+      'rescan.yml',
       'scorecard.yml',
       'security.yml',
       'upgrade.yml',
@@ -79,8 +84,14 @@ describe('GitHub Actions workflows', () => {
 
       for (const [id, job] of Object.entries(wf.jobs)) {
         const where = `${path} job ${id}`;
-        expect(job['timeout-minutes'], where).toBeGreaterThan(0);
-        expect(job['timeout-minutes'], where).toBeLessThanOrEqual(60);
+        if (job.uses !== undefined) {
+          // A call of one of this service's own reusable workflows: its jobs carry their own timeouts.
+          expect(job.uses, where).toMatch(/^\.\/\.github\/workflows\/[a-z]+\.yml$/);
+          expect(job.steps, where).toBeUndefined();
+        } else {
+          expect(job['timeout-minutes'], where).toBeGreaterThan(0);
+          expect(job['timeout-minutes'], where).toBeLessThanOrEqual(60);
+        }
 
         const perms = job.permissions ?? {};
         expect(typeof perms, where).toBe('object');
@@ -113,6 +124,7 @@ describe('GitHub Actions workflows', () => {
     let pins = 0;
     for (const [path, text] of workflowFiles(files)) {
       for (const use of usesLines(text)) {
+        if (/uses:\s*\.\/\.github\/workflows\//.test(use.line)) continue; // this service's own reusable workflows
         expect(use.ref, `${path}: ${use.line}`).toMatch(/^[0-9a-f]{40}$/);
         const repo = use.action.split('/').slice(0, 2).join('/');
         const pin = versions.actions[repo]!;
@@ -160,7 +172,7 @@ describe('GitHub Actions workflows', () => {
       'kubeconform -strict',
       `-kubernetes-version "$KUBERNETES_VERSION"`,
       'kube-linter lint',
-      `npx --yes create-hardened-service@${generatorVersion} check .`,
+      'create-hardened-service check . --format sarif',
     ]) {
       expect(all, needle).toContain(needle);
     }
@@ -170,6 +182,50 @@ describe('GitHub Actions workflows', () => {
     expect(gate?.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true });
     // Findings reach code scanning as SARIF.
     expect(all.match(/codeql-action\/upload-sarif@/g)!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('publishes only after CI, Chart, Security and the image checks pass, which it calls as reusable workflows on pushes', async () => {
+    const files = await renderText();
+    const container = parseWorkflow(files.get('.github/workflows/container.yml')!);
+    expect([container.jobs.publish!.needs].flat().sort()).toEqual(['chart', 'ci', 'hadolint', 'scan', 'security']);
+    for (const [id, file] of [['ci', 'ci.yml'], ['chart', 'chart.yml'], ['security', 'security.yml']] as const) {
+      expect(container.jobs[id]!.uses).toBe(`./.github/workflows/${file}`);
+      expect(container.jobs[id]!.if).toBe("github.event_name == 'push'");
+      const called = parseWorkflow(files.get(`.github/workflows/${file}`)!);
+      // Called on pushes, triggered by pull requests itself: never both for one event.
+      expect(Object.keys(called.on), file).toContain('workflow_call');
+      expect(Object.keys(called.on), file).toContain('pull_request');
+      expect(Object.keys(called.on), file).not.toContain('push');
+    }
+    // The conformance gate is one of the jobs publish waits for.
+    expect(parseWorkflow(files.get('.github/workflows/ci.yml')!).jobs.check).toBeDefined();
+  });
+
+  it('rescans the published digests weekly (SECURITY.md says so): the default branch\'s and the newest release\'s', async () => {
+    const files = await renderText();
+    const rescan = parseWorkflow(files.get('.github/workflows/rescan.yml')!);
+    expect(rescan.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* [0-6]$/) }]);
+    const steps = rescan.jobs.rescan!.steps!;
+    const scans = steps.filter((s) => s.uses?.startsWith('aquasecurity/trivy-action@'));
+    expect(scans.map((s) => s.with?.['image-ref'])).toEqual([
+      'ghcr.io/platform/my-svc@${{ steps.published.outputs.default }}',
+      'ghcr.io/platform/my-svc@${{ steps.published.outputs.release }}',
+    ]);
+    for (const scan of scans) expect(scan.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1', trivyignores: '.trivyignore' });
+    const resolve = steps.find((s) => s.id === 'published')!.run!;
+    expect(resolve).toContain('docker buildx imagetools inspect');
+    expect(files.get('SECURITY.md')).toContain('`.github/workflows/rescan.yml` rescans the published image weekly (Mondays, 06:37 UTC)');
+  });
+
+  it('the upgrade pull request\'s GitHub App token uses client-id (app-id is deprecated) and only the permissions it needs', async () => {
+    const upgrade = parseWorkflow((await renderText()).get('.github/workflows/upgrade.yml')!);
+    const token = upgrade.jobs['pull-request']!.steps!.find((s) => s.uses?.startsWith('actions/create-github-app-token@'))!;
+    expect(token.with).toEqual({
+      'client-id': '${{ vars.UPGRADE_APP_CLIENT_ID }}',
+      'private-key': '${{ secrets.UPGRADE_APP_PRIVATE_KEY }}',
+      'permission-contents': 'write',
+      'permission-pull-requests': 'write',
+    });
   });
 
   it('publishes only from the default branch or a tag, to the configured registry', async () => {
@@ -217,7 +273,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
 
   it('every workflow is a .yml.hbs whose GitHub expressions are escaped as $\\{{ }}', async () => {
     const list = await templates();
-    expect(list.length).toBe(6);
+    expect(list.length).toBe(7);
     for (const [name, source] of list) {
       // An unescaped ${{ would be read by Handlebars (and fail in strict mode, or vanish).
       expect(source, name).not.toMatch(/\$\{\{/);
@@ -225,7 +281,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('the only Handlebars expressions are action pins, partials, pipeline values and validated answers', async () => {
-    const allowed = /^(action|yaml|if|else|pipeline\..+|name|image|namespace|generator\.version|generated-header)$/;
+    const allowed = /^(action|yaml|if|else|pipeline\..+|name|image|namespace|generated-header|install-generator|install-helm)$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {

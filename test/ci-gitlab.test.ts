@@ -1,30 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { generatorVersion } from '../lib/package-root.js';
 import { nodeLine, versions } from '../lib/versions.js';
+import { type GitlabJob, imageOf, parseGitlab, scriptLines } from './support/ci-facts.js';
 import { renderText } from './support/ci-workflows.js';
-
-interface GitlabJob {
-  stage: string;
-  image?: string | { name: string; entrypoint?: string[] };
-  script: string[];
-  timeout?: string;
-  needs?: string[];
-  rules?: { if: string }[];
-  allow_failure?: boolean;
-}
 
 async function gitlab(given: Record<string, string> = {}) {
   const files = await renderText({ ci: 'gitlab', ...given });
   const text = files.get('.gitlab-ci.yml')!;
-  const doc = parse(text, { merge: true }) as Record<string, unknown>;
-  const jobs = Object.fromEntries(
-    Object.entries(doc).filter(([k, v]) => !k.startsWith('.') && v && typeof v === 'object' && 'script' in (v as object)),
-  ) as Record<string, GitlabJob>;
-  return { files, text, doc, jobs };
+  return { files, text, ...parseGitlab(text) };
 }
 
-const imageOf = (job: GitlabJob) => (typeof job.image === 'string' ? job.image : job.image?.name ?? '');
+const script = (job: GitlabJob) => scriptLines(job).join('\n');
 
 describe('GitLab CI (--ci gitlab)', () => {
   it('emits .gitlab-ci.yml and no GitHub workflows', async () => {
@@ -51,12 +36,14 @@ describe('GitLab CI (--ci gitlab)', () => {
       'image-push',
       'image-verify',
       'image-sign',
+      'image-tag',
+      'image-rescan',
     ]) {
       expect(jobs[job], job).toBeDefined();
       expect((doc.stages as string[]).includes(jobs[job]!.stage), job).toBe(true);
       expect(jobs[job]!.timeout, job).toMatch(/^\d+m$/);
     }
-    const scripts = Object.values(jobs).flatMap((j) => j.script).join('\n');
+    const scripts = Object.values(jobs).map(script).join('\n');
     for (const needle of [
       'npm ci --ignore-scripts',
       'npm audit signatures',
@@ -71,11 +58,12 @@ describe('GitLab CI (--ci gitlab)', () => {
       'helm lint --strict chart',
       'helm template my-svc chart --namespace my-svc',
       'kubeconform -strict',
-      'kube-linter lint rendered/',
+      'kube-linter lint --config .kube-linter.yaml rendered/',
       'push-by-digest=true',
       'cosign sign --yes',
       'cosign attest --yes --type cyclonedx',
-      `npx --yes create-hardened-service@${generatorVersion} check . --format sarif --output hardened-service.sarif`,
+      'crane tag "${IMAGE}@${DIGEST}"',
+      'create-hardened-service check . --format sarif --output hardened-service.sarif',
     ]) {
       expect(scripts, needle).toContain(needle);
     }
@@ -84,13 +72,41 @@ describe('GitLab CI (--ci gitlab)', () => {
     expect(jobs.check!.allow_failure).toBeUndefined();
   });
 
-  it('publishes only from the default branch or a v* tag, and signs with a Sigstore OIDC token', async () => {
+  it('publishes only from the default branch or a v* tag, never from a schedule, after every test and scan; signs with a Sigstore OIDC token', async () => {
     const { jobs, doc } = await gitlab();
-    for (const job of ['image-push', 'image-verify', 'image-sign']) {
-      expect(jobs[job]!.rules!.map((r) => r.if).sort(), job).toEqual(['$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH', '$CI_COMMIT_TAG =~ /^v/']);
+    for (const job of ['image-push', 'image-verify', 'image-sign', 'image-tag']) {
+      expect(jobs[job]!.rules, job).toEqual([
+        { if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' },
+        { if: '$CI_COMMIT_TAG =~ /^v/' },
+        { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' },
+      ]);
     }
+    const unconditional = Object.entries(jobs).filter(([, j]) => !j.rules && j.stage !== 'publish').map(([id]) => id);
+    expect([...jobs['image-push']!.needs!].sort()).toEqual(unconditional.filter((id) => id !== 'image-build' && id !== 'chart-render').sort());
+    expect(jobs['image-tag']!.needs).toEqual(['image-push', 'image-sign']);
     expect((doc['image-sign'] as { id_tokens: unknown }).id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: 'sigstore' } });
-    expect((doc.variables as Record<string, string>).IMAGE).toBe('ghcr.io/platform/my-svc');
+  });
+
+  it('publishes to GitLab\'s own registry by default, with the job\'s token; another registry needs its own credentials', async () => {
+    const { jobs, doc } = await gitlab();
+    const vars = doc.variables as Record<string, string>;
+    expect(vars.IMAGE).toBe('registry.gitlab.com/platform/my-svc');
+    expect(vars.REGISTRY).toBe('registry.gitlab.com');
+    const auth = (doc['.registry-auth'] as { script: string[] }).script.join('\n');
+    expect(auth).toContain('if [ "$REGISTRY" = "$CI_REGISTRY" ]; then user="$CI_REGISTRY_USER"; pass="$CI_REGISTRY_PASSWORD"; else user="$REGISTRY_USERNAME"; pass="$REGISTRY_PASSWORD"; fi');
+    for (const id of ['image-push', 'image-verify', 'image-sign', 'image-tag', 'image-rescan']) expect(script(jobs[id]!), id).toContain(auth);
+    // The job token can push only to this project's registry: a clear line otherwise.
+    expect(script(jobs['image-push']!)).toContain("the job token cannot push there");
+    const hub = (await gitlab({ image: 'acme/orders-api' })).doc.variables as Record<string, string>;
+    expect(hub.REGISTRY).toBe('https://index.docker.io/v1/');
+  });
+
+  it('rescans the published image in every scheduled pipeline (SECURITY.md says weekly; the header says how)', async () => {
+    const { jobs, text, files } = await gitlab();
+    expect(jobs['image-rescan']!.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]);
+    expect(script(jobs['image-rescan']!)).toContain('--severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 "${IMAGE}:${CI_DEFAULT_BRANCH}"');
+    expect(text).toContain('# Schedules (CI/CD > Schedules, on the default branch): a weekly schedule rescans');
+    expect(files.get('SECURITY.md')).toContain('A scheduled pipeline also rescans the published image');
   });
 
   it('pins every image: by digest where a public digest was sourced, else by an exact version tag', async () => {
@@ -99,7 +115,7 @@ describe('GitLab CI (--ci gitlab)', () => {
     const line = nodeLine(versions.node.defaultMajor);
     expect(vars.NODE_IMAGE).toBe(`${line.build.image}:${line.build.tag}@${line.build.digest}`);
     for (const [id, job] of Object.entries(jobs)) {
-      const image = imageOf(job).replace('$NODE_IMAGE', vars.NODE_IMAGE ?? '');
+      const image = imageOf(job, vars);
       expect(image, id).not.toMatch(/:latest\b/);
       expect(image, id).toMatch(/@sha256:[0-9a-f]{64}$|:v?\d+\.\d+\.\d+(-[a-z]+)?$/);
     }
@@ -109,7 +125,7 @@ describe('GitLab CI (--ci gitlab)', () => {
   it('expands no user value into a script: the image name reaches jobs as a quoted variable', async () => {
     const { jobs, doc } = await gitlab({ image: 'registry.example.com:5000/team/orders-api' });
     expect((doc.variables as Record<string, string>).IMAGE).toBe('registry.example.com:5000/team/orders-api');
-    const scripts = Object.values(jobs).flatMap((j) => j.script).join('\n');
+    const scripts = Object.values(jobs).map(script).join('\n');
     expect(scripts).not.toContain('registry.example.com');
   });
 });
@@ -120,15 +136,17 @@ describe('GitLab generator upgrade jobs', () => {
     expect(doc.stages).toContain('upgrade');
     const upgrade = jobs['generator-upgrade']!;
     const mergeRequest = jobs['generator-upgrade-merge-request'] as GitlabJob & { environment?: string };
+    const vars = doc.variables as Record<string, string>;
     for (const job of [upgrade, mergeRequest]) {
       expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule" && $GENERATOR_UPGRADE == "true"' }]);
-      expect(imageOf(job)).toBe('$NODE_IMAGE');
+      expect(imageOf(job, vars)).toBe(vars.NODE_IMAGE);
     }
-    expect(upgrade.script.join('\n')).toContain('npx --yes create-hardened-service@latest upgrade . --yes');
-    expect(upgrade.script.join('\n')).not.toContain('UPGRADE_TOKEN');
+    expect(script(upgrade)).toContain('npm view create-hardened-service@latest version');
+    expect(script(upgrade)).toContain('create-hardened-service upgrade . --yes');
+    expect(script(upgrade)).not.toContain('UPGRADE_TOKEN');
     expect(mergeRequest.environment).toBe('generator-upgrade');
     expect(mergeRequest.needs).toEqual(['generator-upgrade']);
-    expect(mergeRequest.script.join('\n')).not.toContain('npx');
+    expect(script(mergeRequest)).not.toMatch(/\bnpx?\b/);
     expect(text.match(/UPGRADE_TOKEN/g)?.length).toBeGreaterThan(0);
   });
 });

@@ -29,8 +29,9 @@ describe('interactive prompts in a real terminal', () => {
     // --port was given as a flag: no port prompt; next is the Node line.
     await term.answer(/Node.js major version/, keys.enter);
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
-    await term.answer(/Container image name/, keys.enter);
     await term.answer(/CI system/, `${keys.down}${keys.enter}`);
+    // The image defaults to the chosen CI system's registry.
+    await term.answer(/Container image name/, keys.enter);
     // The Backstage system defaults to the owner's slug; lifecycle is a choice.
     await term.answer(/Backstage system/, keys.enter);
     await term.answer(/Backstage lifecycle/, `${keys.down}${keys.enter}`);
@@ -45,7 +46,7 @@ describe('interactive prompts in a real terminal', () => {
       port: 9000,
       nodeVersion: 26,
       owner: 'payments',
-      image: 'ghcr.io/payments/pay-svc',
+      image: 'registry.gitlab.com/payments/pay-svc',
       ci: 'gitlab',
       system: 'payments',
       lifecycle: 'production',

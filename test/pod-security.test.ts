@@ -58,7 +58,7 @@ interface Case {
 
 const cases: Case[] = [
   {
-    control: 'hostProcess',
+    control: 'windowsHostProcess',
     level: 'baseline',
     fail: (p) => (p.spec.containers[0].securityContext.windowsOptions = { hostProcess: true }),
     pass: [(p) => (p.spec.securityContext.windowsOptions = { hostProcess: false })],
@@ -229,7 +229,17 @@ const cases: Case[] = [
         for (const c of [...p.spec.containers, ...p.spec.initContainers]) c.securityContext.seccompProfile = { type: 'RuntimeDefault' };
       },
     ],
-    path: 'spec.containers[0].securityContext.seccompProfile.type',
+    path: 'spec.initContainers[0].securityContext.seccompProfile.type',
+  },
+  {
+    control: 'procMount_restricted',
+    level: 'restricted',
+    fail: (p) => {
+      p.spec.hostUsers = false;
+      p.spec.containers[0].securityContext.procMount = 'Unmasked';
+    },
+    pass: [(p) => (p.spec.containers[0].securityContext.procMount = 'Default')],
+    path: 'spec.containers[0].securityContext.procMount',
   },
   {
     control: 'capabilities_restricted',
@@ -239,6 +249,14 @@ const cases: Case[] = [
     path: 'spec.containers[0].securityContext.capabilities.drop',
   },
 ];
+
+/** Baseline controls that a restricted control replaces at restricted (PSA's OverrideCheckIDs, at latest). */
+const overriddenAtRestricted: Record<string, string> = {
+  hostPathVolumes: 'restrictedVolumes',
+  capabilities_baseline: 'capabilities_restricted',
+  seccompProfile_baseline: 'seccompProfile_restricted',
+  procMount: 'procMount_restricted',
+};
 
 describe('every control', () => {
   it('the base pod passes restricted and baseline', () => {
@@ -250,9 +268,10 @@ describe('every control', () => {
     const ids = podSecurityControls.map((c) => c.id);
     expect(ids.sort()).toEqual(
       [
-        'hostProcess', 'hostNamespaces', 'privileged', 'capabilities_baseline', 'hostPathVolumes', 'hostPorts',
+        'windowsHostProcess', 'hostNamespaces', 'privileged', 'capabilities_baseline', 'hostPathVolumes', 'hostPorts',
         'appArmorProfile', 'seLinuxOptions', 'procMount', 'seccompProfile_baseline', 'sysctls', 'hostProbesAndHostLifecycle',
         'restrictedVolumes', 'allowPrivilegeEscalation', 'runAsNonRoot', 'runAsUser', 'seccompProfile_restricted', 'capabilities_restricted',
+        'procMount_restricted',
       ].sort(),
     );
     expect(new Set(cases.map((c) => c.control))).toEqual(new Set(ids));
@@ -262,19 +281,18 @@ describe('every control', () => {
     it(`fails at ${c.level} with the offending path, and only that control`, () => {
       const pod = podWith(c.fail);
       const findings = checkPodSecurity(pod, c.level);
-      // A hostPath volume is reported by restrictedVolumes at restricted (PSA's override), by hostPathVolumes at baseline.
       expect(findings.map((f) => f.control)).toContain(c.control);
       expect(new Set(findings.map((f) => f.control))).toEqual(new Set([c.control]));
       expect(findings[0]!.path).toBe(c.path);
       expect(findings[0]!.message.length).toBeGreaterThan(10);
-      expect(controlsOf(pod, 'restricted')).toContain(c.control === 'hostPathVolumes' ? 'restrictedVolumes' : c.control);
+      expect(controlsOf(pod, 'restricted')).toContain(overriddenAtRestricted[c.control] ?? c.control);
     });
 
     it(`passes at ${c.level} with allowed values`, () => {
       for (const allowed of c.pass ?? []) expect(checkPodSecurity(podWith(allowed), c.level)).toEqual([]);
     });
 
-    if (c.level === 'restricted')
+    if (c.level === 'restricted' && c.control !== 'procMount_restricted')
       it('is not a baseline control', () => {
         expect(checkPodSecurity(podWith(c.fail), 'baseline')).toEqual([]);
       });
@@ -305,6 +323,9 @@ describe('versions', () => {
     const rmem = podWith((p) => (p.spec.securityContext.sysctls = [{ name: 'net.ipv4.tcp_rmem', value: '1 2 3' }]));
     expect(controlsOf(rmem, 'baseline', 'v1.31')).toEqual(['sysctls']);
     expect(controlsOf(rmem, 'baseline', 'v1.32')).toEqual([]);
+    const notsent = podWith((p) => (p.spec.securityContext.sysctls = [{ name: 'net.ipv4.tcp_notsent_lowat', value: '16384' }]));
+    expect(controlsOf(notsent, 'baseline', 'v1.36')).toEqual(['sysctls']);
+    expect(controlsOf(notsent, 'baseline', 'v1.37')).toEqual([]);
     const keepalive = podWith((p) => (p.spec.securityContext.sysctls = [{ name: 'net.ipv4.tcp_keepalive_time', value: '60' }]));
     expect(controlsOf(keepalive, 'baseline', 'v1.28')).toEqual(['sysctls']);
     expect(controlsOf(keepalive, 'baseline', 'v1.29')).toEqual([]);
@@ -320,7 +341,43 @@ describe('versions', () => {
     });
     expect(controlsOf(unmasked, 'baseline', 'v1.34')).toEqual(['procMount']);
     expect(controlsOf(unmasked, 'baseline', 'v1.35')).toEqual([]);
-    expect(controlsOf(unmasked, 'restricted', 'v1.35')).toEqual(['procMount']);
+    expect(controlsOf(unmasked, 'restricted', 'v1.34')).toEqual(['procMount']);
+    expect(controlsOf(unmasked, 'restricted', 'v1.35')).toEqual(['procMount_restricted']);
+  });
+
+  it('relaxes runAsNonRoot and runAsUser for user-namespaced pods from 1.35', () => {
+    const root = podWith((p) => {
+      p.spec.hostUsers = false;
+      p.spec.securityContext.runAsNonRoot = false;
+      p.spec.securityContext.runAsUser = 0;
+    });
+    expect(controlsOf(root, 'restricted', 'v1.34').sort()).toEqual(['runAsNonRoot', 'runAsUser']);
+    expect(controlsOf(root, 'restricted', 'v1.35')).toEqual([]);
+    root.spec.hostUsers = true;
+    expect(controlsOf(root, 'restricted', 'v1.35').sort()).toEqual(['runAsNonRoot', 'runAsUser']);
+  });
+
+  it('reads the seccomp annotations before 1.19 only, the fields from 1.19', () => {
+    const annotated = podWith((p) => {
+      p.metadata.annotations['seccomp.security.alpha.kubernetes.io/pod'] = 'unconfined';
+      p.metadata.annotations['container.seccomp.security.alpha.kubernetes.io/app'] = 'docker/default';
+    });
+    expect(checkPodSecurity(annotated, 'baseline', 'v1.18').map((f) => f.path)).toEqual(["metadata.annotations['seccomp.security.alpha.kubernetes.io/pod']"]);
+    expect(controlsOf(annotated, 'baseline', 'v1.19')).toEqual([]);
+  });
+
+  it('admits a volume without a source at restricted (the API server defaults it to emptyDir)', () => {
+    expect(checkPodSecurity(podWith((p) => p.spec.volumes.push({ name: 'scratch' })), 'restricted')).toEqual([]);
+  });
+
+  it('lets capabilities_restricted replace capabilities_baseline at restricted, so Windows pods may add any from 1.25', () => {
+    const windowsAdd = podWith((p) => {
+      p.spec.os = { name: 'windows' };
+      p.spec.containers[0].securityContext.capabilities = { add: ['SYS_ADMIN'] };
+    });
+    expect(controlsOf(windowsAdd, 'baseline', 'v1.25')).toEqual(['capabilities_baseline']);
+    expect(controlsOf(windowsAdd, 'restricted', 'v1.25')).toEqual([]);
+    expect(controlsOf(windowsAdd, 'restricted', 'v1.24')).toEqual(['capabilities_restricted']);
   });
 
   it('exempts Windows pods from the Linux-only restricted controls from 1.25', () => {

@@ -26,6 +26,8 @@ describe('preset validation: one clear line per bad field', () => {
     [{ locks: 'ci=github' }, 'locks: must be a mapping of option to value'],
     [{ constraints: { minNodeVersion: 99 } }, 'constraints.minNodeVersion: 99 is above every Node line this generator supports'],
     [{ constraints: { minNodeVersion: '24' } }, 'constraints.minNodeVersion: "24" is not a whole number'],
+    [{ constraints: { minKubernetesVersion: 1.36 } }, 'constraints.minKubernetesVersion: 1.36 must be a quoted minor, e.g. "1.36"'],
+    [{ constraints: { minKubernetesVersion: '1.29' } }, 'constraints.minKubernetesVersion: "1.29" is not a Kubernetes minor check supports (1.35, 1.36, 1.37)'],
     [{ constraints: { maxMemoryLimit: 'lots' } }, 'constraints.maxMemoryLimit: "lots" is not a Kubernetes quantity'],
     [{ constraints: { allowedRegistries: [] } }, 'constraints.allowedRegistries: must be a non-empty list'],
     [{ constraints: { allowedRegistries: ['GHCR.io/X'] } }, 'constraints.allowedRegistries[0]: "GHCR.io/X" is not an image prefix'],
@@ -66,7 +68,7 @@ describe('preset validation: one clear line per bad field', () => {
     const example = await loadPreset('presets/example.yaml', repoRoot);
     expect(Object.keys(example.defaults).length).toBeGreaterThan(0);
     expect(example.locks).toEqual({ ci: 'github' });
-    expect(Object.keys(example.constraints).sort()).toEqual(['allowedRegistries', 'maxMemoryLimit', 'minNodeVersion', 'requiredScanners']);
+    expect(Object.keys(example.constraints).sort()).toEqual(['allowedRegistries', 'maxMemoryLimit', 'minKubernetesVersion', 'minNodeVersion', 'requiredScanners']);
     const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
     expect(pkg.files).toContain('presets/');
   });

@@ -27,12 +27,24 @@ describe('SECURITY.md', () => {
   it.each([22, 24, 26])('its end-of-life table matches data/versions.json (Node %i)', async (major) => {
     const doc = (await renderText({ nodeVersion: String(major) })).get('SECURITY.md')!;
     const line = nodeLine(major);
+    const { debian } = versions;
     const rows = tableRows(doc, 'Component');
+    const k8s = versions.kubernetes.minors.find((m) => m.minor === versions.kubernetes.minor)!;
     expect(rows).toEqual([
       [`Node.js ${major} (${line.status})`, line.endOfLife],
-      [`Base image ${line.runtime.image}:${line.runtime.tag} (Node ${major}, Debian 13)`, line.endOfLife],
-      [`Kubernetes ${versions.kubernetes.minor}`, versions.kubernetes.endOfLife],
+      [`Debian 13 "trixie", the base image's OS: regular security support (Debian LTS until ${debian.ltsEnds})`, debian.securitySupportEnds],
+      [`Base image ${line.runtime.image}:${line.runtime.tag} (the first of Node.js ${major} and Debian 13 to end)`, [line.endOfLife, debian.securitySupportEnds].sort()[0]],
+      [`Kubernetes ${versions.kubernetes.minor} (pinned minor; Chart.yaml refuses minors older than ${versions.kubernetes.minor})`, k8s.endOfLife],
     ]);
+    expect(line.runtime.image).toMatch(new RegExp(`-debian${debian.release}$`));
+    expect(debian.source).toMatch(/wiki\.debian\.org\/LTS/);
+  });
+
+  it.each(['github', 'gitlab'])('has a deadline for every severity and an emergency procedure (%s)', async (ci) => {
+    const doc = (await renderText({ ci })).get('SECURITY.md')!;
+    expect(tableRows(doc, 'Severity').map((r) => r[0])).toEqual(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']);
+    for (const row of tableRows(doc, 'Severity')) expect(row[1]).toMatch(/^\d+ days/);
+    expect(doc).toMatch(/Emergency procedure[^\n]*\n\n1\. .*\n2\. .*\n3\. .*\n4\. .*\n5\. /);
   });
 
   it('says where accepted findings live, and .trivyignore asks for a reason and an expiry', async () => {

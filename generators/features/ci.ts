@@ -6,6 +6,8 @@ import type { Feature } from './types.js';
 /** A scanner or linter the emitted CI runs at a pinned version (data/versions.json "tools"). */
 interface PinnedTool {
   version: string;
+  /** The commit of the version's tag upstream (where the facts in data/ci-facts.json were read). */
+  commit?: string;
   source: string;
   /** Image for GitLab jobs: pinned by version tag (no public digest could be sourced). */
   gitlabImage: string;
@@ -28,12 +30,18 @@ export function imageRegistry(image: string): string {
   return 'docker.io';
 }
 
+/** The key a Docker config file (`auths`) uses for a registry: Docker Hub's is its v1 index URL. */
+export function registryAuthKey(registry: string): string {
+  return registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
+}
+
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
   const registry = imageRegistry(answers.image);
   const helmVersion = tool('helm').version;
   return {
     registry,
+    registryAuthKey: registryAuthKey(registry),
     /** GHCR: push with the workflow's own GITHUB_TOKEN; any other registry needs REGISTRY_USERNAME/PASSWORD secrets. */
     isGhcr: registry === 'ghcr.io',
     nodeMajor: String(answers.nodeVersion),
@@ -46,6 +54,7 @@ export function pipelineContext(answers: Answers) {
       kubeLinter: tool('kube-linter'),
       gitleaks: { ...tool('gitleaks'), bare: tool('gitleaks').version.replace(/^v/, '') },
       cosign: tool('cosign'),
+      crane: tool('crane'),
     },
     /** GitLab image jobs: BuildKit, pinned by digest. */
     buildkitImage: tool('buildkit').gitlabImage,
@@ -70,25 +79,8 @@ export const ciGitlab: Feature = {
   context: (answers) => ({ pipeline: pipelineContext(answers) }),
 };
 
-/** SECURITY.md (OWASP Docker Top 10, end-of-life dates, reporting, accepted findings) and .trivyignore. */
-export const securityDoc: Feature = {
-  name: 'security-doc',
-  templateDir: 'security-doc',
-  context: (answers) => {
-    const line = nodeLine(answers.nodeVersion);
-    return {
-      securityDoc: {
-        isGithub: answers.ci === 'github',
-        checked: line.runtime.checked,
-        endOfLife: [
-          { component: `Node.js ${line.major} (${line.status})`, endOfLife: line.endOfLife },
-          {
-            component: `Base image ${line.runtime.image}:${line.runtime.tag} (Node ${line.major}, Debian 13)`,
-            endOfLife: line.endOfLife,
-          },
-          { component: `Kubernetes ${versions.kubernetes.minor}`, endOfLife: versions.kubernetes.endOfLife },
-        ],
-      },
-    };
-  },
+/** Linter configuration both CI variants use: each rule deliberately out of scope, with its reason. */
+export const lintConfig: Feature = {
+  name: 'lint-config',
+  templateDir: 'lint-config',
 };

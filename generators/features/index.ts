@@ -1,14 +1,14 @@
 import type { Answers } from '../options.js';
 import { app, appExpress, appFastify } from './app.js';
 import { catalog } from './catalog.js';
-import { ciGithub, ciGitlab, securityDoc } from './ci.js';
+import { ciGithub, ciGitlab, lintConfig } from './ci.js';
 import { docker } from './docker.js';
-import { docs } from './docs.js';
+import { docs, securityDoc } from './docs.js';
 import { chart, namespace } from './kubernetes.js';
 import type { Feature } from './types.js';
 
 /** Every emitted area, in render order. Adding an area = one module here and one folder in templates/. */
-export const features: readonly Feature[] = [app, appFastify, appExpress, docker, docs, chart, namespace, ciGithub, ciGitlab, securityDoc, catalog];
+export const features: readonly Feature[] = [app, appFastify, appExpress, docker, docs, chart, namespace, ciGithub, ciGitlab, lintConfig, securityDoc, catalog];
 
 export function activeFeatures(answers: Answers): Feature[] {
   return features.filter((f) => f.when?.(answers) ?? true);

@@ -14,9 +14,21 @@ export function serviceNamespace(name: string): string {
   return `${name.replace(/^kube-/, '').slice(0, 59).replace(/-+$/, '')}-svc`;
 }
 
+/** Kubernetes minors upstream still supports on the day the data was checked, oldest first. */
+export function supportedKubernetesMinors(): { minor: string; endOfLife: string }[] {
+  const { minors, checked } = versions.kubernetes;
+  return minors
+    .filter((m) => m.released <= checked && m.endOfLife > checked)
+    .sort((a, b) => Number(a.minor.split('.')[1]) - Number(b.minor.split('.')[1]));
+}
+
 /** The Kubernetes minor the manifests target, in the spellings each consumer needs. */
 export function kubernetesTarget() {
-  const { minor, versionRange, endOfLife } = versions.kubernetes;
+  const { minor } = versions.kubernetes;
+  const supported = supportedKubernetesMinors();
+  const pinned = supported.find((m) => m.minor === minor);
+  if (!pinned) throw new Error(`data/versions.json: the pinned Kubernetes ${minor} is not a supported minor on ${versions.kubernetes.checked}`);
+  const oldest = supported[0]!;
   return {
     /** `1.35` */
     minor,
@@ -24,14 +36,61 @@ export function kubernetesTarget() {
     pssVersion: `v${minor}`,
     /** `helm template --kube-version` value: `1.35.0`. */
     helmKubeVersion: `${minor}.0`,
-    /** Chart.yaml `kubeVersion` constraint. */
-    versionRange,
-    endOfLife,
+    /** The oldest minor upstream still supports: Chart.yaml refuses anything older. */
+    oldestSupported: oldest.minor,
+    /** Chart.yaml `kubeVersion` constraint (`-0` lets provider builds such as 1.35.2-eks-… match). */
+    versionRange: `>=${oldest.minor}.0-0`,
+    endOfLife: pinned.endOfLife,
   };
 }
 
+/**
+ * What deploy/namespace.yaml admits. The same object renders the namespace's LimitRange and ResourceQuota and
+ * the chart's `namespaceLimits` values, which the chart checks every release against: they cannot drift apart.
+ */
+export const NAMESPACE_POLICY = {
+  limitRange: {
+    default: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
+    defaultRequest: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+    max: { cpu: '4', memory: '4Gi', 'ephemeral-storage': '2Gi' },
+  },
+  quota: {
+    pods: '20',
+    'requests.cpu': '4',
+    'requests.memory': '8Gi',
+    'requests.ephemeral-storage': '4Gi',
+    'limits.cpu': '8',
+    'limits.memory': '16Gi',
+    'limits.ephemeral-storage': '8Gi',
+    persistentvolumeclaims: '0',
+    'services.loadbalancers': '0',
+    'services.nodeports': '0',
+  },
+} as const;
+
+/** A Service name: RFC 1035 label. */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Helm refuses longer release names. */
+const HELM_RELEASE_NAME_MAX = 53;
+
+/**
+ * The release name the docs install with, and the chart's default fullnameOverride: empty unless the service
+ * name cannot be the Service name (it starts with a digit: DNS-1035) or the release name (over 53 characters).
+ */
+export function chartNames(name: string): { release: string; fullnameOverride: string } {
+  const release = name.slice(0, HELM_RELEASE_NAME_MAX).replace(/-+$/, '');
+  if (DNS_1035_LABEL.test(name)) return { release, fullnameOverride: release === name ? '' : name };
+  return { release, fullnameOverride: `svc-${name}`.slice(0, 63).replace(/-+$/, '') };
+}
+
 function kubernetesContext(answers: Answers) {
-  return { kubernetes: kubernetesTarget(), namespace: serviceNamespace(answers.name), chartVersion: '0.1.0' };
+  return {
+    kubernetes: kubernetesTarget(),
+    namespace: serviceNamespace(answers.name),
+    namespacePolicy: NAMESPACE_POLICY,
+    chartNames: chartNames(answers.name),
+    chartVersion: '0.1.0',
+  };
 }
 
 /** The Helm chart under chart/: restricted-PSS pod, NetworkPolicy, PDB, optional HPA/Ingress/ServiceMonitor/RBAC. */
@@ -45,4 +104,5 @@ export const chart: Feature = {
 export const namespace: Feature = {
   name: 'namespace',
   templateDir: 'namespace',
+  context: kubernetesContext,
 };

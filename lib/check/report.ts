@@ -39,9 +39,9 @@ export function formatTable(report: CheckReport): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Stable JSON (data/check-report.schema.json describes it). */
-export function formatJson(report: CheckReport): string {
-  const json = {
+/** The JSON report of one audit as an object (data/check-report.schema.json describes it). */
+export function jsonReport(report: CheckReport) {
+  return {
     schemaVersion: 1,
     tool: { name: 'create-hardened-service', version: generatorVersion },
     mode: report.mode,
@@ -66,57 +66,78 @@ export function formatJson(report: CheckReport): string {
       return { ruleId: f.ruleId, level: f.level, file: f.file, ...(f.line ? { line: f.line } : {}), message: f.message, why: rule.why, fix: rule.fix };
     }),
   };
-  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
-/** SARIF 2.1.0 for GitHub code scanning: every rule's metadata, results with physical locations. */
-export function formatSarif(report: CheckReport): string {
+/** Stable JSON: one report, or (a fleet) a list of them. */
+export function formatJson(report: CheckReport | CheckReport[]): string {
+  return `${JSON.stringify(Array.isArray(report) ? report.map(jsonReport) : jsonReport(report), null, 2)}\n`;
+}
+
+/** One SARIF run: every rule's metadata, results with physical locations. */
+function sarifRun(report: CheckReport) {
   const rules = checkRules.filter((r) => (r.modes as readonly string[]).includes(report.mode));
   const index = new Map(rules.map((r, i) => [r.id as string, i]));
+  return {
+    tool: {
+      driver: {
+        name: 'create-hardened-service',
+        semanticVersion: generatorVersion,
+        version: generatorVersion,
+        informationUri: INFORMATION_URI,
+        rules: rules.map((r) => ({
+          id: r.id,
+          name: r.name,
+          shortDescription: { text: r.title },
+          fullDescription: { text: r.why },
+          help: { text: `${r.why}\nFix: ${r.fix}`, markdown: `${r.why}\n\n**Fix:** ${r.fix}` },
+          defaultConfiguration: { level: 'error' },
+          properties: { tags: r.tags, precision: 'high', 'problem.severity': 'error' },
+        })),
+      },
+    },
+    originalUriBaseIds: report.mode === 'service' ? { SRCROOT: { description: { text: 'The audited service directory' } } } : {},
+    results: report.findings.map((f) => ({
+      ruleId: f.ruleId,
+      ruleIndex: index.get(f.ruleId) ?? 0,
+      level: f.level,
+      message: { text: `${f.message}. Fix: ${ruleById(f.ruleId).fix}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: encodeURI(f.file), ...(report.mode === 'service' ? { uriBaseId: 'SRCROOT' } : {}) },
+            region: { startLine: f.line ?? 1 },
+          },
+        },
+      ],
+    })),
+    invocations: [{ executionSuccessful: true }],
+  };
+}
+
+/**
+ * SARIF 2.1.0 for GitHub code scanning: one run per audited service. (Code scanning keeps one upload per
+ * category: upload a fleet's log from the fleet's repository, or one service's from its own.)
+ */
+export function formatSarif(report: CheckReport | CheckReport[]): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'create-hardened-service',
-            semanticVersion: generatorVersion,
-            version: generatorVersion,
-            informationUri: INFORMATION_URI,
-            rules: rules.map((r) => ({
-              id: r.id,
-              name: r.name,
-              shortDescription: { text: r.title },
-              fullDescription: { text: r.why },
-              help: { text: `${r.why}\nFix: ${r.fix}`, markdown: `${r.why}\n\n**Fix:** ${r.fix}` },
-              defaultConfiguration: { level: 'error' },
-              properties: { tags: r.tags, precision: 'high', 'problem.severity': 'error' },
-            })),
-          },
-        },
-        originalUriBaseIds: report.mode === 'service' ? { SRCROOT: { description: { text: 'The audited service directory' } } } : {},
-        results: report.findings.map((f) => ({
-          ruleId: f.ruleId,
-          ruleIndex: index.get(f.ruleId) ?? 0,
-          level: f.level,
-          message: { text: `${f.message}. Fix: ${ruleById(f.ruleId).fix}` },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: encodeURI(f.file), ...(report.mode === 'service' ? { uriBaseId: 'SRCROOT' } : {}) },
-                region: { startLine: f.line ?? 1 },
-              },
-            },
-          ],
-        })),
-        invocations: [{ executionSuccessful: true }],
-      },
-    ],
+    runs: (Array.isArray(report) ? report : [report]).map(sarifRun),
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
 export function formatReport(report: CheckReport, format: ReportFormat): string {
   return format === 'json' ? formatJson(report) : format === 'sarif' ? formatSarif(report) : formatTable(report);
+}
+
+/** A fleet audit's line for one service: `svc-a: FAIL (2 rules failed: CHS-NS-001, CHS-PSS-002; 1 warning)`. */
+export function summaryLine(display: string, report: CheckReport): string {
+  const failed = report.rules.filter((r) => r.status === 'fail').map((r) => r.rule.id);
+  const errors = report.findings.filter((f) => f.level === 'error').length;
+  const warnings = report.findings.filter((f) => f.level === 'warning').length;
+  const tail = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  return failed.length
+    ? `${display}: FAIL (${failed.length} rule${failed.length === 1 ? '' : 's'} failed: ${failed.join(', ')}; ${tail})`
+    : `${display}: pass (${report.rules.filter((r) => r.status === 'pass').length}/${report.rules.length} rules passed; ${tail})`;
 }

@@ -25,7 +25,7 @@ export const runFlags: Record<string, FlagSpec> = {
   manifests: { value: 'file|dir|-', description: 'Audit rendered Kubernetes YAML (a file, a folder, or - for stdin) instead of a service', for: ['check'] },
   format: { value: 'table|json|sarif', description: 'Report format (default: table)', for: ['check'] },
   output: { value: 'file', description: 'Write the report (in --format) to a file; the table still goes to stdout', for: ['check'] },
-  'kube-version': { value: 'minor', description: 'Kubernetes minor to check against, e.g. 1.35 (default: the generator\'s target)', for: ['check'] },
+  'kube-version': { value: 'minor', description: 'Kubernetes minor to check against, e.g. 1.36 (default: the generator\'s target, or the preset\'s minKubernetesVersion when newer)', for: ['check'] },
   level: { value: 'restricted|baseline', description: 'Pod Security Standards level pods must meet (default: restricted)', for: ['check'] },
   'dry-run': { description: 'Print what would change (files, diffs); write nothing', for: ['create', 'upgrade'] },
   force: { description: 'Write into a non-empty directory (replaces files the service has; keeps others)', for: ['create'] },

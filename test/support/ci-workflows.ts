@@ -31,6 +31,7 @@ export function workflowFiles(files: Map<string, string>): [string, string][] {
 }
 
 export interface Step {
+  id?: string;
   name?: string;
   uses?: string;
   run?: string;
@@ -46,6 +47,8 @@ export interface Job {
   steps?: Step[];
   if?: string;
   needs?: string[] | string;
+  /** A reusable workflow call. */
+  uses?: string;
 }
 export interface Workflow {
   name: string;

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { versions } from '../versions.js';
+
+interface KubernetesApiFacts {
+  podSecurityAdmission: { commit: string; newestFixtures: string };
+}
+
+/** data/kubernetes-api.json: the Kubernetes facts `check` applies, each with its source. */
+const facts: KubernetesApiFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'kubernetes-api.json'), 'utf8'));
+
+const minorOf = (minor: string) => Number(minor.split('.')[1]);
+
+/**
+ * The minors `check --kube-version` accepts, oldest first: those upstream still supports on the day
+ * data/versions.json was checked, up to the newest the vendored Pod Security Admission has fixtures for.
+ */
+export const supportedKubernetesMinors: readonly string[] = versions.kubernetes.minors
+  .filter((m) => m.released <= versions.kubernetes.checked && m.endOfLife > versions.kubernetes.checked)
+  .map((m) => m.minor)
+  .filter((m) => minorOf(m) <= minorOf(facts.podSecurityAdmission.newestFixtures))
+  .sort((a, b) => minorOf(a) - minorOf(b));
+
+export function supportedRange(): string {
+  return `${supportedKubernetesMinors[0]}–${supportedKubernetesMinors.at(-1)}`;
+}
+
+/**
+ * The minor to check against (`1.35`): `--kube-version` (`1.35` or `v1.35`), else the generator's target, raised
+ * to the preset's minimum (constraints.minKubernetesVersion) when that is newer. Bad input is a UsageError.
+ */
+export function targetMinor(version: string | undefined, fallback: string, minimum?: string): string {
+  const minor = (version ?? (minimum && minorOf(minimum) > minorOf(fallback) ? minimum : fallback)).replace(/^v/, '');
+  if (!supportedKubernetesMinors.includes(minor)) {
+    throw new UsageError(`--kube-version ${version ?? fallback} is not a supported Kubernetes minor: use one of ${supportedKubernetesMinors.join(', ')} (${supportedRange()})`);
+  }
+  if (minimum && minorOf(minor) < minorOf(minimum)) {
+    throw new UsageError(`--kube-version ${version} is below the preset's minimum Kubernetes ${minimum} (constraints.minKubernetesVersion): use ${minimum} or newer`);
+  }
+  return minor;
+}

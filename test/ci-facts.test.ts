@@ -1,0 +1,218 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { versions } from '../lib/versions.js';
+import {
+  BUILTINS,
+  ciFacts,
+  commandsOf,
+  downloadsOf,
+  expandedCommands,
+  githubBlocks,
+  gitlabBlocks,
+  imageFacts,
+  imageOf,
+  knownUrls,
+  parseGitlab,
+  scriptLines,
+  SOURCE,
+  type ShellBlock,
+} from './support/ci-facts.js';
+import { parseWorkflow, renderText, workflowFiles } from './support/ci-workflows.js';
+
+/** The answers that change what the pipelines say: registries, CI system, Node line. */
+const variants: Record<string, Record<string, string>> = {
+  github: {},
+  'github-dockerhub': { image: 'acme/orders-api' },
+  'github-private-registry': { image: 'registry.example.com:5000/team/orders-api', nodeVersion: '22' },
+  gitlab: { ci: 'gitlab' },
+  'gitlab-dockerhub': { ci: 'gitlab', image: 'acme/orders-api', nodeVersion: '24' },
+};
+
+async function blocksOf(given: Record<string, string>): Promise<ShellBlock[]> {
+  const files = await renderText(given);
+  const gitlab = files.get('.gitlab-ci.yml');
+  return gitlab === undefined ? githubBlocks(files) : gitlabBlocks(gitlab);
+}
+
+describe('data/ci-facts.json: facts for exactly what is pinned, each with its upstream source', () => {
+  it('every release the pipelines download is recorded for the pinned version, at the tag\'s commit', () => {
+    for (const [tool, release] of Object.entries(ciFacts.releases)) {
+      const pin = versions.tools[tool] as { version: string; commit?: string };
+      expect(release.version, tool).toBe(pin.version);
+      expect(release.commit, tool).toBe(pin.commit);
+      expect(release.source, tool).toContain(`@${release.commit}:`);
+      for (const url of [release.asset, release.checksum?.url, release.signature?.url].filter(Boolean)) {
+        expect(url, tool).toContain(release.version.replace(/^v/, ''));
+      }
+      // Every asset is verifiable: a checksum file, or a signature with its key.
+      expect(release.checksum ?? release.signature, tool).toBeTruthy();
+    }
+  });
+
+  it('every image a GitLab job can use is recorded, with where its facts were read', () => {
+    const images = [
+      ...Object.values(versions.tools).map((t) => (t as { gitlabImage?: string }).gitlabImage!),
+      ...versions.node.lines.map((l) => `${l.build.image}:${l.build.tag}@${l.build.digest}`),
+    ];
+    for (const image of images) {
+      const facts = imageFacts(image);
+      expect(facts, image).toBeDefined();
+      expect(facts!.source, image).toMatch(SOURCE);
+      expect(ciFacts.bases[facts!.base], `${image}: base ${facts!.base}`).toBeDefined();
+      if (facts!.readAt) expect(facts!.readAtReason, image).toBeTruthy();
+    }
+    for (const base of Object.values(ciFacts.bases)) expect(base.source.length).toBeGreaterThan(40);
+  });
+
+  it('every action the workflows use has its inputs recorded for the pinned version, from its action.yml', () => {
+    for (const [action, facts] of Object.entries(ciFacts.actions)) {
+      const repo = action.split('/').slice(0, 2).join('/');
+      expect(facts.version, action).toBe(versions.actions[repo]!.version);
+      expect(facts.source, action).toMatch(new RegExp(`^${repo}@[0-9a-f]{40}:(.+/)?action\\.ya?ml$`));
+      if (facts.readAt !== facts.version) expect(facts.readAtReason, action).toMatch(/newer than the stored upstream snapshot/);
+      expect(facts.inputs.length, action).toBeGreaterThan(0);
+    }
+  });
+
+  it('every version comment is exact (vX.Y.Z), and no pin is unused', async () => {
+    const all = [...workflowFiles(await renderText())].map(([, t]) => t).join('\n');
+    for (const [repo, pin] of Object.entries(versions.actions)) {
+      expect(pin.version, repo).toMatch(/^v\d+\.\d+\.\d+$/);
+      expect(all, `${repo} is pinned but never used`).toContain(`${repo}`);
+    }
+  });
+});
+
+describe('downloads: published assets of the pinned releases, each verified', () => {
+  it.each(Object.keys(variants))('%s', async (variant) => {
+    const known = knownUrls();
+    let assets = 0;
+    for (const block of await blocksOf(variants[variant]!)) {
+      const downloads = downloadsOf(block);
+      const commands = expandedCommands(block);
+      const fileOf = (url: string) => downloads.find((d) => d.url === url)?.file;
+      for (const d of downloads) {
+        const fact = known.get(d.url);
+        expect(fact, `${block.where}: ${d.url} is not a download recorded for the pinned release in data/ci-facts.json (its asset, checksum file, signature or key)`).toBeDefined();
+        if (fact!.role !== 'asset') continue;
+        assets++;
+        const { release } = fact!;
+        if (release.checksum) {
+          const sums = fileOf(release.checksum.url);
+          expect(sums, `${block.where}: ${d.url} without its checksum file ${release.checksum.url}`).toBeDefined();
+          const checked = commands.some((w) => w[0] === 'sha256sum' && w.includes('--check') && w.includes(sums!));
+          expect(checked, `${block.where}: ${d.file} is not checked against ${sums}`).toBe(true);
+        } else {
+          const bundle = fileOf(release.signature!.url);
+          const key = fileOf(release.signature!.key);
+          expect(bundle && key, `${block.where}: ${d.url} without its signature and key`).toBeTruthy();
+          const verified = commands.some(
+            (w) => w[0] === 'cosign' && w[1] === 'verify-blob' && w[w.indexOf('--key') + 1] === key && w[w.indexOf('--bundle') + 1] === bundle && w.at(-1) === d.file,
+          );
+          expect(verified, `${block.where}: ${d.file} is not verified with cosign verify-blob`).toBe(true);
+        }
+        // What is extracted from an archive is what the archive holds.
+        if (release.archiveMember) {
+          const tar = commands.find((w) => w[0] === 'tar' && w.includes(d.file));
+          expect(tar?.at(-1), `${block.where}: ${d.file}`).toBe(release.archiveMember);
+        }
+      }
+    }
+    expect(assets, 'downloads found').toBeGreaterThan(0);
+  });
+});
+
+describe('GitLab jobs against their images', () => {
+  it.each(['gitlab', 'gitlab-dockerhub'])('every job image is known; an image whose entrypoint is a program gets entrypoint [""] (%s)', async (variant) => {
+    const text = (await renderText(variants[variant]!)).get('.gitlab-ci.yml')!;
+    const { doc, jobs } = parseGitlab(text);
+    for (const [id, job] of Object.entries(jobs)) {
+      const image = imageOf(job, doc.variables as Record<string, string>);
+      const facts = imageFacts(image);
+      expect(facts, `job ${id}: image ${image} has no facts in data/ci-facts.json`).toBeDefined();
+      if (!facts!.entrypointRunsCommand) {
+        const entrypoint = typeof job.image === 'object' ? job.image.entrypoint : undefined;
+        expect(entrypoint, `job ${id}: ${image}'s entrypoint is ${JSON.stringify(facts!.entrypoint)}, so the script needs entrypoint: [""]`).toEqual(['']);
+      }
+    }
+  });
+
+  it.each(['gitlab', 'gitlab-dockerhub'])('every command a job calls is in its image (on PATH, or by absolute path) or installed by the job first (%s)', async (variant) => {
+    for (const block of await blocksOf(variants[variant]!)) {
+      const facts = imageFacts(block.image!)!;
+      const base = ciFacts.bases[facts.base]!;
+      const onPath = new Set([...base.commands, ...Object.keys(facts.commands).filter((c) => !facts.offPath?.includes(c))]);
+      const paths = new Set(Object.values(facts.commands));
+      // What the job installs before using it: apt packages, the generator from npm, a binary from a tarball.
+      const installed = new Set<string>();
+      for (const words of expandedCommands(block)) {
+        if (words[0] === 'apt-get' && words.includes('install')) words.filter((w) => !w.startsWith('-') && w !== 'apt-get' && w !== 'install').forEach((p) => installed.add(p));
+        if (words.includes('npm') && words.includes('--global')) installed.add('create-hardened-service');
+        if (words[0] === 'tar' && words.includes('-C')) installed.add(words.at(-1)!.split('/').pop()!);
+      }
+      for (const command of commandsOf(block.script)) {
+        const where = `${block.where} (${block.image}): ${command}`;
+        if (BUILTINS.has(command)) continue;
+        if (command.startsWith('/')) expect(paths.has(command), `${where} is not a path in the image`).toBe(true);
+        else {
+          expect(onPath.has(command) || installed.has(command), `${where} is not on the image's PATH`).toBe(true);
+          if (!installed.has(command)) expect([...facts.absent, ...base.absent], `${where}: the image lacks it`).not.toContain(command);
+        }
+      }
+    }
+  });
+
+  it('calls kubeconform, kube-linter, cosign and crane by the path their images have them at', async () => {
+    const { jobs } = parseGitlab((await renderText({ ci: 'gitlab' })).get('.gitlab-ci.yml')!);
+    const first = (id: string) => commandsOf(scriptLines(jobs[id]!).join('\n'));
+    expect(first('kubeconform')).toContain('/kubeconform');
+    expect(first('kube-linter')).toContain('/kube-linter');
+    expect(first('image-sign')).toContain('/ko-app/cosign');
+    expect(first('image-tag')).toContain('/ko-app/crane');
+  });
+});
+
+describe('GitHub steps against the pinned actions', () => {
+  it.each(['github', 'github-private-registry'])('every with: input exists in the action\'s action.yml, required ones are given, none is deprecated (%s)', async (variant) => {
+    for (const [path, text] of workflowFiles(await renderText(variants[variant]!))) {
+      for (const [id, job] of Object.entries(parseWorkflow(text).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (!step.uses) continue;
+          const action = step.uses.split('@')[0]!;
+          const facts = ciFacts.actions[action];
+          const where = `${path} job ${id}: ${action}`;
+          expect(facts, `${where} has no inputs in data/ci-facts.json`).toBeDefined();
+          const given = Object.keys(step.with ?? {});
+          for (const input of given) {
+            expect(facts!.inputs, `${where}: input ${input}`).toContain(input);
+            expect(facts!.deprecated?.[input], `${where}: input ${input} is deprecated`).toBeUndefined();
+          }
+          for (const input of facts!.required) expect(given, `${where}: required input ${input}`).toContain(input);
+        }
+      }
+    }
+  });
+});
+
+/** shellcheck from Debian's package (`apt-get install shellcheck`, as .ci/run does). */
+async function shellcheck(script: string, dialect: string) {
+  const result = await execa('shellcheck', ['--shell', dialect, '--format', 'gcc', '-'], { input: script, reject: false });
+  if (result.exitCode !== 0 && result.stdout === '') throw new Error(`shellcheck did not run: ${result.stderr || result.message} (apt-get install shellcheck)`);
+  return result.stdout;
+}
+
+describe('every shell block of both pipelines: bash -n and shellcheck', () => {
+  it.each(Object.keys(variants))('%s', async (variant) => {
+    const blocks = await blocksOf(variants[variant]!);
+    expect(blocks.length).toBeGreaterThan(10);
+    for (const block of blocks) {
+      const syntax = await execa('bash', ['-n'], { input: block.script, reject: false });
+      expect(syntax.stderr, `${block.where}: bash -n`).toBe('');
+      expect(await shellcheck(block.script, block.dialect), `${block.where}: shellcheck -s ${block.dialect}`).toBe('');
+    }
+  });
+
+  it('shellcheck in this test is real: it reports an unquoted variable', async () => {
+    expect(await shellcheck('rm $1\n', 'sh')).toMatch(/SC2086/);
+  });
+});
