@@ -15,7 +15,8 @@ export function createHttpService(options: AppOptions): HttpService {
   app.disable('x-powered-by');
   // No ETag: Express would hash every JSON body (SHA-1) for conditional GETs that API clients do not make.
   app.disable('etag');
-  // For req.protocol and req.hostname. The client address for logs and limits is clientOf(req), validated.
+  // For req.protocol and req.hostname (and req.ip, unvalidated). The client address of the request log and the
+  // rate limit is validated by http-server.ts.
   app.set('trust proxy', config.trustProxy);
 
   // Bodies are parsed only by the routes that take one: JSON, at most BODY_LIMIT_BYTES, never compressed.

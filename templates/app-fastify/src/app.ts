@@ -23,8 +23,8 @@ export function createHttpService(options: AppOptions): HttpService {
     logController: new LogController({ disableRequestLogging: true }),
     // Client errors are answered by http-server.ts, which also handles them for Express.
     clientErrorHandler: () => {},
-    // For req.protocol and req.host. The client address for logs and limits is clientOf(req.raw), validated.
-    // A hop count as a function: Fastify's types do not take the number form.
+    // For req.protocol and req.host (and req.ip, unvalidated). The client address of the request log and the
+    // rate limit is validated by http-server.ts. A hop count as a function: Fastify's types do not take a number.
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     genReqId: requestIdOf,
     bodyLimit: config.limits.bodyLimitBytes,

@@ -60,11 +60,6 @@ export function requestIdOf(req: IncomingMessage): string {
   return (req as TrackedRequest)[kRequest]?.id ?? randomUUID();
 }
 
-/** The client address of a request: the validated forwarded address or the socket's (see client-address.ts). */
-export function clientOf(req: IncomingMessage): ClientAddress {
-  return (req as TrackedRequest)[kRequest]?.client ?? { ip: unmapped(req.socket.remoteAddress ?? '') };
-}
-
 /**
  * Helmet's headers, computed once: its default policy is the same on every response, so it is also what the
  * responses written here without a framework (client errors) carry.
