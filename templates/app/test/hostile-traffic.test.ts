@@ -306,6 +306,31 @@ describe('connection caps', { concurrency: true }, () => {
   });
 });
 
+describe('rate limiting', () => {
+  it('answers 429 before any body is read or parsed, on known and unknown routes', async () => {
+    const svc = await startService({ ...LIMITS, RATE_LIMIT_MAX: '1' });
+    const port = Number(new URL(svc.url).port);
+    try {
+      const first = await exchange(port, [`POST /hello HTTP/1.1\r\n${HOST}${json('{"name":"Ada"}')}`]);
+      await lineFor(svc, assertHardened(first.responses[0], 200));
+      // Malformed JSON would be a 400 and a huge body a 413, were they looked at.
+      for (const request of [
+        `POST /hello HTTP/1.1\r\n${HOST}${json('{"name":<not json')}`,
+        `POST /wp-login.php HTTP/1.1\r\n${HOST}${json('{"a":<not json')}`,
+        `POST /hello HTTP/1.1\r\n${HOST}Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{`,
+      ]) {
+        const x = await exchange(port, [request]);
+        const res = assertHardened(x.responses[0], 429, 'too_many_requests');
+        assert.match(res.headers['retry-after'] ?? '', /^\d+$/);
+        assert.match(res.headers.ratelimit ?? '', /^limit=1, remaining=0, reset=\d+$/);
+        await lineFor(svc, res);
+      }
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
 describe('spoofed forwarded addresses', { concurrency: true }, () => {
   const fetchAs = (svc: RunningService, forwardedFor: string) =>
     fetch(`${svc.url}/hello`, { headers: { 'x-forwarded-for': forwardedFor } }).then(async (res) => {
