@@ -38,7 +38,9 @@ if (soakMinutes) config.soakS = Math.round(Number(soakMinutes.slice(15)) * 60);
 
 const latestPath = join(repoRoot, 'bench', 'results', 'latest.json');
 const rerender = argv.includes('--rerender');
-const results = rerender ? JSON.parse(readFileSync(latestPath, 'utf8')) : await measure();
+const soakOnly = only?.length === 1 && only[0] === 'soak';
+// A soak run on its own keeps the rest of the last results: the README's main table is rendered from them.
+const results = rerender ? JSON.parse(readFileSync(latestPath, 'utf8')) : soakOnly ? { ...JSON.parse(readFileSync(latestPath, 'utf8')), soak: (await measure()).soak } : await measure();
 const { machine } = results;
 
 async function measure() {
@@ -138,6 +140,8 @@ if (results.service) {
     rows.push([`${name}: peak RSS (anonymous; cgroup peak) / ready`, `${memory(r)} / ${r.readyMs} ms`, `bare ${memory(b)} / ${b.readyMs} ms`, `≤ ${GOALS.rssMiB} MiB${r.cgroupPeakBytes === undefined ? '' : ' (cgroup)'} ${ok(mib(judged) <= GOALS.rssMiB)}, ≤ ${GOALS.readyMs} ms ${ok(r.readyMs <= GOALS.readyMs)}`]);
   }
 }
+// The soak has its own table and README block: it is measured (and may be re-run) apart from the rest.
+const soakRows = [];
 if (results.soak) {
   for (const [name, r] of Object.entries(results.soak.results)) {
     // One point every 30 s: RSS (anonymous RSS) in MiB.
@@ -147,7 +151,7 @@ if (results.soak) {
     const growth = points.at(-1).rssMiB - settled.rssMiB;
     const hostile = (prefix) => Object.entries(r.hostile).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => `${v} × ${k.split(' ')[1]}`).join(', ');
     const judged = r.cgroupPeakMiB ?? Math.max(...r.samples.map((p) => p.rssMiB));
-    rows.push([
+    soakRows.push([
       `soak ${name}: RSS (anonymous) in MiB over ${Math.round(r.durationS / 60 * 10) / 10} min`,
       curve,
       `${r.requests} requests from ${r.clientAddresses} client addresses (${r.non2xx + r.errors} not 2xx); slow headers: ${hostile('slow')}; oversized: ${hostile('oversized')}${r.cgroupPeakMiB === undefined ? '' : `; cgroup peak ${r.cgroupPeakMiB.toFixed(0)} MiB`}`,
@@ -156,18 +160,18 @@ if (results.soak) {
   }
 }
 const header = ['measure', 'create-hardened-service', 'reference', 'goal'];
-const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const tableOf = (lines) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const table = tableOf(rows);
 const notes = [
   `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, generator on Node ${machine.node}; ${results.date.slice(0, 10)}; ${results.config.serviceRounds === 1 ? 'quick run' : 'full run'} in ${results.durationS} s.`,
   results.generation ? `Generation: ${results.generation.runs} alternating runs each of the installed tarball's bin (\`--yes\`), \`create-vite --template vanilla-ts --no-interactive\` and \`node -e ""\`, all on the same Node (the machine's, then the image's line); medians.` : '',
   results.service ? serviceNote(results.service) : '',
-  results.soak ? soakNote(results.soak) : '',
 ].filter(Boolean);
 
 function soakNote(k) {
   const r = Object.values(k.results)[0];
   return [
-    `Soak: Node ${k.node}; each variant for ${r.durationS} s, ${r.memoryLimit ? `in a memory cgroup of ${r.memoryLimit}` : `without a memory cgroup (${r.memoryLimitMissing})`}${r.cpuPinned ? ', on CPU 1 (load on CPU 0)' : ''}, logs to /dev/null:`,
+    `Soak: ${k.date.slice(0, 10)}, ${k.machine}, Node ${k.node}; each variant for ${r.durationS} s, ${r.memoryLimit ? `in a memory cgroup of ${r.memoryLimit}` : `without a memory cgroup (${r.memoryLimitMissing})`}${r.cpuPinned ? ', on CPU 1 (load on CPU 0)' : ''}, logs to /dev/null:`,
     `autocannon GET /hello?name=soak with X-Forwarded-For cycling through ${k.clientAddresses} IPv6 /56 networks (TRUST_PROXY=127.0.0.1; the rate limiter's store full at 10,000 and evicting),`,
     `${k.slowConnections} connections trickling their headers until the 5 s headers timeout (reopened at once), and ${k.oversizedPerSecond} bodies a second declared at 1 GiB; RSS sampled every 5 s (bench/soak.mjs).`,
   ].join(' ');
@@ -186,21 +190,29 @@ function serviceNote(s) {
   ].join(' ');
 }
 
-console.log(`\n${table}\n\n${notes.join('\n')}`);
+const soak = results.soak ? `${tableOf(soakRows)}\n\n${soakNote(results.soak)}` : '';
+console.log(`\n${table}\n\n${notes.join('\n')}${soak ? `\n\n${soak}` : ''}`);
 if (!rerender) {
   mkdirSync(dirname(latestPath), { recursive: true });
   writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
   console.error('bench: wrote bench/results/latest.json');
 }
 
-if (argv.includes('--update-readme')) {
-  const START = '<!-- bench:start (npm run bench -- --update-readme) -->';
-  const END = '<!-- bench:end -->';
+/** Replaces what README.md holds between the markers of `block`. */
+function updateReadme(block, content) {
+  const start = `<!-- ${block}:start (npm run bench -- --update-readme) -->`;
+  const end = `<!-- ${block}:end -->`;
   const path = join(repoRoot, 'README.md');
   const readme = readFileSync(path, 'utf8');
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error('README.md has no bench markers');
-  writeFileSync(path, `${readme.slice(0, a + START.length)}\n${table}\n\n${notes.join('\n')}\n${readme.slice(b)}`);
-  console.error('bench: updated README.md');
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${block} markers`);
+  writeFileSync(path, `${readme.slice(0, a + start.length)}\n${content}\n${readme.slice(b)}`);
+  console.error(`bench: updated the ${block} block of README.md`);
+}
+
+if (argv.includes('--update-readme')) {
+  // --only=soak leaves the main table as it is.
+  if (rows.length > 0) updateReadme('bench', `${table}\n\n${notes.join('\n')}`);
+  if (soak) updateReadme('soak', soak);
 }

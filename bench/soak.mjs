@@ -7,6 +7,7 @@
 // The goal is a flat curve: nothing grows with the number of requests, clients or hostile connections.
 import autocannon from 'autocannon';
 import { connect } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { createIsolation } from './isolation.mjs';
 import { procStatus, start, stop } from './service.mjs';
 import { mib, sleep } from './support.mjs';
@@ -124,7 +125,10 @@ async function soakOne(name, { node, variants, memory }, { durationS, connection
 }
 
 export async function measureSoak(built, { durationS, connections }) {
+  const date = new Date().toISOString();
   const results = {};
   for (const name of Object.keys(built.variants)) results[name] = await soakOne(name, built, { durationS, connections });
-  return { node: built.nodeVersion, env: SOAK_ENV, clientAddresses: CLIENT_ADDRESSES, slowConnections: SLOW_CONNECTIONS, oversizedPerSecond: OVERSIZED_PER_SECOND, results };
+  const load = loadavg()[0].toFixed(1);
+  const machine = `${cpus()[0]?.model.trim()} × ${cpus().length}, load average ${load} at the end`;
+  return { date, machine, node: built.nodeVersion, env: SOAK_ENV, clientAddresses: CLIENT_ADDRESSES, slowConnections: SLOW_CONNECTIONS, oversizedPerSecond: OVERSIZED_PER_SECOND, results };
 }
