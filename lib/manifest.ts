@@ -8,6 +8,9 @@ import { UsageError } from './errors.js';
 import type { FileTree } from './file-tree.js';
 import { generatorVersion } from './package-root.js';
 import type { RecordedPreset } from './preset.js';
+import type { SchemaError } from './manifest-schema-validator.js';
+import { pathProblem } from './upgrade/service-paths.js';
+import { compareVersions, isVersion } from './upgrade/versions-compare.js';
 
 /** The contract between a generated service and later runs of the generator (`upgrade`, `check`). */
 export const MANIFEST_PATH = '.hardened-service.json';
@@ -30,6 +33,21 @@ export interface Manifest {
    * in manifests written before presets existed.
    */
   preset?: RecordedPreset;
+  /**
+   * Conflicts the last upgrade left for the team (path → sha256 of the file as it left it): the service stays
+   * behind until each is resolved (markers gone, or the file changed). Absent when there are none.
+   */
+  conflicts?: Record<string, string>;
+  /** Generated files the team renamed: the generator's path → the path in the service. Absent when none. */
+  renamed?: Record<string, string>;
+}
+
+/** What a manifest records besides the answers and the base. */
+export interface ManifestRecord {
+  deleted?: string[];
+  preset?: RecordedPreset | undefined;
+  conflicts?: Record<string, string>;
+  renamed?: Record<string, string>;
 }
 
 export function sha256(bytes: Buffer | string): string {
@@ -55,29 +73,38 @@ function encodeBase(tree: FileTree): string {
 
 /** Reads both formats: format 1 (a flat path → base64 record) is what earlier builds of the generator wrote. */
 export function decodeBase(manifest: Manifest): FileTree {
-  let parsed: BaseV2 | Record<string, string> | { format: unknown };
+  let parsed: unknown;
   try {
     parsed = JSON.parse(gunzipSync(Buffer.from(manifest.base, 'base64')).toString('utf8'));
   } catch {
     throw new UsageError(`${MANIFEST_PATH}: "base" is not gzipped JSON: restore it from version control`);
   }
-  if (!('format' in parsed)) {
-    return new Map(Object.entries(parsed as Record<string, string>).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
-  }
-  if (parsed.format !== 2) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw baseProblem('is not a map of files');
+  const format = 'format' in parsed ? parsed.format : 1;
+  if (format !== 1 && format !== 2) {
     throw new UsageError(
-      `${MANIFEST_PATH}: base format ${String(parsed.format)} is newer than this generator (${generatorVersion}): run a newer create-hardened-service`,
+      `${MANIFEST_PATH}: base format ${String(format)} is newer than this generator (${generatorVersion}): run a newer create-hardened-service`,
     );
   }
-  return new Map(
-    Object.entries((parsed as BaseV2).files).map(([path, v]) => [
-      path,
-      typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.base64, 'base64'),
-    ]),
-  );
+  const files = format === 2 ? (parsed as { files?: unknown }).files : parsed;
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) throw baseProblem('has no map of files');
+  const tree: FileTree = new Map();
+  for (const [path, v] of Object.entries(files)) {
+    const problem = pathProblem(path);
+    if (problem) throw baseProblem(`holds the path ${JSON.stringify(path)}, which ${problem}`);
+    if (format === 1 && typeof v === 'string') tree.set(path, Buffer.from(v, 'base64'));
+    else if (format === 2 && typeof v === 'string') tree.set(path, Buffer.from(v, 'utf8'));
+    else if (format === 2 && typeof v?.base64 === 'string') tree.set(path, Buffer.from(v.base64, 'base64'));
+    else throw baseProblem(`holds ${JSON.stringify(path)} as neither text nor base64`);
+  }
+  return tree;
 }
 
-export function createManifest(answers: Answers, base: FileTree, deleted: string[] = [], preset?: RecordedPreset): Manifest {
+function baseProblem(what: string): UsageError {
+  return new UsageError(`${MANIFEST_PATH}: "base" ${what}: refused; restore the manifest from version control`);
+}
+
+export function createManifest(answers: Answers, base: FileTree, { deleted = [], preset, conflicts = {}, renamed = {} }: ManifestRecord = {}): Manifest {
   const files: Record<string, string> = {};
   for (const [path, bytes] of base) files[path] = sha256(bytes);
   return {
@@ -87,6 +114,8 @@ export function createManifest(answers: Answers, base: FileTree, deleted: string
     deleted: [...deleted].sort(),
     base: encodeBase(base),
     ...(preset ? { preset } : {}),
+    ...(Object.keys(conflicts).length ? { conflicts } : {}),
+    ...(Object.keys(renamed).length ? { renamed } : {}),
   };
 }
 
@@ -96,27 +125,81 @@ export function serializeManifest(manifest: Manifest): Buffer {
 
 /** Adds the manifest to a freshly rendered tree. */
 export function withManifest(answers: Answers, tree: FileTree, preset?: RecordedPreset): FileTree {
-  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree, [], preset))]]);
+  return new Map([...tree, [MANIFEST_PATH, serializeManifest(createManifest(answers, tree, { preset }))]]);
+}
+
+export interface ReadManifestOptions {
+  /** The options model (key, and the generator version that introduced it): the answers a recorded version knew must be there. */
+  options: readonly { key: string; since: string }[];
+  /** Accept a manifest written by a newer generator, or whose version is not one (upgrade --allow-downgrade). */
+  allowDowngrade?: boolean;
 }
 
 /** Reads a service's manifest, or explains in one line why it cannot. */
-export async function readManifest(dir: string): Promise<Manifest> {
+export async function readManifest(dir: string, opts: ReadManifestOptions): Promise<Manifest> {
   const text = await readFile(join(dir, MANIFEST_PATH), 'utf8').catch(() => undefined);
-  if (text === undefined) {
-    throw new UsageError(`${dir} has no ${MANIFEST_PATH}: it was not generated by create-hardened-service (use \`check\` to audit it)`);
-  }
-  let manifest: Manifest;
+  if (text === undefined) throw noManifest(dir);
+  return parseManifest(text, join(dir, MANIFEST_PATH), opts);
+}
+
+export function noManifest(dir: string): UsageError {
+  return new UsageError(`${dir} has no ${MANIFEST_PATH}: it was not generated by create-hardened-service (use \`check\` to audit it)`);
+}
+
+/**
+ * Validates a manifest: it lives in the team's repository and decides what upgrade writes, so it is
+ * untrusted input. Refused (UsageError, naming the field): JSON that does not match data/manifest.schema.json,
+ * a generator version newer than this one or not a version (unless allowDowngrade), a missing answer that the
+ * recorded version asked for (it would silently become a default).
+ */
+export async function parseManifest(text: string, where: string, { options, allowDowngrade = false }: ReadManifestOptions): Promise<Manifest> {
+  let value: unknown;
   try {
-    manifest = JSON.parse(text) as Manifest;
+    value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${join(dir, MANIFEST_PATH)} is not valid JSON: restore it from version control`);
+    throw new UsageError(`${where} is not valid JSON: restore it from version control`);
   }
-  if (manifest.generator?.name !== 'create-hardened-service' || typeof manifest.base !== 'string' || !manifest.answers) {
-    throw new UsageError(`${join(dir, MANIFEST_PATH)} is incomplete: restore it from version control`);
+  // Before the schema: a newer generator may have written fields this one does not know.
+  const version = (value as { generator?: { version?: unknown } } | null)?.generator?.version;
+  if (typeof version === 'string' && !allowDowngrade) {
+    if (!isVersion(version)) {
+      throw new UsageError(`${where}: generator.version ${JSON.stringify(version)} is not a version (x.y.z): restore it from version control, or upgrade with --allow-downgrade`);
+    }
+    if (compareVersions(version, generatorVersion) > 0) {
+      throw new UsageError(
+        `${where} was written by create-hardened-service ${version}, newer than this one (${generatorVersion}): run that version (npx create-hardened-service@${version}), or upgrade with --allow-downgrade`,
+      );
+    }
   }
-  if (manifest.preset !== undefined && (typeof manifest.preset !== 'object' || manifest.preset === null)) {
-    throw new UsageError(`${join(dir, MANIFEST_PATH)}: "preset" is not an object: restore it from version control`);
+  const { validateManifestSchema } = await import('./manifest-schema-validator.js');
+  if (!validateManifestSchema(value)) throw new UsageError(`${where}: ${describeSchemaError(validateManifestSchema.errors![0]!)}: restore it from version control`);
+  const manifest = value as Manifest;
+  const recorded = manifest.generator.version;
+  const missing = options.find((o) => !Object.hasOwn(manifest.answers, o.key) && (!isVersion(recorded) || compareVersions(o.since, recorded) <= 0));
+  if (missing) {
+    throw new UsageError(`${where}: answers.${missing.key} is missing (create-hardened-service ${recorded} records it): restore it from version control`);
   }
   manifest.deleted ??= [];
   return manifest;
+}
+
+/** `/answers/port` → `answers.port`, `/files/README.md` → `files["README.md"]`, `/deleted/0` → `deleted[0]`. */
+function fieldName(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((field, p) => (/^\d+$/.test(p) ? `${field}[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? (field ? `${field}.${p}` : p) : `${field}[${JSON.stringify(p)}]`), '');
+}
+
+function describeSchemaError(e: SchemaError): string {
+  const field = fieldName(e.instancePath);
+  if (e.keyword === 'required') return `${field ? `${field}.` : ''}${String(e.params.missingProperty)} is missing`;
+  if (e.schemaPath === '#/definitions/path/pattern') {
+    const which = e.propertyName === undefined ? field : `${field} has the path ${JSON.stringify(e.propertyName)}, which`;
+    return `${which} is not a relative path inside the service (absolute, .., a backslash or an empty segment)`;
+  }
+  if (e.keyword === 'const') return `${field} must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (field === 'base' && e.keyword === 'pattern') return 'base is not base64';
+  return `${field || 'the manifest'} ${e.message ?? 'is not valid'}`;
 }

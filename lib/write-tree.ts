@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GenerationError } from './errors.js';
+import { isProcessAlive } from './process-alive.js';
 import type { FileTree } from './file-tree.js';
 
 const STAGING_MARK = '.create-hardened-service-';
@@ -18,14 +19,6 @@ export async function directoryState(dir: string): Promise<'missing' | 'empty' |
   return entries.every((e) => IGNORABLE.has(e)) ? 'empty' : 'non-empty';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes staging folders that a killed run left next to the target (their pid is no longer alive). */
 async function removeStaleStaging(parent: string, name: string): Promise<void> {
@@ -33,7 +26,7 @@ async function removeStaleStaging(parent: string, name: string): Promise<void> {
   for (const entry of await readdir(parent).catch(() => [] as string[])) {
     if (!entry.startsWith(prefix)) continue;
     const pid = Number(entry.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && !isAlive(pid)) await rm(join(parent, entry), { recursive: true, force: true });
+    if (Number.isInteger(pid) && !isProcessAlive(pid)) await rm(join(parent, entry), { recursive: true, force: true });
   }
 }
 

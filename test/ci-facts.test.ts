@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { versions } from '../lib/versions.js';
 import {
@@ -18,6 +20,8 @@ import {
   type ShellBlock,
 } from './support/ci-facts.js';
 import { parseWorkflow, renderText, workflowFiles } from './support/ci-workflows.js';
+import { repoRoot } from './support/cli.js';
+import { shellcheck } from './support/shellcheck.js';
 
 /** The answers that change what the pipelines say: registries, CI system, Node line. */
 const variants: Record<string, Record<string, string>> = {
@@ -75,7 +79,9 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
   });
 
   it('every version comment is exact (vX.Y.Z), and no pin is unused', async () => {
-    const all = [...workflowFiles(await renderText())].map(([, t]) => t).join('\n');
+    // The emitted workflows, and this repository's own (the release and canary download artifacts).
+    const own = await Promise.all(['ci.yml', 'canary.yml', 'release.yml'].map((n) => readFile(join(repoRoot, '.github', 'workflows', n), 'utf8')));
+    const all = [...[...workflowFiles(await renderText())].map(([, t]) => t), ...own].join('\n');
     for (const [repo, pin] of Object.entries(versions.actions)) {
       expect(pin.version, repo).toMatch(/^v\d+\.\d+\.\d+$/);
       expect(all, `${repo} is pinned but never used`).toContain(`${repo}`);
@@ -193,13 +199,6 @@ describe('GitHub steps against the pinned actions', () => {
     }
   });
 });
-
-/** shellcheck from Debian's package (`apt-get install shellcheck`, as .ci/run does). */
-async function shellcheck(script: string, dialect: string) {
-  const result = await execa('shellcheck', ['--shell', dialect, '--format', 'gcc', '-'], { input: script, reject: false });
-  if (result.exitCode !== 0 && result.stdout === '') throw new Error(`shellcheck did not run: ${result.stderr || result.message} (apt-get install shellcheck)`);
-  return result.stdout;
-}
 
 describe('every shell block of both pipelines: bash -n and shellcheck', () => {
   it.each(Object.keys(variants))('%s', async (variant) => {

@@ -39,22 +39,30 @@ describe('an upgrade killed part-way leaves the service as it was', () => {
     const upgraded = await snapshot(reference);
     expect(upgraded).not.toEqual(original);
 
-    const outcomes = { original: 0, upgraded: 0, rolledBack: 0 };
+    const outcomes = { original: 0, upgraded: 0, rolledBack: 0, cleaned: 0 };
     for (let run = 0; run < 10; run++) {
       const dir = join(root, `svc${run}`);
       await makeOriginal(dir);
       const child = execa('node', ['--import', 'tsx', script, dir, String(FILES)], { cwd: repoRoot, reject: false });
       await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('applying') && resolve()));
-      await new Promise((r) => setTimeout(r, Math.round(applyMs * Math.random())));
+      // Every other run waits for the commit point (the journal file), so that some kills land among the
+      // renames, where only a rollback restores the service; the others land anywhere, staging and the
+      // journal's removal included.
+      if (run % 2 === 1) while (!existsSync(join(dir, JOURNAL_DIR, 'journal.json')) && child.exitCode === null) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, Math.round((run % 2 === 1 ? applyMs / 10 : applyMs) * Math.random())));
       child.kill('SIGKILL');
       await child;
       // The next run of the generator finds the journal and rolls the half-applied upgrade back.
-      if (await recoverInterruptedUpgrade(dir)) outcomes.rolledBack++;
+      const recovery = await recoverInterruptedUpgrade(dir);
+      if (recovery.kind === 'rolled-back') outcomes.rolledBack++;
+      if (recovery.kind === 'cleaned') outcomes.cleaned++;
       expect(existsSync(join(dir, JOURNAL_DIR))).toBe(false);
       const after = await snapshot(dir);
       if (after.size === original.size && [...original].every(([p, t]) => after.get(p) === t)) outcomes.original++;
       else {
         expect(after).toEqual(upgraded);
+        // "Rolled back" is said only when files were restored: then the tree is the original.
+        expect(recovery.kind === 'rolled-back' && recovery.files > 0).toBe(false);
         outcomes.upgraded++;
       }
     }

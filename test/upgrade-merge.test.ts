@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isBinary, MARKERS, mergeThreeWay } from '../lib/upgrade/merge-file.js';
+import { MARKERS } from '../lib/upgrade/conflict-markers.js';
+import { findRename, similarity } from '../lib/upgrade/detect-renames.js';
+import { isBinary, mergeThreeWay } from '../lib/upgrade/merge-file.js';
+import { sha256 } from '../lib/manifest.js';
 import { nextBase, planUpgrade } from '../lib/upgrade/plan-upgrade.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -36,8 +39,22 @@ describe('mergeThreeWay', () => {
   it('never merges binary files line by line', () => {
     expect(isBinary(PNG)).toBe(true);
     expect(isBinary(b('plain ✓ text\n'))).toBe(false);
-    expect(isBinary(Buffer.from([0xc3, 0x28]))).toBe(true);
     expect(mergeThreeWay(PNG, Buffer.concat([PNG, b('x')]), Buffer.concat([PNG, b('y')]))).toEqual({ kind: 'binary-conflict' });
+  });
+
+  it("a Latin-1 file is text: merged, and written back in the team's encoding", () => {
+    const latin1 = (s: string) => Buffer.from(s, 'latin1');
+    expect(isBinary(latin1('Grüße aus Köln\n'))).toBe(false);
+    const r = mergeThreeWay(b('a\nb\nc\n'), latin1('a\n# Zuständig: Süd\nb\nc\n'), b('a\nb\nC ©\n'));
+    expect(r).toEqual({ kind: 'clean', bytes: latin1('a\n# Zuständig: Süd\nb\nC ©\n') });
+    // A conflict block in a Latin-1 file stays Latin-1.
+    const c = mergeThreeWay(b('a\nb\n'), latin1('a\nbé\n'), b('a\nB\n'));
+    expect(c.kind === 'conflict' && c.bytes.equals(latin1(`a\n${MARKERS.ours}\nbé\n${MARKERS.base}\nb\n${MARKERS.sep}\nB\n${MARKERS.theirs}\n`))).toBe(true);
+  });
+
+  it('the template bringing characters a Latin-1 file cannot hold is a conflict, not mojibake', () => {
+    const r = mergeThreeWay(b('a\nb\n'), Buffer.from('a\nb\n# Süd\n', 'latin1'), b('a ✓\nb\n'));
+    expect(r).toEqual({ kind: 'encoding-conflict' });
   });
 });
 
@@ -53,6 +70,7 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'dropped-edited': 'old\n',
     'logo.png': PNG,
     'package-lock.json': '{"lockfileVersion":3}\n',
+    'left-unresolved': 'a\nb\n',
   });
   const ours = tree({
     same: 'same\n',
@@ -65,6 +83,8 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'logo.png': Buffer.concat([PNG, b('team')]),
     'package-lock.json': '{"lockfileVersion":3,"team":true}\n',
     'new-file': 'team made it\n',
+    'app/package-lock.json': '{"lockfileVersion":3,"team":true}\n',
+    'left-unresolved': `a\n${MARKERS.ours}\nX\n${MARKERS.base}\nb\n${MARKERS.sep}\nY\n${MARKERS.theirs}\n`,
   });
   const theirs = tree({
     same: 'same\n',
@@ -77,8 +97,10 @@ describe('planUpgrade: every case of base / yours / template', () => {
     'package-lock.json': '{"lockfileVersion":3,"template":true}\n',
     added: 'new\n',
     'new-file': 'template made it\n',
+    'app/package-lock.json': '{"lockfileVersion":3,"template":true}\n',
+    'left-unresolved': 'a\nZ\n',
   });
-  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(['deleted-long-ago']) });
+  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(['deleted-long-ago']), unresolved: new Set(['left-unresolved']) });
   const byPath = Object.fromEntries(decisions.map((d) => [d.path, d]));
 
   it.each([
@@ -95,18 +117,53 @@ describe('planUpgrade: every case of base / yours / template', () => {
     ['package-lock.json', 'keep-yours-lockfile'],
     ['added', 'add'],
     ['new-file', 'conflict'],
+    // A lockfile the team committed before the generator wrote one is theirs, never wrapped in markers.
+    ['app/package-lock.json', 'keep-yours-lockfile'],
+    // Nothing is merged into a file that still holds the last upgrade's conflict.
+    ['left-unresolved', 'unresolved'],
   ])('%s → %s', (path, action) => {
     expect(byPath[path]?.action).toBe(action);
   });
 
-  it('records the new render as the next base, less what the template dropped, and remembers deletions', () => {
-    const next = nextBase(decisions, theirs);
+  it('records the new render as the next base, less what the template dropped, and remembers deletions and conflicts', () => {
+    const next = nextBase(decisions, { base, ours, theirs });
     expect([...next.base.keys()].sort()).toEqual([...theirs.keys()].sort());
     expect(next.deleted).toEqual(['deleted-by-team']);
+    // Each conflict with the hash of what the upgrade left: the file with markers, or the team's file kept.
+    expect(next.conflicts).toEqual({
+      conflict: sha256((byPath.conflict as { bytes: Buffer }).bytes),
+      'left-unresolved': sha256(ours.get('left-unresolved')!),
+      'logo.png': sha256(ours.get('logo.png')!),
+      'new-file': sha256((byPath['new-file'] as { bytes: Buffer }).bytes),
+    });
   });
 
   it('a file deleted in an earlier upgrade stays deleted when the template still has it', () => {
     const again = planUpgrade({ base: tree({ x: '1\n' }), ours: tree({}), theirs: tree({ x: '2\n' }), deleted: new Set(['x']) });
     expect(again).toEqual([{ path: 'x', action: 'stays-deleted' }]);
+  });
+});
+
+describe('findRename: where a generated file the team no longer has went', () => {
+  const original = b(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n'));
+  const edited = (n: number) => b(Array.from({ length: 20 }, (_, i) => (i < n ? `team ${i}` : `line ${i}`)).join('\n'));
+
+  it('scores the lines two files share', () => {
+    expect(similarity(original, original)).toBe(1);
+    expect(similarity(original, b('other\ntext\n'))).toBe(0);
+    expect(similarity(original, edited(5))).toBe(0.75);
+  });
+
+  it('one file clearly like it, with the same extension: renamed', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/http-app.ts': edited(4), 'src/other.ts': edited(14), 'src/app.js': original }))).toEqual({ kind: 'renamed', to: 'src/http-app.ts' });
+  });
+
+  it('several files like it, or only a faint likeness: unsure, with the candidates', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(2), 'src/b.ts': edited(3) }))).toEqual({ kind: 'unsure', candidates: ['src/a.ts', 'src/b.ts'] });
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(10) }))).toEqual({ kind: 'unsure', candidates: ['src/a.ts'] });
+  });
+
+  it('nothing like it: deleted', () => {
+    expect(findRename('src/app.ts', original, tree({ 'src/a.ts': edited(15), 'README.md': original }))).toEqual({ kind: 'none' });
   });
 });

@@ -222,6 +222,15 @@ export const checkRules = [
     tags: ['maintenance'],
   },
   {
+    id: 'CHS-MANIFEST-001',
+    name: 'manifest-valid',
+    title: 'The service\'s .hardened-service.json validates against data/manifest.schema.json',
+    why: 'upgrade and check act on the manifest: upgrade refuses one that does not validate (a wrong type, a missing answer, a path outside the service, a newer generator), so the service can no longer be upgraded.',
+    fix: 'Restore .hardened-service.json from version control (git log -p -- .hardened-service.json), or correct the field the finding names.',
+    modes: service,
+    tags: ['maintenance'],
+  },
+  {
     id: 'CHS-PRE-001',
     name: 'preset-locks',
     title: "The service's recorded answers match the preset's locked answers",

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -8,7 +8,7 @@ import { type Answers, options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { UsageError } from '../errors.js';
 import { comparePaths, type FileTree } from '../file-tree.js';
-import { decodeBase, MANIFEST_PATH, type Manifest, readManifest } from '../manifest.js';
+import { decodeBase, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { type Preset, presetFromRecord } from '../preset.js';
 import { renderService } from '../render-service.js';
@@ -18,6 +18,7 @@ import { helmTemplate } from './helm.js';
 import { targetMinor } from './kubernetes-api.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
+import { checkManifestFile } from './manifest-rule.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
@@ -109,7 +110,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const sink = new FindingSink();
   const level = opts.level ?? 'restricted';
 
-  const manifest: Manifest | undefined = existsSync(join(dir, MANIFEST_PATH)) ? await readManifest(dir) : undefined;
+  const manifest: Manifest | undefined = await checkManifestFile(dir, sink, options);
   const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
   const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor, preset?.constraints.minKubernetesVersion);
 

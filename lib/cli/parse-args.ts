@@ -33,6 +33,7 @@ export const runFlags: Record<string, FlagSpec> = {
   git: { description: 'git init and make a first commit', for: ['create'] },
   check: { description: 'Only report: exit 1 when a service is behind this generator, 0 when current', for: ['upgrade'] },
   'allow-dirty': { description: 'Upgrade even when the git work tree has uncommitted changes', for: ['upgrade'] },
+  'allow-downgrade': { description: 'Upgrade a service whose manifest names a newer generator version (or none)', for: ['upgrade'] },
   help: { short: 'h', description: 'Show this help', for: ['create', 'upgrade', 'check'] },
   version: { short: 'v', description: 'Show the generator version', for: ['create', 'upgrade', 'check'] },
 };

@@ -1,5 +1,4 @@
 import { execa } from 'execa';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -9,13 +8,16 @@ import { options } from '../../generators/options.js';
 import { resolveAnswers } from '../answers.js';
 import { isKnownError, UsageError } from '../errors.js';
 import type { FileTree } from '../file-tree.js';
-import { createManifest, decodeBase, MANIFEST_PATH, readManifest, serializeManifest } from '../manifest.js';
+import { createManifest, decodeBase, type Manifest, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
 import { generatorVersion } from '../package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
-import { type FileDecision, hasConflicts, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
+import { detectRenames } from '../upgrade/detect-renames.js';
+import { readServiceFiles, type ServiceFiles } from '../upgrade/read-service.js';
+import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
+import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
 import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
-import { isBehindGenerator } from '../service-drift.js';
+import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 import { createAsker } from './prompts.js';
@@ -49,17 +51,9 @@ async function isDirtyGitTree(dir: string): Promise<boolean> {
   if (!(await isInsideGitRepository(dir))) return false;
   const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
   if (inside.exitCode !== 0) return false;
-  const status = await execa('git', ['status', '--porcelain', '--', '.'], { cwd: dir, reject: false });
+  // The run's own lock file is not the team's change.
+  const status = await execa('git', ['status', '--porcelain', '--', '.', `:(exclude)${LOCK_FILE}`], { cwd: dir, reject: false });
   return String(status.stdout).trim() !== '';
-}
-
-async function readOurs(dir: string, paths: Iterable<string>): Promise<FileTree> {
-  const ours: FileTree = new Map();
-  for (const path of paths) {
-    const bytes = await readFile(join(dir, path)).catch(() => undefined);
-    if (bytes) ours.set(path, bytes);
-  }
-  return ours;
 }
 
 const LABELS: Record<FileDecision['action'], string> = {
@@ -70,6 +64,10 @@ const LABELS: Record<FileDecision['action'], string> = {
   merged: 'merged',
   conflict: 'CONFLICT',
   'binary-conflict': 'CONFLICT (binary: kept yours)',
+  'encoding-conflict': 'CONFLICT (the template brings characters your file\'s encoding cannot hold: kept yours)',
+  'left-alone': 'CONFLICT (left alone)',
+  'rename-unsure': 'CONFLICT (deleted or renamed? the template changed it)',
+  unresolved: 'CONFLICT (unresolved since the last upgrade: kept yours)',
   add: 'added',
   remove: 'removed',
   'keep-dropped': 'kept (no longer generated)',
@@ -82,13 +80,37 @@ function summarize(decisions: FileDecision[]): string {
   return [...counts].map(([label, n]) => `${n} ${label}`).join(', ') || 'nothing to change';
 }
 
-function changesFrom(decisions: FileDecision[]): FileChange[] {
+/** The writes: each at the path's real location (a symlink's target inside the service). */
+function changesFrom(decisions: FileDecision[], locations: ReadonlyMap<string, string>): FileChange[] {
   const changes: FileChange[] = [];
   for (const d of decisions) {
-    if ('bytes' in d) changes.push({ path: d.path, bytes: d.bytes });
-    else if (d.action === 'remove') changes.push({ path: d.path, bytes: null });
+    const path = locations.get(d.path) ?? d.path;
+    if ('bytes' in d) changes.push({ path, bytes: d.bytes });
+    else if (d.action === 'remove') changes.push({ path, bytes: null });
   }
   return changes;
+}
+
+function conflictNote(d: FileDecision): string {
+  if (d.action === 'left-alone') return `${d.path} (${d.what})`;
+  if (d.action === 'rename-unsure') return `${d.path} (renamed to ${d.candidates.join(' or ')}? name it under "renamed" in ${MANIFEST_PATH}, or under "deleted")`;
+  return d.path;
+}
+
+/** What the summary line adds after the counts: what the team has to do, and where renames and symlinks led. */
+function notesOn(decisions: FileDecision[], service: ServiceFiles): string {
+  const conflicted = decisions.filter(isConflict).map(conflictNote);
+  const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
+  const touched = decisions.filter((d) => d.action !== 'unchanged' && service.locations.has(d.path));
+  const arrow = (d: FileDecision) => `${d.path} → ${service.locations.get(d.path)}`;
+  const renamed = touched.filter((d) => service.renamed.has(d.path)).map(arrow);
+  const linked = touched.filter((d) => !service.renamed.has(d.path)).map(arrow);
+  return [
+    conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '',
+    kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : '',
+    renamed.length ? `; renamed by you: ${renamed.join(', ')}` : '',
+    linked.length ? `; through symlinks: ${linked.join(', ')}` : '',
+  ].join('');
 }
 
 interface ServiceOutcome {
@@ -97,12 +119,43 @@ interface ServiceOutcome {
   line: string;
 }
 
-async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
-  const say = printer(io.stdout);
-  if (!args.flags.check && !args.flags['dry-run'] && (await recoverInterruptedUpgrade(dir))) {
-    say(`${display}: rolled back an interrupted upgrade first`);
+/**
+ * The team's files: every path the manifest or the render names is checked and resolved (symlinks, recorded
+ * renames) before anything is written, and files renamed since the last upgrade are looked for.
+ */
+async function readTeamSide(dir: string, display: string, manifest: Manifest, base: FileTree, theirs: FileTree) {
+  const paths = [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH];
+  const service = await readServiceFiles(dir, paths, manifest.renamed);
+  if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
+  const { ours, locations, special } = service;
+  const renames = await detectRenames(dir, { base, theirs, ours, locations, special, deleted: new Set(manifest.deleted) });
+  for (const [path, { to, bytes }] of renames.renamed) {
+    ours.set(path, bytes);
+    locations.set(path, to);
+    service.renamed.set(path, to);
   }
-  const manifest = await readManifest(dir);
+  return { service, unsure: renames.unsure };
+}
+
+/** A run that writes holds the service's lock, and first undoes what an interrupted run left. */
+async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
+  if (args.flags.check || args.flags['dry-run']) return upgradeUnlocked(dir, display, args, io);
+  if (!existsSync(join(dir, MANIFEST_PATH))) throw noManifest(dir);
+  const unlock = await lockService(dir, display);
+  try {
+    const recovery = await recoverInterruptedUpgrade(dir);
+    const say = printer(io.stdout);
+    if (recovery.kind === 'rolled-back') say(`${display}: rolled back an interrupted upgrade first (${recovery.files} ${recovery.files === 1 ? 'file' : 'files'} restored)`);
+    if (recovery.kind === 'cleaned') say(`${display}: removed what an interrupted upgrade left (it had changed nothing, or had completed: nothing to roll back)`);
+    return await upgradeUnlocked(dir, display, args, io);
+  } finally {
+    await unlock();
+  }
+}
+
+async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, io: CliIO): Promise<ServiceOutcome> {
+  const say = printer(io.stdout);
+  const manifest = await readManifest(dir, { options, allowDowngrade: args.flags['allow-downgrade'] === true });
   const recorded = manifest.generator.version;
   const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
   for (const key of Object.keys(recordedAnswers)) if (!options.some((o) => o.key === key)) delete recordedAnswers[key as keyof Answers];
@@ -115,14 +168,26 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   const theirs = await renderService(answers);
   if (preset) await enforcePresetOnTree(preset, theirs);
   const base = decodeBase(manifest);
-  const ours = await readOurs(dir, new Set([...base.keys(), ...theirs.keys(), ...manifest.deleted]));
-  const decisions = planUpgrade({ base, ours, theirs, deleted: new Set(manifest.deleted) });
-  const behind = isBehindGenerator(recorded, generatorVersion, base, theirs);
+  const { service, unsure } = await readTeamSide(dir, display, manifest, base, theirs);
+  const { ours, locations } = service;
+  const unresolved = unresolvedConflicts(manifest.conflicts, ours);
+  const decisions = planUpgrade({
+    base,
+    ours,
+    theirs,
+    deleted: new Set(manifest.deleted),
+    unresolved: new Set(unresolved),
+    special: service.special,
+    linked: new Set(locations.keys()),
+    renameUnsure: unsure,
+  });
+  const behind = unresolved.length > 0 || isBehindGenerator(recorded, generatorVersion, base, theirs);
   const versions = recorded === generatorVersion ? recorded : `${recorded} → ${generatorVersion}`;
 
   if (args.flags.check) {
+    const conflictNote = unresolved.length ? `; unresolved conflicts in: ${unresolved.join(', ')}` : '';
     return behind
-      ? { dir, status: 'behind', line: `${display}: behind (generated by ${recorded}, this is ${generatorVersion}; upgrade would: ${summarize(decisions)})` }
+      ? { dir, status: 'behind', line: `${display}: behind (generated by ${recorded}, this is ${generatorVersion}; upgrade would: ${summarize(decisions)}${conflictNote})` }
       : { dir, status: 'current', line: `${display}: current (${recorded})` };
   }
   if (args.flags['dry-run']) {
@@ -138,20 +203,18 @@ async function upgradeOne(dir: string, display: string, args: ParsedArgs, io: Cl
   if (!args.flags['allow-dirty'] && (await isDirtyGitTree(dir))) {
     throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
   }
-  const { base: newBase, deleted } = nextBase(decisions, theirs);
-  const manifestBytes = serializeManifest(createManifest(answers, newBase, deleted, preset ? recordPreset(preset) : undefined));
-  const changes = changesFrom(decisions);
-  const current = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
-  if (changes.length > 0 || !current?.equals(manifestBytes)) {
-    await applyChangesAtomically(dir, [...changes, { path: MANIFEST_PATH, bytes: manifestBytes }]);
+  const next = nextBase(decisions, { base, ours, theirs });
+  const renamed = Object.fromEntries([...service.renamed].filter(([path]) => theirs.has(path)));
+  const record = { deleted: next.deleted, preset: preset ? recordPreset(preset) : undefined, conflicts: next.conflicts, renamed };
+  const manifestBytes = serializeManifest(createManifest(answers, next.base, record));
+  const changes = changesFrom(decisions, locations);
+  if (changes.length > 0 || !ours.get(MANIFEST_PATH)?.equals(manifestBytes)) {
+    await applyChangesAtomically(dir, [...changes, { path: locations.get(MANIFEST_PATH) ?? MANIFEST_PATH, bytes: manifestBytes }]);
   }
-  const conflicted = decisions.filter((d) => d.action === 'conflict' || d.action === 'binary-conflict').map((d) => d.path);
-  const kept = decisions.filter((d) => d.action === 'keep-dropped').map((d) => d.path);
-  const notes = [conflicted.length ? `; resolve conflicts in: ${conflicted.join(', ')}` : '', kept.length ? `; no longer generated, kept because you changed them: ${kept.join(', ')}` : ''].join('');
   return {
     dir,
     status: hasConflicts(decisions) ? 'conflicts' : 'upgraded',
-    line: `${display}: ${summarize(decisions)} (${versions})${notes}`,
+    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, service)}`,
   };
 }
 

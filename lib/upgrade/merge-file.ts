@@ -1,18 +1,29 @@
+import { isUtf8 } from 'node:buffer';
 import { diff3Merge } from 'node-diff3';
-
-/** Conflict markers as git writes them, so editors and `git mergetool` recognise them. */
-export const MARKERS = { ours: '<<<<<<< yours', base: '||||||| generated', sep: '=======', theirs: '>>>>>>> template' } as const;
+import { MARKERS } from './conflict-markers.js';
 
 export type MergeResult =
   | { kind: 'clean'; bytes: Buffer }
   | { kind: 'conflict'; bytes: Buffer; conflicts: number }
-  | { kind: 'binary-conflict' };
+  | { kind: 'binary-conflict' }
+  /** The merge brings characters the team's single-byte file cannot hold. */
+  | { kind: 'encoding-conflict' };
 
-/** A file that is not valid UTF-8 text, or holds a NUL byte, is merged as a whole or not at all. */
+/** git's rule: a NUL byte in the first 8000 bytes makes a file binary, merged as a whole or not at all. */
 export function isBinary(bytes: Buffer): boolean {
-  if (bytes.includes(0)) return true;
-  return !Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+  return bytes.subarray(0, 8000).includes(0);
 }
+
+/**
+ * Text that is not UTF-8 is taken as a single-byte encoding (Latin-1, Windows-1252: what teams' editors
+ * write besides UTF-8). Node's latin1 maps every byte to one character and back, so such a file round-trips
+ * byte for byte.
+ */
+function encodingOf(bytes: Buffer): 'utf8' | 'latin1' {
+  return isUtf8(bytes) ? 'utf8' : 'latin1';
+}
+
+const decode = (bytes: Buffer) => bytes.toString(encodingOf(bytes));
 
 function lineEnding(text: string): '\r\n' | '\n' {
   const crlf = (text.match(/\r\n/g) ?? []).length;
@@ -27,15 +38,16 @@ function lines(text: string): string[] {
 
 /**
  * Three-way merge of one file: base = what the generator wrote, ours = the team's file, theirs = the new
- * render. The generator's sides are converted to the team's line endings first, so a team that
- * switched a file to CRLF does not get a conflict on every line. Conflicts are written inline with
- * diff3-style markers (never .rej files).
+ * render. The generator's sides are converted to the team's line endings and encoding first, so a team
+ * that switched a file to CRLF or Latin-1 does not get a conflict on every line. Conflicts are written
+ * inline with diff3-style markers (never .rej files).
  */
 export function mergeThreeWay(base: Buffer, ours: Buffer, theirs: Buffer): MergeResult {
   if (isBinary(base) || isBinary(ours) || isBinary(theirs)) return { kind: 'binary-conflict' };
-  const oursText = ours.toString('utf8');
+  const encoding = encodingOf(ours);
+  const oursText = ours.toString(encoding);
   const eol = lineEnding(oursText);
-  const normalize = (b: Buffer) => b.toString('utf8').replace(/\r?\n/g, eol);
+  const normalize = (b: Buffer) => decode(b).replace(/\r?\n/g, eol);
   const regions = diff3Merge(lines(oursText), lines(normalize(base)), lines(normalize(theirs)), { excludeFalseConflicts: true });
   const out: string[] = [];
   let conflicts = 0;
@@ -59,6 +71,8 @@ export function mergeThreeWay(base: Buffer, ours: Buffer, theirs: Buffer): Merge
     block(c.b);
     out.push(`${MARKERS.theirs}${eol}`);
   }
-  const bytes = Buffer.from(out.join(''), 'utf8');
+  const text = out.join('');
+  if (encoding === 'latin1' && /[^\u0000-\u00ff]/.test(text)) return { kind: 'encoding-conflict' };
+  const bytes = Buffer.from(text, encoding);
   return conflicts ? { kind: 'conflict', bytes, conflicts } : { kind: 'clean', bytes };
 }

@@ -392,3 +392,11 @@ export function knownUrls(): Map<string, KnownUrl> {
   }
   return known;
 }
+
+/** data/versions.json `canary`: what this repository's canary workflow runs itself (scripts/canary reads it). */
+export interface CanaryPins {
+  kind: Omit<Release, 'archiveMember'> & { checksum: { url: string; format: string } };
+  kindNodeImage: { image: string; tag: string; digest: string; source: string };
+  gitlabCiLocal: { version: string; commit: string; source: string };
+}
+export const canaryPins: CanaryPins = JSON.parse(readFileSync(join(packageRoot, 'data', 'versions.json'), 'utf8')).canary;

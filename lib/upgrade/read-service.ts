@@ -1,0 +1,102 @@
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { FileTree } from '../file-tree.js';
+import { pathProblem } from './service-paths.js';
+
+/** The team's side of an upgrade, read so that no path leads outside the service and no symlink is replaced. */
+export interface ServiceFiles {
+  /** The team's file for each generated path that holds one (through a symlink: its target's content). */
+  ours: FileTree;
+  /** Generated paths whose file lives elsewhere in the service (a symlink, or a symlinked folder on the way): path → real path. */
+  locations: Map<string, string>;
+  /** Generated paths that hold something an upgrade must not merge into or replace: path → what it is. */
+  special: Map<string, string>;
+  /** Generated paths the team renamed (recorded in the manifest, or found by detectRenames): path → path in the service. */
+  renamed: Map<string, string>;
+}
+
+const posix = (p: string) => p.split(sep).join('/');
+
+function isInside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root + sep);
+}
+
+async function lstatOrUndefined(path: string) {
+  return lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+}
+
+type Located = { kind: 'file' | 'missing'; real: string } | { kind: 'special'; what: string };
+
+/**
+ * Where `path` really is: its nearest existing ancestor (or itself) resolved through every symlink must stay
+ * inside the service, else the upgrade is refused. A symlink to a file inside the service is followed (the
+ * merge goes into the target); one to nothing or to a folder, or a folder where a file belongs, is special.
+ */
+async function locate(dir: string, root: string, path: string): Promise<Located> {
+  const problem = pathProblem(path);
+  if (problem) throw new UsageError(`the path ${JSON.stringify(path)} ${problem}: refused, nothing written`);
+  let existing = join(dir, path);
+  const rest: string[] = [];
+  let info = await lstatOrUndefined(existing);
+  while (!info) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+    info = await lstatOrUndefined(existing);
+  }
+  const real = await realpath(existing).catch(() => undefined);
+  if (real === undefined) return { kind: 'special', what: `a symlink to nothing${rest.length ? ' on the way' : ''}` };
+  if (!isInside(root, real)) {
+    throw new UsageError(`${path} leads outside the service (through a symlink, to ${real}): refused, nothing written`);
+  }
+  if (rest.length) {
+    if (!(await stat(real)).isDirectory()) return { kind: 'special', what: `a file where the generator has a folder (${posix(relative(root, real))})` };
+    return { kind: 'missing', real: join(real, ...rest) };
+  }
+  const target = await stat(real);
+  if (target.isDirectory()) return { kind: 'special', what: info.isSymbolicLink() ? 'a symlink to a folder' : 'a folder where the generator writes a file' };
+  if (!target.isFile()) return { kind: 'special', what: 'not a regular file' };
+  return { kind: 'file', real };
+}
+
+/**
+ * Reads the team's files for the given generated paths (a path the team renamed, as the manifest records, at
+ * its new name). Throws a UsageError (exit 2, before anything is written) for any path that is not a plain
+ * relative path or that resolves outside the service.
+ */
+export async function readServiceFiles(dir: string, paths: Iterable<string>, renamed: Readonly<Record<string, string>> = {}): Promise<ServiceFiles> {
+  const root = await realpath(dir);
+  const files: ServiceFiles = { ours: new Map(), locations: new Map(), special: new Map(), renamed: new Map() };
+  const all = new Set(paths);
+  const claimed = new Map<string, string>();
+  for (const path of [...all].sort()) {
+    let located = await locate(dir, root, path);
+    const to = renamed[path];
+    if (located.kind === 'missing' && to !== undefined && !all.has(to)) {
+      const there = await locate(dir, root, to);
+      if (there.kind === 'file') {
+        located = there;
+        files.renamed.set(path, to);
+      }
+    }
+    if (located.kind === 'special') {
+      files.special.set(path, located.what);
+      continue;
+    }
+    const real = posix(relative(root, located.real));
+    if (real !== path) {
+      // Two generated paths in one file would be merged twice: leave the link alone, and say so.
+      if (all.has(real) || claimed.has(real)) {
+        files.special.set(path, all.has(real) ? `a symlink to ${real}, which the generator also writes` : `a symlink to ${real}, as ${claimed.get(real)} is`);
+        continue;
+      }
+      claimed.set(real, path);
+      files.locations.set(path, real);
+    }
+    if (located.kind === 'file') files.ours.set(path, await readFile(located.real));
+  }
+  return files;
+}
