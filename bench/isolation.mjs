@@ -111,10 +111,14 @@ export function createIsolation({ memoryBytes }) {
     },
     cleanup() {
       for (const dir of created) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // A process still in it: the kernel keeps the group until it exits; nothing else to do.
+        // Right after a server exits the kernel may still hold its group busy for a moment: retry for up to 1 s.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            rmdirSync(dir);
+            break;
+          } catch {
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+          }
         }
       }
       if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
