@@ -388,10 +388,10 @@ const CLAIMS: Claim[] = [
   },
   {
     says: 'Structured JSON logs (pino) go to stdout, one line per request',
-    file: 'src/logger.ts, src/app.ts',
+    file: 'src/logger.ts, src/http-server.ts',
     check: (s) => {
       expect(text(s, 'src/logger.ts')).toContain("from 'pino'");
-      expect(text(s, 'src/app.ts')).toMatch(/recordRequest\(/);
+      expect(text(s, 'src/http-server.ts')).toMatch(/recordRequest\(/);
     },
   },
   {
@@ -585,6 +585,33 @@ const CLAIMS: Claim[] = [
     check: async (s) => {
       expect(text(s, 'src/secrets.ts')).toContain('readFileSync');
       expect(JSON.stringify(pod((await s.render({ secrets: { existingSecret: 's' } })).objects).containers[0].env)).not.toContain('secretKeyRef');
+    },
+  },
+  {
+    says: 'The timeouts fit the chart: a request still arriving when draining starts ends',
+    file: 'src/config.ts, src/shutdown.ts, chart/values.yaml',
+    check: (s) => {
+      // test/app-config-docs.test.ts holds the README's whole table against src/config.ts.
+      const ms = (name: string) => Number(new RegExp(`^  ${name}: ([\\d_]+),$`, 'm').exec(text(s, 'src/config.ts'))![1]!.replaceAll('_', ''));
+      const drainMs = parse(text(s, 'chart/values.yaml')).config.shutdownTimeoutMs;
+      // Node checks the headers and request timeouts every 500 ms.
+      for (const name of ['headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs']) expect(ms(name) + 500, name).toBeLessThan(drainMs);
+      expect(text(s, 'src/shutdown.ts')).toContain("'drain deadline passed: requests cut short: exiting with 1'");
+      expect(text(s, 'src/shutdown.ts')).toContain("'drain deadline passed: closed idle connections, no request was cut'");
+    },
+  },
+  {
+    says: "Every answer, including those to requests Node's HTTP parser rejects, carries the security headers",
+    file: 'src/http-server.ts, test/hostile-traffic.test.ts',
+    check: (s) => {
+      const server = text(s, 'src/http-server.ts');
+      expect(server).toContain("server.on('clientError'");
+      expect(server).toMatch(/const head = \[\s+\.\.\.headers,\s+\['x-request-id', id\]/);
+      expect(server).toMatch(/for \(const \[name, value\] of headers\) res\.setHeader\(name, value\);\s+res\.setHeader\('x-request-id', id\);/);
+      // The service's own suite (run by app-service.e2e.test.ts) checks every case's answer and its one log line.
+      const suite = text(s, 'test/hostile-traffic.test.ts');
+      expect(suite).toContain("'the message quotes no input'");
+      expect(suite).toContain('assert.equal(lines.length, 1, JSON.stringify(lines));');
     },
   },
   {
