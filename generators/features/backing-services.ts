@@ -1,3 +1,4 @@
+import { imageRef, versions } from '../../lib/versions.js';
 import type { Answers } from '../options.js';
 import type { Feature } from './types.js';
 
@@ -22,8 +23,16 @@ export function backingContext(answers: Pick<Answers, 'name' | 'database' | 'rat
       databaseProduct: answers.database === 'mysql' ? 'MySQL' : 'PostgreSQL',
       /** The database, and the service's user in it, by default: the service name as an SQL identifier. */
       databaseName: answers.name.replace(/-/g, '_'),
+      /** The service containers of the CI's integration tests: `name:tag` for readers, and pinned by digest. */
+      ciImage: ciImage(answers.database === 'mysql' ? 'mysql' : 'postgres'),
+      redisCiImage: ciImage('redis'),
     },
   };
+}
+
+function ciImage(which: 'postgres' | 'mysql' | 'redis') {
+  const image = versions.services[which];
+  return { name: `${image.image}:${image.tag}`, ref: imageRef(image) };
 }
 
 /** TLS settings, the development switch and re-read credentials: what the database and Redis clients share. */

@@ -1,8 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { execa } from 'execa';
 import { freePort } from './reverse-proxy.js';
 import type { TestCa } from './test-ca.js';
 
@@ -17,8 +18,10 @@ const run = promisify(execFile);
 
 export interface BackingServer {
   port: number;
-  /** The server's own administration: SQL as the superuser, or a redis-cli command as the default user. */
-  admin(command: string): Promise<string>;
+  /** The server's own administration: SQL as the superuser (a script, psql's meta-commands included), or redis-cli's arguments. */
+  admin(command: string | string[]): Promise<string>;
+  /** Every statement the server ran since it started (PostgreSQL's and MariaDB's statement logs). */
+  statementLog(): string;
   /** Ends the server at once, without a clean shutdown. */
   kill(): Promise<void>;
   /** Starts it (again) on the same port and data; resolves once it accepts connections. */
@@ -91,6 +94,7 @@ function managed(command: string, args: string[], port: number, signal: NodeJS.S
   let child: ChildProcess | undefined;
   let output = '';
   return {
+    output: () => output,
     async start() {
       const [cmd, argv] = asServerUser(command, args);
       output = '';
@@ -133,6 +137,8 @@ export async function startPostgres(dir: string, ca: TestCa): Promise<BackingSer
     full_page_writes: 'off',
     shared_buffers: '16MB',
     max_connections: '60',
+    // Every statement in the server's output: the tests count what the service asks.
+    log_statement: 'all',
   };
   // SIGQUIT: PostgreSQL's immediate shutdown, which ends every backend at once, like a crash.
   const server = managed(join(bin, 'postgres'), ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], port, 'SIGQUIT');
@@ -140,7 +146,8 @@ export async function startPostgres(dir: string, ca: TestCa): Promise<BackingSer
   return {
     port,
     admin: async (sql) =>
-      (await run(join(bin, 'psql'), ['-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { timeout: 30_000 })).stdout,
+      (await execa(join(bin, 'psql'), ['-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-Atq', '-f', '-'], { input: String(sql), timeout: 30_000 })).stdout,
+    statementLog: server.output,
     kill: server.kill,
     start: server.start,
   };
@@ -174,6 +181,9 @@ export async function startMariadb(dir: string, ca: TestCa): Promise<BackingServ
       '--innodb-buffer-pool-size=32M',
       '--innodb-log-file-size=16M',
       '--max-connections=60',
+      // Every statement in a file: the tests count what the service asks.
+      '--general-log=ON',
+      `--general-log-file=${join(sockets, 'statements.log')}`,
     ],
     port,
     'SIGKILL',
@@ -181,7 +191,8 @@ export async function startMariadb(dir: string, ca: TestCa): Promise<BackingServ
   await server.start();
   return {
     port,
-    admin: async (sql) => (await run('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B', '-e', sql], { timeout: 30_000 })).stdout,
+    admin: async (sql) => (await execa('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B'], { input: String(sql), timeout: 30_000 })).stdout,
+    statementLog: () => readFileSync(join(sockets, 'statements.log'), 'utf8'),
     kill: server.kill,
     start: server.start,
   };
@@ -223,7 +234,8 @@ export async function startRedis(dir: string, ca: TestCa, users: string[] = []):
     port,
     adminPassword,
     admin: async (command) =>
-      (await run('redis-cli', ['-s', socket, '--user', 'default', '--pass', adminPassword, '--no-auth-warning', ...command.split(' ')], { timeout: 30_000 })).stdout,
+      (await run('redis-cli', ['-s', socket, '--user', 'default', '--pass', adminPassword, '--no-auth-warning', ...(Array.isArray(command) ? command : command.split(' '))], { timeout: 30_000 })).stdout,
+    statementLog: () => '',
     kill: server.kill,
     start: server.start,
   };
