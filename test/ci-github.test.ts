@@ -12,6 +12,8 @@ const variants: Record<string, Record<string, string>> = {
   default: {},
   dockerhub: { image: 'acme/orders-api' },
   'private-registry': { image: 'registry.example.com:5000/team/orders-api', description: 'R&D \'core\' ${{ github.token }} "x"' },
+  'postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
+  mysql: { database: 'mysql' },
 };
 
 /** Jobs allowed to hold write permissions, and which. Everything else must stay read-only. */
