@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.js';
+import type { Answers } from '../generators/options.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { nodeLine, versions } from '../lib/versions.js';
 import { renderService } from '../lib/render-service.js';
@@ -16,8 +17,18 @@ import { helmLint, helmTemplate, type KubeObject, parseManifests } from './suppo
 // match an entry of CLAIMS, whose check asserts it on the emitted files. A new sentence without a check fails.
 
 type Ci = 'github' | 'gitlab';
+/** The services whose documents are read: each CI system, and the backing services (their own sections). */
+const VARIANTS = {
+  github: {},
+  gitlab: { ci: 'gitlab' },
+  'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
+  'gitlab-mysql': { ci: 'gitlab', database: 'mysql' },
+} as const satisfies Record<string, Partial<Record<keyof Answers, string>>>;
+type Variant = keyof typeof VARIANTS;
 interface Service {
   ci: Ci;
+  /** The answers beyond the defaults. */
+  given: Partial<Record<keyof Answers, string>>;
   files: Map<string, string>;
   chartDir: string;
   /** `helm template` with extra values: exit code, stderr and the parsed objects. */
@@ -825,7 +836,8 @@ export function statements(markdown: string, headings: string[]): string[] {
     if (inCode) continue;
     if (/^#{1,3} /.test(line)) {
       flush();
-      inSection = headings.some((h) => line.replace(/^#+ /, '').startsWith(h));
+      // A ### subsection belongs to its ## section.
+      if (!line.startsWith('### ')) inSection = headings.some((h) => line.replace(/^#+ /, '').startsWith(h));
       continue;
     }
     if (!inSection) continue;
@@ -848,11 +860,11 @@ export function statements(markdown: string, headings: string[]): string[] {
   return found;
 }
 
-const SECURITY_SECTIONS = ['How this service meets', 'Scanning and updates', 'Patch policy', 'End of life'];
-const README_SECTIONS = ['Configuration', 'Build the image', 'Deploy to Kubernetes', 'What is hardened'];
+const SECURITY_SECTIONS = ['How this service meets', 'Backing services', 'Scanning and updates', 'Patch policy', 'End of life'];
+const README_SECTIONS = ['Configuration', 'Database', 'Rate-limit store', 'Build the image', 'Deploy to Kubernetes', 'What is hardened'];
 
-async function emit(ci: Ci): Promise<Service> {
-  const files = new Map([...(await renderService(await answersFor(NAME, { ci })))].map(([p, b]) => [p, b.toString('utf8')]));
+async function emit(given: Partial<Record<keyof Answers, string>>): Promise<Service> {
+  const files = new Map([...(await renderService(await answersFor(NAME, given)))].map(([p, b]) => [p, b.toString('utf8')]));
   const dir = await mkdtemp(join(tmpdir(), 'chs-claims-'));
   for (const [path, content] of files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -861,7 +873,8 @@ async function emit(ci: Ci): Promise<Service> {
   const chartDir = join(dir, 'chart');
   const cache = new Map<string, Promise<{ exitCode: number; stderr: string; objects: KubeObject[] }>>();
   return {
-    ci,
+    ci: given.ci === 'gitlab' ? 'gitlab' : 'github',
+    given,
     files,
     chartDir,
     render(values = {}) {
@@ -881,31 +894,31 @@ async function emit(ci: Ci): Promise<Service> {
   };
 }
 
-const services = {} as Record<Ci, Service>;
-const docStatements = {} as Record<Ci, { doc: string; statement: string }[]>;
+const services = {} as Record<Variant, Service>;
+const docStatements = {} as Record<Variant, { doc: string; statement: string }[]>;
 
 beforeAll(async () => {
-  for (const ci of ['github', 'gitlab'] as const) {
-    services[ci] = await emit(ci);
-    docStatements[ci] = [
-      ...statements(services[ci].files.get('SECURITY.md')!, SECURITY_SECTIONS).map((statement) => ({ doc: 'SECURITY.md', statement })),
-      ...statements(services[ci].files.get('README.md')!, README_SECTIONS).map((statement) => ({ doc: 'README.md', statement })),
+  for (const [variant, given] of Object.entries(VARIANTS) as [Variant, Partial<Record<keyof Answers, string>>][]) {
+    services[variant] = await emit(given);
+    docStatements[variant] = [
+      ...statements(services[variant].files.get('SECURITY.md')!, SECURITY_SECTIONS).map((statement) => ({ doc: 'SECURITY.md', statement })),
+      ...statements(services[variant].files.get('README.md')!, README_SECTIONS).map((statement) => ({ doc: 'README.md', statement })),
     ];
   }
 });
 
-describe.each(['github', 'gitlab'] as const)('claims of SECURITY.md and README.md (%s)', (ci) => {
+describe.each(Object.keys(VARIANTS) as Variant[])('claims of SECURITY.md and README.md (%s)', (variant) => {
   it('every statement has a check in the claims table', () => {
-    const unchecked = docStatements[ci].filter(({ statement }) => !CLAIMS.some((c) => statement.includes(c.says)));
+    const unchecked = docStatements[variant].filter(({ statement }) => !CLAIMS.some((c) => statement.includes(c.says)));
     expect(unchecked).toEqual([]);
-    expect(docStatements[ci].length).toBeGreaterThan(60);
+    expect(docStatements[variant].length).toBeGreaterThan(60);
   });
 
   it.each(CLAIMS.map((c) => [c.says, c] as const))('%s', async (_says, claim) => {
-    const made = docStatements[ci].filter(({ statement }) => statement.includes(claim.says));
+    const made = docStatements[variant].filter(({ statement }) => statement.includes(claim.says));
     if (made.length === 0) return; // not said in this variant
     try {
-      await claim.check(services[ci]);
+      await claim.check(services[variant]);
     } catch (err) {
       if (claim.awaits) (err as Error).message = `awaits ${claim.awaits}: ${(err as Error).message}`;
       throw err;
@@ -915,7 +928,7 @@ describe.each(['github', 'gitlab'] as const)('claims of SECURITY.md and README.m
 
 describe('the claims table', () => {
   it('has no entry that neither document makes', () => {
-    const stale = CLAIMS.filter((c) => !(['github', 'gitlab'] as const).some((ci) => docStatements[ci].some(({ statement }) => statement.includes(c.says))));
+    const stale = CLAIMS.filter((c) => !(Object.keys(VARIANTS) as Variant[]).some((variant) => docStatements[variant].some(({ statement }) => statement.includes(c.says))));
     expect(stale.map((c) => c.says)).toEqual([]);
   });
 

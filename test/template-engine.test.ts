@@ -16,6 +16,7 @@ const context = {
   runtimeImage: 'gcr.io/distroless/nodejs26-debian13:nonroot@sha256:bb',
   runtimeUid: 65532,
   nodeLine: { runtime: { image: 'gcr.io/distroless/nodejs26-debian13', tag: 'nonroot' } },
+  backing: { database: false },
 };
 
 describe('template engine', () => {
