@@ -359,4 +359,36 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(await admitted()).toBeLessThanOrEqual(5);
     for (const { run } of pods) expect(await stop(run)).toBe(0);
   }, 120_000);
+
+  it.runIf(withRedis)('a rotated Redis password: the ACL user holds both, the mounted file changes; the pod counts in Redis with the new one, without a restart, once the old one is gone', async () => {
+    // A key prefix of its own (still under the ACL's pattern): the counts below are this test's only.
+    const prefix = `${NAME}:rate-limit:rotation:`;
+    const { run, base } = await serve({ REDIS_KEY_PREFIX: prefix, RATE_LIMIT_MAX: '1000' });
+    await run.waitForLog('rate-limit store connected: counts are shared');
+    const counted = async () => {
+      const keys = (await servers.redis.admin(['--scan', '--pattern', `${prefix}*`])).split('\n').filter(Boolean);
+      let sum = 0;
+      for (const key of keys) sum += Number(await servers.redis.admin(['GET', key]));
+      return sum;
+    };
+    const rotated = randomBytes(12).toString('hex');
+    // The README's steps: add the new password, update the Secret, and once the pod logs the change remove the old one.
+    await servers.redis.admin(['ACL', 'SETUSER', NAME, `>${rotated}`]);
+    await pod.update({ 'database-password': passwords.service, 'redis-password': rotated });
+    await run.waitForLog('secret file changed: new connections use the new value', 5_000);
+    await servers.redis.admin(['ACL', 'SETUSER', NAME, `<${passwords.redis}`]);
+    // Whatever is still connected was authenticated before: cut it, so only a connection with the new password can count.
+    await servers.redis.admin(['CLIENT', 'KILL', 'USER', NAME]);
+    const before = await counted();
+    let shared = false;
+    for (let i = 0; i < 40 && !shared; i++, await sleep(100)) {
+      expect((await fetch(`${base}/hello`)).status).toBe(200);
+      shared = (await counted()) > before;
+    }
+    expect(shared, run.raw.slice(-10).join('\n')).toBe(true);
+    expect(run.child.exitCode).toBeNull();
+    expect(run.raw.join('\n')).not.toContain(rotated);
+    expect(await stop(run)).toBe(0);
+    passwords.redis = rotated;
+  }, 60_000);
 });
