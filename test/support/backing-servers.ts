@@ -73,6 +73,13 @@ function serverTls(dir: string, ca: TestCa): { cert: string; key: string; ca: st
   return out;
 }
 
+/** What every server gets: a free loopback port, its folder and a sockets folder its user owns, and the test CA's certificate. */
+async function serverFolders(dir: string, ca: TestCa) {
+  const port = await freePort();
+  ownedDir(dir, 0o755);
+  return { port, sockets: ownedDir(join(dir, 'sockets'), 0o755), tls: serverTls(dir, ca) };
+}
+
 /** Runs a server program as the server's user. */
 function asServerUser(command: string, args: string[]): [string, string[]] {
   return isRoot ? ['setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', command, ...args]] : [command, args];
@@ -116,11 +123,8 @@ function managed(command: string, args: string[], port: number, signal: NodeJS.S
 
 export async function startPostgres(dir: string, ca: TestCa): Promise<BackingServer> {
   const bin = serverBinaries.postgres!;
-  const port = await freePort();
-  ownedDir(dir, 0o755);
+  const { port, sockets, tls } = await serverFolders(dir, ca);
   const data = join(dir, 'data');
-  const sockets = ownedDir(join(dir, 'sockets'), 0o755);
-  const tls = serverTls(dir, ca);
   const [initdb, initArgs] = asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '--no-instructions']);
   await run(initdb, initArgs, { timeout: 120_000 });
   // Over TCP: TLS and a password only; the superuser over the local socket, for the test's own administration.
@@ -154,12 +158,9 @@ export async function startPostgres(dir: string, ca: TestCa): Promise<BackingSer
 }
 
 export async function startMariadb(dir: string, ca: TestCa): Promise<BackingServer> {
-  const port = await freePort();
-  ownedDir(dir, 0o755);
+  const { port, sockets, tls } = await serverFolders(dir, ca);
   const data = ownedDir(join(dir, 'data'));
-  const sockets = ownedDir(join(dir, 'sockets'), 0o755);
   const socket = join(sockets, 'mysqld.sock');
-  const tls = serverTls(dir, ca);
   const [install, installArgs] = asServerUser('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
   await run(install, installArgs, { timeout: 180_000 });
   const server = managed(
@@ -200,12 +201,9 @@ export async function startMariadb(dir: string, ca: TestCa): Promise<BackingServ
 
 /** `users`: ACL lines (`user <name> on ><password> ...`); the default user's password is `adminPassword`. */
 export async function startRedis(dir: string, ca: TestCa, users: string[] = []): Promise<BackingServer & { adminPassword: string }> {
-  const port = await freePort();
-  ownedDir(dir, 0o755);
+  const { port, sockets, tls } = await serverFolders(dir, ca);
   const data = ownedDir(join(dir, 'data'));
-  const sockets = ownedDir(join(dir, 'sockets'), 0o755);
   const socket = join(sockets, 'redis.sock');
-  const tls = serverTls(dir, ca);
   const adminPassword = 'admin-only-in-tests';
   const config = join(dir, 'redis.conf');
   writeFileSync(
