@@ -218,6 +218,54 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(result.all).not.toMatch(/# no (database|Redis):/);
   });
 
+  it("the integration tests again under the pod's constraints (bubblewrap: uid 65532, read-only root, only /tmp writable), over verified TLS", async () => {
+    const secrets = join(dir, 'sandbox-test-secrets');
+    await mkdir(secrets);
+    for (const [file, value] of Object.entries({ service: passwords.service, migrations: passwords.migrations, redis: passwords.redis })) await writeFile(join(secrets, file), value, { mode: 0o444 });
+    const files = ['test/database.integration.test.ts', ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
+    const run = startLogging(
+      bwrap!,
+      [
+        ...podSandboxArgs({
+          // The checkout with its dev dependencies (the tests run the TypeScript sources), read-only.
+          app: svc,
+          mounts: { '/run/test-secrets': secrets, '/run/test-ca': caDir },
+          env: {
+            TEST_DB_HOST: '127.0.0.1',
+            TEST_DB_PORT: String(database().port),
+            TEST_DB_NAME: DB,
+            TEST_DB_USER: DB,
+            TEST_DB_PASSWORD_FILE: '/run/test-secrets/service',
+            TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
+            TEST_DB_MIGRATIONS_PASSWORD_FILE: '/run/test-secrets/migrations',
+            TEST_DB_CA_FILE: '/run/test-ca/ca.crt',
+            ...(withRedis
+              ? {
+                  TEST_REDIS_HOST: '127.0.0.1',
+                  TEST_REDIS_PORT: String(servers.redis.port),
+                  TEST_REDIS_USER: NAME,
+                  TEST_REDIS_PASSWORD_FILE: '/run/test-secrets/redis',
+                  TEST_REDIS_CA_FILE: '/run/test-ca/ca.crt',
+                  TEST_REDIS_KEY_PREFIX: `${NAME}:rate-limit:sandbox:`,
+                }
+              : {}),
+          },
+        }),
+        node26,
+        '--test',
+        ...files,
+      ],
+      { cwd: svc, env: process.env },
+    );
+    const code = await exitWithin(run, 180_000);
+    const output = run.raw.join('\n');
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/ℹ fail 0/);
+    expect(output).toMatch(/✔ database integration \(a real server\)/);
+    if (withRedis) expect(output).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
+    expect(output).not.toMatch(/# no (database|Redis):|ℹ skipped [1-9]/);
+  });
+
   it("node dist/server.js with the pod's environment: ready once the database answers, serves /greetings as the service's user over TLS, asks the database for readiness at most once per DB_READINESS_CACHE_MS, and on SIGTERM closes the pool before exiting 0", async () => {
     const { run, base } = await serve();
     await run.waitForLog('database reachable');
