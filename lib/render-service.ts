@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import nodePlop from 'node-plop';
 import { features } from '../generators/features/index.js';
-import type { Answers } from '../generators/options.js';
+import type { Answers } from '../core/options.js';
 import { registerGenerators } from '../generators/plopfile.js';
 import { GenerationError } from './errors.js';
-import { comparePaths, type FileTree } from './file-tree.js';
-import { generatorVersion, templatesRoot } from './package-root.js';
-import { createTemplateEngine } from './render/handlebars-env.js';
-import { loadPartials } from './render/render-template-dir.js';
+import { comparePaths, type FileTree } from '../core/file-tree.js';
+import { generatorVersion, templatesRoot } from '../core/package-root.js';
+import { createTemplateEngine } from '../core/render/handlebars-env.js';
+import { loadPartials } from '../core/render/render-template-dir.js';
 
 /** Everything templates can refer to: the answers, each feature's derived values, and the generator. */
 export function templateContext(answers: Answers): Record<string, unknown> {

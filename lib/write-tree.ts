@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GenerationError } from './errors.js';
 import { isProcessAlive } from './process-alive.js';
-import type { FileTree } from './file-tree.js';
+import type { FileTree } from '../core/file-tree.js';
 
 const STAGING_MARK = '.create-hardened-service-';
 

@@ -5,10 +5,10 @@
 //
 // - Dynamic `import()`s stay lazy: each becomes its own chunk (prompts only for interactive runs; the
 //   template engine and node-plop only on paths that render), so --help and --version stay cheap.
-// - Runtime data (templates/, data/) is not bundled: lib/package-root.ts finds it by walking up from the
+// - Runtime data (templates/, data/) is not bundled: core/package-root.ts finds it by walking up from the
 //   chunk to this package.json, as it did from dist/lib/.
 // - Templates stay files, but are also precompiled into dist/templates.precompiled.cjs, keyed by the sha256 of
-//   their source (lib/render/handlebars-env.ts): compiling them was most of a generation's CPU time.
+//   their source (core/render/handlebars-env.ts): compiling them was most of a generation's CPU time.
 // - Licences: every bundled package's licence text goes to dist/THIRD_PARTY_NOTICES.md, and the few
 //   /*! ... */ or @license comments stay in dist/*.LEGAL.txt (esbuild legalComments: 'linked').
 //
@@ -34,7 +34,7 @@ const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 
 /**
  * node-plop imports, at its top level, packages for features our generators never use: inquirer 9 (and with
- * it rxjs) for plop's own prompts (questions come from generators/options.ts through @inquirer/prompts),
+ * it rxjs) for plop's own prompts (questions come from core/options.ts through @inquirer/prompts),
  * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, and Handlebars'
  * compiler for renderString() of the built-in actions' paths (our generators are registered in code and
  * render through their own actions and engine). For node-plop only, each becomes a stub that fails loudly if
@@ -152,7 +152,7 @@ for (const [name, dir] of [...bundled].sort(([a], [b]) => a.localeCompare(b))) {
 }
 writeFileSync(join(outdir, 'THIRD_PARTY_NOTICES.md'), `${notices.join('\n')}\n`);
 
-// Same options and key as lib/render/handlebars-env.ts (COMPILE_OPTIONS, templateKey).
+// Same options and key as core/render/handlebars-env.ts (COMPILE_OPTIONS, templateKey).
 const specs = [];
 for (const entry of readdirSync(join(root, 'templates'), { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith('.hbs')) continue;

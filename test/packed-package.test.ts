@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generatorVersion } from '../lib/package-root.js';
+import { generatorVersion } from '../core/package-root.js';
 import { checkEnv } from './support/check.js';
 import { repoRoot, tempDir } from './support/cli.js';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { templatesRoot } from '../lib/package-root.js';
-import { createTemplateEngine, PRECOMPILED_TEMPLATES_PATH, templateKey } from '../lib/render/handlebars-env.js';
-import { loadPartials } from '../lib/render/render-template-dir.js';
+import { templatesRoot } from '../core/package-root.js';
+import { createTemplateEngine, PRECOMPILED_TEMPLATES_PATH, templateKey } from '../core/render/handlebars-env.js';
+import { loadPartials } from '../core/render/render-template-dir.js';
 
 const partials = await loadPartials(join(templatesRoot, '_partials'));
 const dockerfile = readFileSync(join(templatesRoot, 'docker', 'Dockerfile.hbs'), 'utf8');

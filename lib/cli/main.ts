@@ -1,5 +1,5 @@
 import { isKnownError } from '../errors.js';
-import { generatorVersion } from '../package-root.js';
+import { generatorVersion } from '../../core/package-root.js';
 import { helpText } from './help.js';
 import { type CliIO, printer, processIO } from './io.js';
 import { parseCliArgs } from './parse-args.js';

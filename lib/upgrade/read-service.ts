@@ -1,7 +1,7 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { FileTree } from '../file-tree.js';
+import type { FileTree } from '../../core/file-tree.js';
 import { pathProblem } from './service-paths.js';
 
 /** The team's side of an upgrade, read so that no path leads outside the service and no symlink is replaced. */
