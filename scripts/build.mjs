@@ -35,17 +35,22 @@ const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 /**
  * node-plop imports, at its top level, packages for features our generators never use: inquirer 9 (and with
  * it rxjs) for plop's own prompts (questions come from core/options.ts through @inquirer/prompts),
- * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, and Handlebars'
- * compiler for renderString() of the built-in actions' paths (our generators are registered in code and
- * render through their own actions and engine). For node-plop only, each becomes a stub that fails loudly if
- * it is ever called (Handlebars: the runtime, without compile): ~1 MB less bundle, and less to parse and run
- * on every generation.
+ * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, Handlebars'
+ * compiler for renderString() of the built-in actions' paths, isbinaryfile for the built-in add actions, and
+ * change-case and title-case for its built-in case helpers (our generators are registered in code and render
+ * through their own actions and engine, whose helpers are the format escapers). For node-plop only, each
+ * becomes a stub that fails loudly if it is ever called (Handlebars: the runtime, without compile): ~1 MB less
+ * bundle, and less to parse and run on every generation (change-case's Unicode-property regular expressions
+ * alone are compiled on import).
  */
 const PLOP_UNUSED = {
   inquirer: 'export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };',
   tinyglobby: 'export const globSync = fail;',
   resolve: 'export default { sync: fail };',
   handlebars: "import runtime from 'handlebars/runtime.js';\nexport default Object.assign(runtime.create(), { compile: fail });",
+  isbinaryfile: 'export const isBinaryFileSync = fail;',
+  'change-case': ['camelCase', 'snakeCase', 'dotCase', 'pathCase', 'sentenceCase', 'constantCase', 'kebabCase', 'pascalCase'].map((f) => `export const ${f} = fail;`).join('\n'),
+  'title-case': 'export const titleCase = fail;',
 };
 const stubPlopUnused = {
   name: 'stub-node-plop-unused',
