@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import type { NodePlopAPI } from 'node-plop';
 import type { FileTree } from '../core/file-tree.js';
 import type { TemplateEngine } from '../core/render/handlebars-env.js';
-import { renderTemplateDir } from '../core/render/render-template-dir.js';
-import { templatesRoot } from '../core/package-root.js';
+import { renderTemplateFolder } from '../core/render/render-template-folder.js';
 import { activeFeatures, features } from './features/index.js';
 import type { Answers } from '../core/options.js';
 
@@ -17,7 +15,7 @@ export function registerGenerators(plop: NodePlopAPI, tree: FileTree, engine: Te
   plop.setActionType('renderFeature', async (data, config) => {
     const feature = features.find((f) => f.name === config.feature);
     if (!feature) throw new Error(`unknown feature ${String(config.feature)}`);
-    const count = await renderTemplateDir(join(templatesRoot, feature.templateDir), data, engine, tree);
+    const count = await renderTemplateFolder(feature.templateDir, data, engine, tree);
     return `${feature.name}: ${count} files`;
   });
 

@@ -12,7 +12,7 @@ import { templateContext } from '../dist/lib/render-service.js';
 import { lockDataPath } from '../dist/generators/features/app-lockfile.js';
 import { versions } from '../dist/core/versions.js';
 
-const engine = await createTemplateEngine({});
+const engine = await createTemplateEngine([]);
 const template = readFileSync(join(templatesRoot, 'app', 'package.json.hbs'), 'utf8');
 
 for (const framework of ['fastify', 'express']) {

@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { features } from '../generators/features/index.js';
 import { options } from '../core/options.js';
 import { templatesRoot } from '../core/package-root.js';
-import { outputPath } from '../core/render/render-template-dir.js';
+import { outputPath } from '../core/render/render-template-folder.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { hostileValues } from './escape.test.js';
