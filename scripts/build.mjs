@@ -110,8 +110,6 @@ const manifestValidatorStandalone = {
  * disk when running from the sources) becomes a module that holds every folder's files in the same form
  * (readTemplateFile), with each `.hbs` precompiled by Handlebars with the engine's COMPILE_OPTIONS. It lands in
  * the chunk of the code that renders, so a generation reads no template file, hashes none and compiles none.
- * Each template function is wrapped in parentheses: V8 then compiles it when the chunk loads, instead of
- * pre-parsing it then and parsing it again on its first (and only) call.
  */
 const templateFoldersCompiled = {
   name: 'template-folders-compiled',
@@ -139,13 +137,6 @@ const templateFoldersCompiled = {
     });
   },
 };
-
-/** A template's precompiled form as JavaScript source: Handlebars' own, with each function in parentheses. */
-function precompiledTemplate(source) {
-  const spec = (0, eval)(`(${Handlebars.precompile(source, COMPILE_OPTIONS)})`);
-  const entries = Object.entries(spec).map(([key, value]) => `${JSON.stringify(key)}: ${typeof value === 'function' ? `(${value})` : JSON.stringify(value)}`);
-  return `{ ${entries.join(', ')} }`;
-}
 
 const result = await build({
   absWorkingDir: root,
