@@ -99,3 +99,17 @@ describe('templates', () => {
     expect(holders).toContain('package.json');
   });
 });
+
+describe('rendering a fleet', () => {
+  it('renders each distinct set of answers once per process: the same answers give the same bytes, in a Map of their own', async () => {
+    const first = await renderService(await answersFor('fleet-a'));
+    const again = await renderService(await answersFor('fleet-a'));
+    expect(again).not.toBe(first);
+    expect(again.get('Dockerfile')).toBe(first.get('Dockerfile'));
+    again.delete('Dockerfile');
+    expect((await renderService(await answersFor('fleet-a'))).has('Dockerfile')).toBe(true);
+    const other = await renderService(await answersFor('fleet-b'));
+    expect(other.get('Dockerfile')).not.toBe(first.get('Dockerfile'));
+    expect(other.get('README.md')!.toString()).toContain('# fleet-b');
+  });
+});
