@@ -60,7 +60,8 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     await shutdown('SIGTERM');
     assert.deepEqual(exits, [0]);
-    assert.ok(Date.now() - started < 2_000, `shut down in ${Date.now() - started} ms`);
+    // The 5 s timeouts would end the connections far later: the 500 ms deadline did (slack for a busy machine).
+    assert.ok(Date.now() - started < 3_500, `shut down in ${Date.now() - started} ms`);
     assert.ok((await headersOnly).closedAfterMs !== undefined);
     assert.ok((await silent.closed) > 0);
     assert.ok(svc.logs.some((l) => l.msg === 'drain deadline passed: closed idle connections, no request was cut'));
