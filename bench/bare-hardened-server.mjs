@@ -1,8 +1,9 @@
 // The second reference: node:http doing the route work of bench/bare-server.mjs plus the emitted service's
-// hardening, written by hand with no framework: helmet's headers (middleware built once), a request id,
-// a per-IP rate-limit counter with its headers (not on probes), one pino JSON line per request in UTC (probes
-// at debug, so not written at LOG_LEVEL=info) and a metrics observation. It runs in a built service's
-// folder: helmet and pino are that service's, from its node_modules.
+// hardening, written by hand with no framework: helmet's headers (computed once), a request id, a per-IP
+// fixed-window rate-limit counter in a store capped at RATE_LIMIT_MAX_CLIENTS (least recently seen evicted)
+// with its RateLimit headers (not on probes), one pino JSON line per request in UTC (probes at debug, so not
+// written at LOG_LEVEL=info) and a metrics observation. It runs in a built service's folder: helmet and pino
+// are that service's, from its node_modules.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,6 +15,8 @@ const helmet = fromService('helmet');
 const { pino } = fromService('pino');
 const LIMIT = Number(process.env.RATE_LIMIT_MAX ?? 100);
 const WINDOW_MS = Number(process.env.RATE_LIMIT_WINDOW_MS ?? 60_000);
+const MAX_CLIENTS = Number(process.env.RATE_LIMIT_MAX_CLIENTS ?? 10_000);
+const POLICY = `${LIMIT};w=${Math.ceil(WINDOW_MS / 1000)}`;
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const logger = pino(
@@ -25,25 +28,28 @@ const logger = pino(
   },
   pino.destination({ dest: 1, sync: true }),
 );
-const securityHeaders = helmet();
-const hits = new Map();
-let windowStart = Date.now();
+const securityHeaders = [];
+helmet()({}, { setHeader: (name, value) => securityHeaders.push([name, value]), removeHeader() {} }, () => {});
+const windows = new Map();
 const requests = new Map();
 const bucketCounts = BUCKETS.map(() => 0);
 
 function rateLimited(req, res) {
   const now = Date.now();
-  if (now - windowStart >= WINDOW_MS) {
-    hits.clear();
-    windowStart = now;
-  }
   const ip = req.socket.remoteAddress;
-  const count = (hits.get(ip) ?? 0) + 1;
-  hits.set(ip, count);
-  res.setHeader('x-ratelimit-limit', LIMIT);
-  res.setHeader('x-ratelimit-remaining', Math.max(0, LIMIT - count));
-  res.setHeader('x-ratelimit-reset', Math.ceil((windowStart + WINDOW_MS - now) / 1000));
-  return count > LIMIT;
+  let w = windows.get(ip);
+  if (w === undefined) {
+    w = { count: 0, resetAt: now + WINDOW_MS };
+    if (windows.size >= MAX_CLIENTS) windows.delete(windows.keys().next().value);
+  } else {
+    windows.delete(ip);
+    if (now >= w.resetAt) Object.assign(w, { count: 0, resetAt: now + WINDOW_MS });
+  }
+  w.count += 1;
+  windows.set(ip, w);
+  res.setHeader('ratelimit-policy', POLICY);
+  res.setHeader('ratelimit', `limit=${LIMIT}, remaining=${Math.max(0, LIMIT - w.count)}, reset=${Math.ceil((w.resetAt - now) / 1000)}`);
+  return w.count > LIMIT;
 }
 
 function record(req, res, path, started) {
@@ -62,7 +68,7 @@ serve(
     const started = performance.now();
     const header = req.headers['x-request-id'];
     res.setHeader('x-request-id', typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : randomUUID());
-    securityHeaders(req, res, () => {});
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
     const url = new URL(req.url, 'http://localhost');
     res.once('finish', () => record(req, res, url.pathname, started));
     answer(url, res, () => rateLimited(req, res) && (send(res, 429, { error: 'too_many_requests', message: 'rate limit exceeded' }), true));

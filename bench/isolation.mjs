@@ -25,7 +25,7 @@ function ownV2Group() {
 }
 
 /** Makes `dir` a cgroup with `limitFile` set to `bytes`; removes it again if the limit cannot be set. */
-function limitedGroup(dir, limitFile, bytes, peakFile) {
+function limitedGroup(dir, limitFile, bytes, peakFile, currentFile) {
   mkdirSync(dir);
   try {
     writeFileSync(join(dir, limitFile), String(bytes));
@@ -33,7 +33,7 @@ function limitedGroup(dir, limitFile, bytes, peakFile) {
     rmdirSync(dir);
     throw err;
   }
-  return { dir, peakFile };
+  return { dir, peakFile, currentFile };
 }
 
 /**
@@ -44,12 +44,12 @@ function createMemoryGroup(name, bytes) {
   const attempts = [
     () => {
       if (!existsSync(join(V1_ROOT, 'memory.limit_in_bytes'))) throw new Error('no cgroup v1 memory controller');
-      return limitedGroup(join(V1_ROOT, name), 'memory.limit_in_bytes', bytes, 'memory.max_usage_in_bytes');
+      return limitedGroup(join(V1_ROOT, name), 'memory.limit_in_bytes', bytes, 'memory.max_usage_in_bytes', 'memory.usage_in_bytes');
     },
     () => {
       const parent = ownV2Group();
       if (parent === undefined || !existsSync(join(V2_ROOT, 'cgroup.controllers'))) throw new Error('no cgroup v2');
-      return limitedGroup(join(parent, name), 'memory.max', bytes, 'memory.peak');
+      return limitedGroup(join(parent, name), 'memory.max', bytes, 'memory.peak', 'memory.current');
     },
   ];
   const reasons = [];
@@ -65,7 +65,8 @@ function createMemoryGroup(name, bytes) {
 
 /**
  * Server and load placement for one bench run. `wrap(name, cmd, args)` gives the command that starts a server
- * in its cgroup; `pinForLoad(pids)` puts the started servers on one CPU and the load on another; `peakBytes(name)` is its cgroup's peak charge;
+ * in its cgroup; `pinForLoad(pids)` puts the started servers on one CPU and the load on another; `peakBytes(name)` and
+ * `currentBytes(name)` are its cgroup's peak and current charge;
  * `cleanup()` removes the cgroups (call it after the servers have exited).
  */
 export function createIsolation({ memoryBytes }) {
@@ -104,12 +105,20 @@ export function createIsolation({ memoryBytes }) {
       const group = groups.get(name);
       return group ? Number(readFileSync(join(group.dir, group.peakFile), 'utf8')) : undefined;
     },
+    currentBytes(name) {
+      const group = groups.get(name);
+      return group ? Number(readFileSync(join(group.dir, group.currentFile), 'utf8')) : undefined;
+    },
     cleanup() {
       for (const dir of created) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // A process still in it: the kernel keeps the group until it exits; nothing else to do.
+        // Right after a server exits the kernel may still hold its group busy for a moment: retry for up to 1 s.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            rmdirSync(dir);
+            break;
+          } catch {
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+          }
         }
       }
       if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// `npm run bench`: generation speed, install footprint, fleet upgrade and the emitted service's throughput,
-// next to their references, in one run (about 5 minutes on 2 cores). Loopback only; every loop is bounded
-// in count and time, and a watchdog ends the run after 12 minutes whatever happens.
+// `npm run bench`: generation speed, install footprint, fleet upgrade, the emitted service's throughput next
+// to their references, and a soak of the service under hostile traffic, in one run (about 10 minutes on 2
+// cores). Loopback only; every loop is bounded in count and time, and a watchdog ends the run after 20 minutes
+// whatever happens.
 // Prints a table, writes bench/results/latest.json; with --update-readme also puts the table in README.md.
 // --rerender measures nothing: it prints (and with --update-readme writes) the table of latest.json again.
-//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service] [--rerender] [--update-readme]
+//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service,soak] [--soak-minutes=N] [--rerender] [--update-readme]
 import { cpus, release, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { measureFleet } from './fleet.mjs';
 import { measureFootprint } from './footprint.mjs';
 import { measureGeneration } from './generation.mjs';
-import { measureService } from './service.mjs';
+import { buildServices, measureService } from './service.mjs';
+import { measureSoak } from './soak.mjs';
 import { killChildren, mib, nodeLineBinaries, repoRoot, timed } from './support.mjs';
 
 const argv = process.argv.slice(2);
@@ -19,22 +21,26 @@ const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const want = (section) => !only || only.includes(section);
 
-const WATCHDOG_MS = 12 * 60_000;
+const WATCHDOG_MS = 20 * 60_000;
 const watchdog = setTimeout(() => {
-  console.error('bench: watchdog: still running after 12 minutes, stopping');
+  console.error('bench: watchdog: still running after 20 minutes, stopping');
   killChildren();
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();
 
-const GOALS = { vsCreateVite: 1.5, vsBareNode: 3, fleetVsGeneration: 10, installedMiB: 6, packages: 15, rpsRatio: 0.8, rssMiB: 96, readyMs: 300 };
+const GOALS = { vsCreateVite: 1.5, vsBareNode: 3, fleetVsGeneration: 10, installedMiB: 6, packages: 15, rpsRatio: 0.8, rssMiB: 96, readyMs: 300, soakGrowthMiB: 10 };
 const config = quick
-  ? { generationRounds: 5, fleetSize: 20, serviceRounds: 1, connections: 10, durationS: 3 }
-  : { generationRounds: 15, fleetSize: 100, serviceRounds: 2, connections: 10, durationS: 5 };
+  ? { generationRounds: 5, fleetSize: 20, serviceRounds: 1, connections: 10, durationS: 3, soakS: 30 }
+  : { generationRounds: 15, fleetSize: 100, serviceRounds: 2, connections: 10, durationS: 5, soakS: 150 };
+const soakMinutes = argv.find((a) => a.startsWith('--soak-minutes='));
+if (soakMinutes) config.soakS = Math.round(Number(soakMinutes.slice(15)) * 60);
 
 const latestPath = join(repoRoot, 'bench', 'results', 'latest.json');
 const rerender = argv.includes('--rerender');
-const results = rerender ? JSON.parse(readFileSync(latestPath, 'utf8')) : await measure();
+const soakOnly = only?.length === 1 && only[0] === 'soak';
+// A soak run on its own keeps the rest of the last results: the README's main table is rendered from them.
+const results = rerender ? JSON.parse(readFileSync(latestPath, 'utf8')) : soakOnly ? { ...JSON.parse(readFileSync(latestPath, 'utf8')), soak: (await measure()).soak } : await measure();
 const { machine } = results;
 
 async function measure() {
@@ -74,9 +80,19 @@ async function measure() {
     log(`fleet: ${config.fleetSize} services`);
     results.fleet = measureFleet({ bin, size: config.fleetSize, oneGenerationMs });
   }
-  if (want('service')) {
-    log('service: build fastify and express variants, load them and bare node:http');
-    results.service = await measureService({ bin, rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+  if (want('service') || want('soak')) {
+    log('service: build the fastify and express variants');
+    const built = buildServices({ bin });
+    process.once('exit', built.remove);
+    if (want('service')) {
+      log('service: load both variants and bare node:http');
+      results.service = await measureService(built, { rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+    }
+    if (want('soak')) {
+      log(`soak: ${config.soakS} s per variant under mixed and hostile traffic`);
+      results.soak = await measureSoak(built, { durationS: config.soakS, connections: config.connections });
+    }
+    built.remove();
   }
   rmSync(footprint.work, { recursive: true, force: true });
   results.durationS = Math.round((Date.now() - started) / 1000);
@@ -127,8 +143,28 @@ if (results.service) {
     rows.push([`${name}: peak RSS (anonymous; cgroup peak) / ready`, `${memory(r)} / ${r.readyMs} ms`, `bare ${memory(b)} / ${b.readyMs} ms`, `≤ ${GOALS.rssMiB} MiB${r.cgroupPeakBytes === undefined ? '' : ' (cgroup)'} ${ok(mib(judged) <= GOALS.rssMiB)}, ≤ ${GOALS.readyMs} ms ${ok(r.readyMs <= GOALS.readyMs)}`]);
   }
 }
+// The soak has its own table and README block: it is measured (and may be re-run) apart from the rest.
+const soakRows = [];
+if (results.soak) {
+  for (const [name, r] of Object.entries(results.soak.results)) {
+    // One point every 30 s: RSS (anonymous RSS) in MiB.
+    const points = r.samples.filter((p, i) => i === r.samples.length - 1 || p.s % 30 < 5);
+    const curve = points.map((p) => `${p.s} s ${p.rssMiB.toFixed(0)} (${p.anonMiB.toFixed(0)})`).join(' · ');
+    const settled = points.find((p) => p.s >= 30) ?? points[0];
+    const growth = points.at(-1).rssMiB - settled.rssMiB;
+    const hostile = (prefix) => Object.entries(r.hostile).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => `${v} × ${k.split(' ')[1]}`).join(', ');
+    const judged = r.cgroupPeakMiB ?? Math.max(...r.samples.map((p) => p.rssMiB));
+    soakRows.push([
+      `soak ${name}: RSS (anonymous) in MiB over ${Math.round(r.durationS / 60 * 10) / 10} min`,
+      curve,
+      `${r.requests} requests from ${r.clientAddresses} client addresses (${r.non2xx + r.errors} not 2xx); slow headers: ${hostile('slow')}; oversized: ${hostile('oversized')}${r.cgroupPeakMiB === undefined ? '' : `; cgroup peak ${r.cgroupPeakMiB.toFixed(0)} MiB`}`,
+      `flat after 30 s: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB ≤ ${GOALS.soakGrowthMiB} ${ok(growth <= GOALS.soakGrowthMiB)}, ≤ ${GOALS.rssMiB} MiB${r.cgroupPeakMiB === undefined ? '' : ' (cgroup)'} ${ok(judged <= GOALS.rssMiB)}`,
+    ]);
+  }
+}
 const header = ['measure', 'create-hardened-service', 'reference', 'goal'];
-const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const tableOf = (lines) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const table = tableOf(rows);
 const notes = [
   `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, generator on Node ${machine.node}; ${results.date.slice(0, 10)}; ${results.config.serviceRounds === 1 ? 'quick run' : 'full run'} in ${results.durationS} s.`,
   results.generation ? `Generation: ${results.generation.runs} alternating runs each of the installed tarball's bin (\`--yes\`), \`create-vite --template vanilla-ts --no-interactive\` and \`node -e ""\`, all on the same Node (the machine's, then each line the generator supports); medians. ${generationLoad()}` : '',
@@ -151,6 +187,15 @@ function upgradeSplitNote(f) {
   return `Fleet: ${f.services} copies of one service, rewound to an older generator (README and values.yaml changed, values.yaml also edited by the team), in one run; check runs over the upgraded fleet with the tests' helm. An upgrade's main thread was busy ${(s.perServiceBusyMs).toFixed(0)} ms per service (one more run under the CPU profiler): ${parts.join(', ')}.`;
 }
 
+function soakNote(k) {
+  const r = Object.values(k.results)[0];
+  return [
+    `Soak: ${k.date.slice(0, 10)}, ${k.machine}, Node ${k.node}; each variant for ${r.durationS} s, ${r.memoryLimit ? `in a memory cgroup of ${r.memoryLimit}` : `without a memory cgroup (${r.memoryLimitMissing})`}${r.cpuPinned ? ', on CPU 1 (load on CPU 0)' : ''}, logs to /dev/null:`,
+    `autocannon GET /hello?name=soak with X-Forwarded-For cycling through ${k.clientAddresses} IPv6 /56 networks (TRUST_PROXY=127.0.0.1; the rate limiter's store full at 10,000 and evicting),`,
+    `${k.slowConnections} connections trickling their headers until the 5 s headers timeout (reopened at once), and ${k.oversizedPerSecond} bodies a second declared at 1 GiB; RSS sampled every 5 s (bench/soak.mjs).`,
+  ].join(' ');
+}
+
 function serviceNote(s) {
   const { cpuPinned, memoryLimit, memoryLimitMissing } = s.isolation;
   return [
@@ -164,21 +209,29 @@ function serviceNote(s) {
   ].join(' ');
 }
 
-console.log(`\n${table}\n\n${notes.join('\n')}`);
+const soak = results.soak ? `${tableOf(soakRows)}\n\n${soakNote(results.soak)}` : '';
+console.log(`\n${table}\n\n${notes.join('\n')}${soak ? `\n\n${soak}` : ''}`);
 if (!rerender) {
   mkdirSync(dirname(latestPath), { recursive: true });
   writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
   console.error('bench: wrote bench/results/latest.json');
 }
 
-if (argv.includes('--update-readme')) {
-  const START = '<!-- bench:start (npm run bench -- --update-readme) -->';
-  const END = '<!-- bench:end -->';
+/** Replaces what README.md holds between the markers of `block`. */
+function updateReadme(block, content) {
+  const start = `<!-- ${block}:start (npm run bench -- --update-readme) -->`;
+  const end = `<!-- ${block}:end -->`;
   const path = join(repoRoot, 'README.md');
   const readme = readFileSync(path, 'utf8');
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error('README.md has no bench markers');
-  writeFileSync(path, `${readme.slice(0, a + START.length)}\n${table}\n\n${notes.join('\n')}\n${readme.slice(b)}`);
-  console.error('bench: updated README.md');
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${block} markers`);
+  writeFileSync(path, `${readme.slice(0, a + start.length)}\n${content}\n${readme.slice(b)}`);
+  console.error(`bench: updated the ${block} block of README.md`);
+}
+
+if (argv.includes('--update-readme')) {
+  // --only=soak leaves the main table as it is.
+  if (rows.length > 0) updateReadme('bench', `${table}\n\n${notes.join('\n')}`);
+  if (soak) updateReadme('soak', soak);
 }

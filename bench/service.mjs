@@ -31,7 +31,7 @@ export const SERVICE_ENV = {
 const ROUTES = { healthz: '/healthz', hello: '/hello?name=x' };
 const READY_ROUNDS = 7;
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -42,7 +42,7 @@ function freePort() {
   });
 }
 
-function status(port, path) {
+export function status(port, path) {
   return new Promise((resolve) => {
     const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 500 }, (res) => {
       res.resume();
@@ -54,13 +54,13 @@ function status(port, path) {
 }
 
 /** A field of /proc/<pid>/status in bytes: VmHWM (peak resident set), RssAnon (heap etc., not file-backed). */
-function procStatus(pid, field) {
+export function procStatus(pid, field) {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
 /** Starts a server and returns it once /readyz answers 200, with the time that took (bounded: 10 s). */
-async function start(name, command, cwd, env) {
+export async function start(name, command, cwd, env) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
   const child = startChild(command.cmd, command.args, { cwd, env: { ...process.env, ...env, PORT: String(port), SECRETS_DIR: cwd }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -73,7 +73,7 @@ async function start(name, command, cwd, env) {
   throw new Error(`${name} not ready within 10 s: ${stderr.trim()}`);
 }
 
-async function stop(server) {
+export async function stop(server) {
   server.child.kill('SIGTERM');
   for (let i = 0; i < 50 && server.child.exitCode === null; i++) await sleep(100);
   if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -116,23 +116,27 @@ function buildVariant(bin, work, framework, env) {
   return dir;
 }
 
-export async function measureService({ bin, rounds, connections, durationS }) {
+/**
+ * Generates and builds the fastify and express variants once, for the throughput runs and the soak. Call
+ * `remove()` when done.
+ */
+export function buildServices({ bin }) {
   const work = tempDir('service');
-  try {
-    return await measureIn(work, { bin, rounds, connections, durationS });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-async function measureIn(work, { bin, rounds, connections, durationS }) {
   // The service runs on its image's Node line (its package.json says so and its .npmrc is engine-strict).
   const node = imageNode();
   const nodeVersion = timed(node, ['--version']).stdout.trim();
   const env = { PATH: `${dirname(node)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
-  const variants = { fastify: buildVariant(bin, work, 'fastify', env), express: buildVariant(bin, work, 'express', env) };
+  try {
+    const variants = { fastify: buildVariant(bin, work, 'fastify', env), express: buildVariant(bin, work, 'express', env) };
+    return { work, node, nodeVersion, variants, memory: chartMemoryLimit(variants.fastify), remove: () => rmSync(work, { recursive: true, force: true }) };
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function measureService({ work, node, nodeVersion, variants, memory }, { rounds, connections, durationS }) {
   mkdirSync(join(work, 'bare'), { recursive: true });
-  const memory = chartMemoryLimit(variants.fastify);
   const isolation = createIsolation({ memoryBytes: memory.bytes });
   const bench = (file) => join(repoRoot, 'bench', file);
   const commands = {

@@ -29,6 +29,8 @@ export interface PinnedAction {
 
 export interface Versions {
   node: { defaultMajor: number; source: string; lines: NodeLine[] };
+  /** The Dockerfile frontend of the `# syntax=` line. */
+  dockerfileSyntax: PinnedImage;
   kubernetes: {
     /** The minor the manifests are validated against. */
     minor: string;

@@ -10,11 +10,18 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolation } from '../bench/isolation.mjs';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
+import { deploymentEnv } from './support/chart-env.js';
+import { valuesMatrix } from './support/chart-values.js';
 import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
+import { freePort, requestAs, requireNginx, startNginx } from './support/reverse-proxy.js';
 
 const RUNTIME_UID = 65532;
 const SIGTERM_EXIT_BOUND_MS = 10_000;
@@ -237,5 +244,168 @@ describe('emitted service end to end (Node 26)', () => {
         expect(run.raw.filter((l) => l.startsWith('stderr:'))).toEqual([]);
       });
     });
+
+    describe('under hostile traffic and behind a reverse proxy (node dist/server.js)', () => {
+      beforeAll(async () => {
+        requireNginx();
+        if (!existsSync(join(svc, 'dist', 'server.js'))) await npm(['run', 'build'], svc, 120_000);
+      }, 300_000);
+
+      const serve = async (env: Record<string, string>, command: { cmd: string; args: string[] } = { cmd: node26, args: ['dist/server.js'] }) => {
+        const run = startLogging(command.cmd, command.args, {
+          cwd: svc,
+          env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', SECRETS_DIR: join(root, 'none'), SHUTDOWN_DELAY_MS: '0', ...env },
+        });
+        const { port } = await run.waitForLog('listening');
+        return { run, port: Number(port) };
+      };
+      const lineOf = (run: Running, reqId: string | undefined) => run.lines.find((l) => l.msg === 'request' && l.reqId === reqId);
+
+      it("the rate-limit store at its cap and every connection the cap allows, holding 15 KiB of headers each, fit in half the chart's memory limit", async (ctx) => {
+        const limit = parse(readFileSync(join(svc, 'chart', 'values.yaml'), 'utf8')).resources.limits.memory as string;
+        const limitBytes = Number(/^(\d+)Mi$/.exec(limit)![1]) * 2 ** 20;
+        const isolation = createIsolation({ memoryBytes: limitBytes });
+        const command = isolation.wrap(`e2e-${framework}`, node26, ['dist/server.js']);
+        if (isolation.memoryReason !== undefined) {
+          isolation.cleanup();
+          ctx.skip(`no memory cgroup of ${limit} on this machine: ${isolation.memoryReason}`);
+        }
+        // The production caps: 10,000 clients in the store (every X-Forwarded-For address counts as a client,
+        // 127.0.0.1 being a trusted proxy) and 1,000 connections. The timeouts are lengthened so that the held
+        // connections stay for the whole test; request lines are not written: this measures the service, not
+        // the log pipe.
+        const [port, metricsPort] = [await freePort(), await freePort()];
+        const run = startLogging(command.cmd, command.args, {
+          cwd: svc,
+          env: {
+            PATH: process.env.PATH,
+            HOST: '127.0.0.1',
+            PORT: String(port),
+            METRICS_PORT: String(metricsPort),
+            TRUST_PROXY: '127.0.0.1',
+            LOG_LEVEL: 'warn',
+            SECRETS_DIR: join(root, 'none'),
+            SHUTDOWN_DELAY_MS: '0',
+            SHUTDOWN_TIMEOUT_MS: '1000',
+            ...Object.fromEntries(['HEADERS_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'IDLE_TIMEOUT_MS'].map((name) => [name, '600000'])),
+          },
+        });
+        const held: Socket[] = [];
+        const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+        const get = (p: number, path: string, forwardedFor?: string) =>
+          new Promise<string>((resolve, reject) => {
+            const req = request({ host: '127.0.0.1', port: p, path, agent, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }, (res) => {
+              let body = '';
+              res.on('data', (d) => (body += d));
+              res.on('end', () => resolve(body));
+            });
+            req.setTimeout(10_000, () => req.destroy(new Error(`${path}: no answer within 10 s`)));
+            req.on('error', reject);
+            req.end();
+          });
+        const flood = async (count: number, forwardedFor: (i: number) => string) => {
+          let next = 0;
+          await Promise.all(Array.from({ length: 16 }, async () => {
+            while (next < count) await get(port, '/hello', forwardedFor(next++));
+          }));
+        };
+        const rssAnon = () => Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.child.pid}/status`, 'utf8'))![1]) * 1024;
+        try {
+          for (const deadline = Date.now() + 15_000; !(await get(port, '/healthz').catch(() => '')); await new Promise((r) => setTimeout(r, 50))) {
+            if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`not serving within 15 s:\n${run.raw.join('\n')}`);
+          }
+          await flood(1_000, (i) => `10.0.${i >> 8}.${i & 255}`);
+          const before = rssAnon();
+          // All connections MAX_CONNECTIONS allows but the flood's 16 (and a scrape), each mid-headers.
+          for (let i = 0; i < 1_000 - 16 - 1; i++) {
+            const socket = connect(port, '127.0.0.1');
+            socket.on('error', () => {});
+            await new Promise((resolve) => socket.once('connect', resolve));
+            socket.write(`GET /hello HTTP/1.1\r\nHost: e2e\r\nX-Held: ${'a'.repeat(15 * 1024)}`);
+            held.push(socket);
+          }
+          // The longest keys there are: IPv6 addresses, each in a /56 of its own. Then values that are not IPs.
+          await flood(12_000, (i) => `ffff:${(i >> 8).toString(16)}:${(i & 255).toString(16)}ff:ff00:ffff:ffff:ffff:ffff`);
+          await flood(500, () => 'x'.repeat(2048));
+          const growth = rssAnon() - before;
+          const metrics = await get(metricsPort, '/metrics');
+          expect(metrics).toMatch(/^rate_limit_clients 10000$/m);
+          expect(metrics).toMatch(/^rate_limit_evictions_total 3001$/m);
+          expect(held.filter((socket) => !socket.destroyed)).toHaveLength(held.length);
+          // Measured: about 10 MiB for the store and its garbage, 30 MiB for the held connections.
+          expect(growth, `anonymous RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(64 * 2 ** 20);
+          // The held connections never finish their headers: the drain deadline closes them, and no request was cut.
+          run.child.kill('SIGTERM');
+          expect(await exitWithin(run, SIGTERM_EXIT_BOUND_MS)).toBe(0);
+          const peak = isolation.peakBytes(`e2e-${framework}`)!;
+          expect(peak, `cgroup peak ${(peak / 2 ** 20).toFixed(1)} MiB of ${limit}`).toBeLessThan(limitBytes / 2);
+        } finally {
+          agent.destroy();
+          for (const socket of held) socket.destroy();
+          run.child.kill('SIGKILL');
+          await run.exited;
+          isolation.cleanup();
+        }
+      });
+
+      it('behind nginx with the TRUST_PROXY the chart sets for the Ingress: a bucket and a logged address per client, spoofing is useless', async () => {
+        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { ingress: (valuesMatrix['ingress+tls'] as { ingress: unknown }).ingress });
+        expect(TRUST_PROXY).toBe('1');
+        const { run, port } = await serve({ TRUST_PROXY: TRUST_PROXY!, RATE_LIMIT_MAX: '3' });
+        const proxy = await startNginx(port);
+        try {
+          const as = async (client: string, headers?: Record<string, string>) => {
+            const { status, reqId } = await requestAs(proxy.port, client, '/hello', headers);
+            await waitForLine(run, reqId);
+            return [status, lineOf(run, reqId)?.ip];
+          };
+          const a = '203.0.113.10';
+          const b = '198.51.100.20';
+          expect([await as(a), await as(a), await as(a), await as(a)]).toEqual([[200, a], [200, a], [200, a], [429, a]]);
+          expect(await as(b)).toEqual([200, b]);
+          // A client naming another address: nginx appends the real one, and only that hop is trusted.
+          expect(await as(a, { 'x-forwarded-for': b })).toEqual([429, a]);
+          const c = '192.0.2.30';
+          const spoofed = [];
+          for (let i = 0; i < 4; i++) spoofed.push(await as(c, { 'x-forwarded-for': `203.0.113.${i}` }));
+          expect(spoofed).toEqual([[200, c], [200, c], [200, c], [429, c]]);
+          expect(await as('2001:db8:1:2ff::1')).toEqual([200, '2001:db8:1:2ff::1']);
+        } finally {
+          await proxy.stop();
+          run.child.kill('SIGKILL');
+        }
+      });
+
+      it('with the proxy not trusted (no Ingress, no value): every client is the proxy and X-Forwarded-For is ignored', async () => {
+        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), {});
+        expect(TRUST_PROXY).toBeUndefined();
+        const { run, port } = await serve({ RATE_LIMIT_MAX: '3' });
+        const proxy = await startNginx(port);
+        try {
+          const statuses = [];
+          for (const client of ['203.0.113.10', '198.51.100.20', '192.0.2.30', '192.0.2.31']) {
+            const { status, reqId } = await requestAs(proxy.port, client, '/hello', { 'x-forwarded-for': client });
+            await waitForLine(run, reqId);
+            statuses.push([status, lineOf(run, reqId)?.ip]);
+          }
+          expect(statuses).toEqual([[200, '127.0.0.1'], [200, '127.0.0.1'], [200, '127.0.0.1'], [429, '127.0.0.1']]);
+          const direct = await fetch(`http://127.0.0.1:${port}/hello`, { headers: { 'x-forwarded-for': '203.0.113.77' } });
+          expect(direct.status).toBe(429);
+          const reqId = direct.headers.get('x-request-id') ?? undefined;
+          await waitForLine(run, reqId);
+          expect(lineOf(run, reqId)?.ip).toBe('127.0.0.1');
+        } finally {
+          await proxy.stop();
+          run.child.kill('SIGKILL');
+        }
+      });
+    });
   });
 });
+
+/** Waits (bounded) for the request line of `reqId`. */
+async function waitForLine(run: Running, reqId: string | undefined): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !run.lines.some((l) => l.msg === 'request' && l.reqId === reqId); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > deadline) throw new Error(`no request line for ${reqId}:\n${run.raw.slice(-20).join('\n')}`);
+  }
+}

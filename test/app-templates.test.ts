@@ -14,18 +14,33 @@ async function render(overrides: Partial<Record<keyof Answers, string>> = {}) {
 }
 
 const SHARED_SOURCES = [
+  'src/client-address.ts',
   'src/config.ts',
   'src/greeting.ts',
+  'src/http-server.ts',
   'src/http-service.ts',
   'src/lifecycle.ts',
   'src/logger.ts',
   'src/metrics.ts',
+  'src/rate-limiter.ts',
   'src/secrets.ts',
   'src/server.ts',
   'src/service-info.ts',
   'src/shutdown.ts',
 ];
-const TESTS = ['test/config.test.ts', 'test/helpers.ts', 'test/http.test.ts', 'test/logging.test.ts', 'test/metrics.test.ts', 'test/secrets.test.ts', 'test/shutdown.test.ts'];
+const TESTS = [
+  'test/client-address.test.ts',
+  'test/config.test.ts',
+  'test/helpers.ts',
+  'test/hostile-traffic.test.ts',
+  'test/http.test.ts',
+  'test/logging.test.ts',
+  'test/metrics.test.ts',
+  'test/rate-limiter.test.ts',
+  'test/raw-http.ts',
+  'test/secrets.test.ts',
+  'test/shutdown.test.ts',
+];
 
 describe('app templates: the emitted TypeScript service', () => {
   it.each(['fastify', 'express'])('%s: emits the shared service, its framework wiring and its tests', async (framework) => {
@@ -58,8 +73,8 @@ describe('app templates: the emitted TypeScript service', () => {
   });
 
   it.each([
-    ['fastify', ['@fastify/rate-limit', 'fastify', 'helmet', 'pino'], ['@types/node', 'typescript']],
-    ['express', ['express', 'express-rate-limit', 'helmet', 'pino'], ['@types/express', '@types/node', 'typescript']],
+    ['fastify', ['fastify', 'helmet', 'pino'], ['@types/node', 'typescript']],
+    ['express', ['express', 'helmet', 'pino'], ['@types/express', '@types/node', 'typescript']],
   ])('%s: package.json pins exact versions of a few dependencies', async (framework, deps, devDeps) => {
     const pkg = JSON.parse(text(await render({ framework }), 'package.json'));
     expect(Object.keys(pkg.dependencies).sort()).toEqual(deps);

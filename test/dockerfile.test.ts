@@ -1,4 +1,4 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, Run } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { dockerignoreMatcher } from '../lib/check/dockerignore.js';
 import { imageRef, versions } from '../core/versions.js';
@@ -9,7 +9,8 @@ const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 async function dockerfileFor(nodeVersion: string) {
   const tree = await renderService(await answersFor('svc', { nodeVersion, port: '9090' }));
-  return { dockerfile: DockerfileParser.parse(tree.get('Dockerfile')!.toString('utf8')), dockerignore: tree.get('.dockerignore')!.toString('utf8') };
+  const text = tree.get('Dockerfile')!.toString('utf8');
+  return { text, dockerfile: DockerfileParser.parse(text), dockerignore: tree.get('.dockerignore')!.toString('utf8') };
 }
 
 describe.each(versions.node.lines.map((l) => [l.major, l] as const))('Dockerfile for Node %i', (major, line) => {
@@ -45,6 +46,40 @@ describe.each(versions.node.lines.map((l) => [l.major, l] as const))('Dockerfile
     expect(keyword('EXPOSE')[0]?.getArgumentsContent()).toBe('9090');
     // Files come from the build stage only, owned by root (not writable by the app).
     for (const copy of keyword('COPY')) expect(copy.getTextContent()).toMatch(/^COPY --from=build --chown=0:65532 /);
+  });
+
+  it('pins its Dockerfile frontend (# syntax) by digest from the versions file', async () => {
+    const { text } = await dockerfileFor(String(major));
+    expect(text.split('\n')[0]).toBe(`# syntax=${imageRef(versions.dockerfileSyntax)}`);
+    expect(versions.dockerfileSyntax.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('mounts a proxy CA for npm ci only, as an optional BuildKit secret: never an ARG, ENV or COPY', async () => {
+    const { dockerfile } = await dockerfileFor(String(major));
+    const runs = dockerfile.getInstructions().filter((i): i is Run => i instanceof Run);
+    const withSecret = runs.filter((r) => r.getFlags().some((f) => f.getValue()?.includes('type=secret')));
+    expect(withSecret).toHaveLength(1);
+    expect(withSecret[0]!.getFlags().map((f) => f.getValue())).toContain('type=secret,id=extra_ca_certs,required=false');
+    expect(withSecret[0]!.getArgumentsContent()).toMatch(
+      /^if \[ -s \/run\/secrets\/extra_ca_certs \]; then export NODE_EXTRA_CA_CERTS=\/run\/secrets\/extra_ca_certs; fi\s+&& npm ci --ignore-scripts$/,
+    );
+    for (const other of dockerfile.getInstructions().filter((i) => i !== withSecret[0])) {
+      expect(other.getTextContent()).not.toMatch(/NODE_EXTRA_CA_CERTS|extra_ca_certs|ca-certificates|\.pem|\.crt/);
+    }
+  });
+
+  it('makes the code it copies into the runtime stage root-readable and group-readable only, before the COPY', async () => {
+    const { dockerfile } = await dockerfileFor(String(major));
+    const runtimeStart = dockerfile.getFROMs().at(-1)!.getRange().start.line;
+    const instructions = dockerfile.getInstructions();
+    const copied = instructions
+      .filter((i) => i.getKeyword() === 'COPY' && i.getRange().start.line > runtimeStart)
+      .map((i) => i.getArguments().at(-2)!.getValue().replace(/^\/app\//, ''));
+    const chmod = instructions
+      .filter((i) => i.getKeyword() === 'RUN' && i.getRange().start.line < runtimeStart)
+      .map((i) => /chmod -R u=rX,g=rX,o= (.+)$/.exec(i.getArgumentsContent() ?? '')?.[1])
+      .find(Boolean);
+    expect(chmod?.split(' ').sort()).toEqual(copied.sort());
   });
 
   it('builds with npm ci without install scripts and keeps production dependencies only', async () => {

@@ -371,16 +371,27 @@ const CLAIMS: Claim[] = [
     },
   },
   {
+    // Built and held for real (modes, writes as 65532, reads as another user) in test/image-service.e2e.test.ts.
+    says: 'Their group 65532 can read them and other users cannot; neither the service nor its group can write them',
+    file: 'Dockerfile',
+    check: (s) => {
+      const runtimeAt = dockerfile(s).lastIndexOf('\nFROM ');
+      const copied = dockerfile(s).slice(runtimeAt).split('\n').filter((l) => l.startsWith('COPY --from=build')).map((l) => l.split(' ').at(-2)!.replace('/app/', ''));
+      const chmod = /chmod -R u=rX,g=rX,o= (.+)$/m.exec(dockerfile(s).slice(0, runtimeAt))?.[1];
+      expect(chmod?.split(' ').sort()).toEqual(copied.sort());
+    },
+  },
+  {
     says: 'Every change is a new image digest',
     file: 'CI',
     check: (s) => expect(s.ci === 'github' ? JSON.stringify(steps(s, 'container', 'publish')) : script(s, 'image-push')).toContain('push-by-digest=true'),
   },
   {
     says: 'Structured JSON logs (pino) go to stdout, one line per request',
-    file: 'src/logger.ts, src/app.ts',
+    file: 'src/logger.ts, src/http-server.ts',
     check: (s) => {
       expect(text(s, 'src/logger.ts')).toContain("from 'pino'");
-      expect(text(s, 'src/app.ts')).toMatch(/recordRequest\(/);
+      expect(text(s, 'src/http-server.ts')).toMatch(/recordRequest\(/);
     },
   },
   {
@@ -577,6 +588,33 @@ const CLAIMS: Claim[] = [
     },
   },
   {
+    says: 'The timeouts fit the chart: a request still arriving when draining starts ends',
+    file: 'src/config.ts, src/shutdown.ts, chart/values.yaml',
+    check: (s) => {
+      // test/app-config-docs.test.ts holds the README's whole table against src/config.ts.
+      const ms = (name: string) => Number(new RegExp(`^  ${name}: ([\\d_]+),$`, 'm').exec(text(s, 'src/config.ts'))![1]!.replaceAll('_', ''));
+      const drainMs = parse(text(s, 'chart/values.yaml')).config.shutdownTimeoutMs;
+      // Node checks the headers and request timeouts every 500 ms.
+      for (const name of ['headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs']) expect(ms(name) + 500, name).toBeLessThan(drainMs);
+      expect(text(s, 'src/shutdown.ts')).toContain("'drain deadline passed: requests cut short: exiting with 1'");
+      expect(text(s, 'src/shutdown.ts')).toContain("'drain deadline passed: closed idle connections, no request was cut'");
+    },
+  },
+  {
+    says: "Every answer, including those to requests Node's HTTP parser rejects, carries the security headers",
+    file: 'src/http-server.ts, test/hostile-traffic.test.ts',
+    check: (s) => {
+      const server = text(s, 'src/http-server.ts');
+      expect(server).toContain("server.on('clientError'");
+      expect(server).toMatch(/const head = \[\s+\.\.\.headers,\s+\['x-request-id', id\]/);
+      expect(server).toMatch(/for \(const \[name, value\] of headers\) res\.setHeader\(name, value\);\s+res\.setHeader\('x-request-id', id\);/);
+      // The service's own suite (run by app-service.e2e.test.ts) checks every case's answer and its one log line.
+      const suite = text(s, 'test/hostile-traffic.test.ts');
+      expect(suite).toContain("'the message quotes no input'");
+      expect(suite).toContain('assert.equal(lines.length, 1, JSON.stringify(lines));');
+    },
+  },
+  {
     says: 'pinned by digest: no shell, no package manager, user 65532',
     file: 'Dockerfile',
     check: (s) => {
@@ -586,6 +624,29 @@ const CLAIMS: Claim[] = [
     },
   },
   { says: 'CI builds, scans, signs and pushes it by digest', file: 'CI', check: expectPublishByDigestSigned },
+  // The next three are also proven by building and running the image with podman: test/image-service.e2e.test.ts.
+  {
+    says: 'With podman or buildah, build with `--format docker`: their default OCI format has no HEALTHCHECK and drops it',
+    file: 'Dockerfile, README.md',
+    check: (s) => {
+      expect(dockerfile(s)).toMatch(/^HEALTHCHECK /m);
+      expect(text(s, 'README.md')).toMatch(/^podman build --format docker /m);
+    },
+  },
+  {
+    says: "Behind a TLS-inspecting proxy, `npm ci` in the build stage must trust the proxy's CA",
+    file: 'Dockerfile',
+    check: (s) => expect(dockerfile(s)).toMatch(/export NODE_EXTRA_CA_CERTS=\/run\/secrets\/extra_ca_certs; fi \\\n\s+&& npm ci /),
+  },
+  {
+    says: 'Pass the CA (PEM) as the build secret `extra_ca_certs`: it is mounted for the `npm ci` step only and no image layer keeps it',
+    file: 'Dockerfile, README.md',
+    check: (s) => {
+      expect(dockerfile(s).match(/--mount=type=secret,id=extra_ca_certs,required=false/g)).toHaveLength(1);
+      expect(dockerfile(s)).not.toMatch(/^(ARG|ENV|COPY|ADD) .*(extra_ca_certs|NODE_EXTRA_CA_CERTS)/m);
+      expect(text(s, 'README.md')).toMatch(/^docker build --secret id=extra_ca_certs,src=/m);
+    },
+  },
   {
     says: 'The Helm chart in `chart/` runs the service under the Pod Security Standards **restricted** profile',
     file: 'chart/',

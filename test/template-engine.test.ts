@@ -12,6 +12,7 @@ const context = {
   name: 'svc',
   description: 'say "hi"',
   port: 8080,
+  syntaxImage: 'docker/dockerfile:1@sha256:cc',
   buildImage: 'node:26@sha256:aa',
   runtimeImage: 'gcr.io/distroless/nodejs26-debian13:nonroot@sha256:bb',
   runtimeUid: 65532,

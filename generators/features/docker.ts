@@ -1,4 +1,4 @@
-import { imageRef, nodeLine } from '../../core/versions.js';
+import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Feature } from './types.js';
 
 /** Multi-stage Dockerfile ending in a digest-pinned distroless nonroot image, and its .dockerignore. */
@@ -8,6 +8,7 @@ export const docker: Feature = {
   context: (answers) => {
     const line = nodeLine(answers.nodeVersion);
     return {
+      syntaxImage: imageRef(versions.dockerfileSyntax),
       buildImage: imageRef(line.build),
       runtimeImage: imageRef(line.runtime),
       nodeLine: line,

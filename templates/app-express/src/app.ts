@@ -1,50 +1,34 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import helmet from 'helmet';
-import { greet } from './greeting.ts';
-import {
-  type AppOptions,
-  errorBody,
-  type HttpService,
-  KEEP_ALIVE_TIMEOUT_MS,
-  readiness,
-  recordRequest,
-  requestId,
-  statusOf,
-} from './http-service.ts';
+import { greet, greetBody } from './greeting.ts';
+import { type AppOptions, errorBody, type HttpService, readiness, statusOf } from './http-service.ts';
+import { createHttpServer, requestIdOf } from './http-server.ts';
 
-/** The Express application: security headers, rate limiting, one log line per request, the routes. */
-export function createHttpService({ config, logger, lifecycle, metrics }: AppOptions): HttpService {
+/**
+ * The Express application: the routes, and errors answered in the app's shape. Timeouts, connection limits,
+ * security headers, request ids, rate limiting, the body limit and the request log are the server's
+ * (http-server.ts), the same as for Fastify.
+ */
+export function createHttpService(options: AppOptions): HttpService {
+  const { config, lifecycle, logger } = options;
   const app = express();
   app.disable('x-powered-by');
   // No ETag: Express would hash every JSON body (SHA-1) for conditional GETs that API clients do not make.
   app.disable('etag');
+  // For req.protocol and req.hostname (and req.ip, unvalidated). The client address of the request log and the
+  // rate limit is validated by http-server.ts.
   app.set('trust proxy', config.trustProxy);
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    const reqId = requestId(req.headers['x-request-id']);
-    res.setHeader('x-request-id', reqId);
-    // While draining, tell keep-alive clients to reconnect (to a pod that is not going away).
-    if (lifecycle.shuttingDown) res.setHeader('connection', 'close');
-    res.once('close', () =>
-      recordRequest(logger, metrics, {
-        reqId,
-        ip: req.ip,
-        method: req.method,
-        url: req.originalUrl,
-        status: res.statusCode,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        aborted: !res.writableFinished,
-      }),
-    );
-    next();
-  });
-  app.use(helmet());
+  // Bodies are parsed only by the routes that take one: JSON, at most BODY_LIMIT_BYTES, never compressed.
+  const json = [
+    (req: Request, res: Response, next: NextFunction) => {
+      // req.is() is null without a body, false for another media type.
+      if (req.is('application/json') === false) res.status(415).json(errorBody(415));
+      else next();
+    },
+    express.json({ limit: config.limits.bodyLimitBytes, inflate: false }),
+  ];
 
-  // Probes come before the rate limiter: kubelet must always get through.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -52,19 +36,6 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
     const { status, body } = readiness(lifecycle);
     res.status(status).json(body);
   });
-
-  app.use(
-    rateLimit({
-      windowMs: config.rateLimit.windowMs,
-      limit: config.rateLimit.max,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      handler: (_req, res, _next, options) => {
-        res.status(429).json(errorBody(429, `rate limit exceeded: retry in ${Math.ceil(options.windowMs / 1000)} seconds`));
-      },
-    }),
-  );
-
   app.get('/hello', (req, res) => {
     const greeting = greet(req.query.name);
     if (!greeting.ok) {
@@ -73,38 +44,43 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
     }
     res.json({ message: greeting.message });
   });
+  app.post('/hello', ...json, (req, res) => {
+    const greeting = greetBody(req.body);
+    if (!greeting.ok) {
+      res.status(400).json(errorBody(400, greeting.message));
+      return;
+    }
+    res.json({ message: greeting.message });
+  });
 
   app.use((_req, res) => {
-    res.status(404).json(errorBody(404, 'no such route'));
+    res.status(404).json(errorBody(404));
   });
   // Express recognises an error handler by its four parameters.
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = statusOf(err);
-    if (status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
-    res.status(status).json(errorBody(status, err instanceof Error ? err.message : undefined));
+    if (res.headersSent) {
+      // Too late for an error response: end the connection, as Express would, without its stack trace on stderr.
+      logger.error({ err, reqId: requestIdOf(req) }, 'request failed after its response began');
+      req.socket.destroy();
+      return;
+    }
+    if (status >= 500) logger.error({ err, reqId: requestIdOf(req), method: req.method, path: req.path }, 'request failed');
+    // A library's message may quote the request (a path it could not decode, part of a body): never send it.
+    res.status(status).json(errorBody(status));
   });
 
-  const server = createServer(app);
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-
+  const http = createHttpServer(options, app);
   return {
     listen: (port, host) =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
+        http.server.once('error', reject);
+        http.server.listen(port, host, () => {
+          http.server.off('error', reject);
+          resolve((http.server.address() as AddressInfo).port);
         });
       }),
-    close: () =>
-      new Promise((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Connections that finish a request while we drain become idle: close those too, until all are gone.
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 250);
-        server.once('close', () => clearInterval(sweep));
-      }),
+    close: () => http.close(),
+    closeAll: () => http.closeAll(),
   };
 }

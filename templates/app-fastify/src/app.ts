@@ -1,90 +1,74 @@
 import type { AddressInfo } from 'node:net';
-import { fastifyRateLimit } from '@fastify/rate-limit';
-import { fastify, LogController, type FastifyError } from 'fastify';
-import helmet from 'helmet';
-import { greet } from './greeting.ts';
-import {
-  type AppOptions,
-  errorBody,
-  type HttpService,
-  KEEP_ALIVE_TIMEOUT_MS,
-  readiness,
-  recordRequest,
-  requestId,
-  statusOf,
-} from './http-service.ts';
+import { fastify, LogController, type FastifyError, type FastifyReply } from 'fastify';
+import { greet, greetBody } from './greeting.ts';
+import { type AppOptions, errorBody, type HttpService, readiness, statusOf } from './http-service.ts';
+import { createHttpServer, type HttpServer, requestIdOf } from './http-server.ts';
 
-/** The Fastify application: security headers, rate limiting, one log line per request, the routes. */
-export function createHttpService({ config, logger, lifecycle, metrics }: AppOptions): HttpService {
+/**
+ * The Fastify application: the routes, and errors answered in the app's shape. Timeouts, connection limits,
+ * security headers, request ids, rate limiting, the body limit and the request log are the server's
+ * (http-server.ts), the same as for Express.
+ */
+export function createHttpService(options: AppOptions): HttpService {
+  const { config, lifecycle } = options;
   const { trustProxy } = config;
+  let http: HttpServer | undefined;
   const app = fastify({
-    loggerInstance: logger,
-    // recordRequest writes one line per request instead of Fastify's two.
+    serverFactory: (handler) => {
+      http = createHttpServer(options, handler);
+      return http.server;
+    },
+    loggerInstance: options.logger,
+    // http-server.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // A hop count as a function: Fastify's types do not take the number form.
+    // Client errors are answered by http-server.ts, which also handles them for Express.
+    clientErrorHandler: () => {},
+    // For req.protocol and req.host (and req.ip, unvalidated). The client address of the request log and the
+    // rate limit is validated by http-server.ts. A hop count as a function: Fastify's types do not take a number.
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
-    genReqId: (req) => requestId(req.headers['x-request-id']),
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    // During close: new requests get 503 and idle keep-alive connections are closed.
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    genReqId: requestIdOf,
+    bodyLimit: config.limits.bodyLimitBytes,
+    // While draining, requests on open connections are served (with Connection: close); http-server.ts
+    // closes connections as they become idle.
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    // A malformed URL: the app's 400, not Fastify's (which quotes the path).
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const status = statusOf(err);
+      return reply.code(status).send(errorBody(status));
+    },
   });
 
-  // Hooks take a callback rather than being async: no promise per request on the hot path.
-  app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id);
-    // While draining, tell keep-alive clients to reconnect (to a pod that is not going away).
-    if (lifecycle.shuttingDown) reply.header('connection', 'close');
-    done();
-  });
-  // Helmet's middleware is built once, here. (@fastify/helmet rebuilds it, parsing the CSP, on every
-  // request: about half of the CPU per request and most of the garbage, measured with npm run bench.)
-  const securityHeaders = helmet();
-  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)));
-  app.addHook('onResponse', (req, reply, done) => {
-    recordRequest(logger, metrics, {
-      reqId: req.id,
-      ip: req.ip,
-      method: req.method,
-      url: req.url,
-      status: reply.statusCode,
-      durationMs: reply.elapsedTime,
-    });
-    done();
-  });
-
-  app.register(fastifyRateLimit, {
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_req, context) => ({
-      statusCode: 429,
-      ...errorBody(429, `rate limit exceeded: retry in ${context.after}`),
-    }),
-  });
-
+  // JSON only, as for Express: Fastify also parses text/plain by default.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = statusOf(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return reply.code(status).send(errorBody(status, err.message));
+    // A library's message may quote the request (Fastify's JSON parser quotes the body): never send it.
+    return reply.code(status).send(errorBody(status));
   });
+  // Unknown routes are answered before their body would be parsed.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.is404) reply.code(404).send(errorBody(404));
+    else done();
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody(404)));
 
-  // Registered as a plugin so that it loads after helmet and rate limiting, whose hooks apply to it.
-  app.register(async (routes) => {
-    // Probes are not rate limited: kubelet must always get through.
-    routes.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
-    routes.get('/readyz', { config: { rateLimit: false } }, async (_req, reply) => {
-      const { status, body } = readiness(lifecycle);
-      return reply.code(status).send(body);
-    });
-    routes.get<{ Querystring: { name?: unknown } }>('/hello', async (req, reply) => {
-      const greeting = greet(req.query.name);
-      if (!greeting.ok) return reply.code(400).send(errorBody(400, greeting.message));
-      return { message: greeting.message };
-    });
-    // Unknown routes count against the rate limit too (scanners probing for paths), as in the Express app.
-    routes.setNotFoundHandler({ preHandler: routes.rateLimit() }, (_req, reply) =>
-      reply.code(404).send(errorBody(404, 'no such route')),
-    );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const { status, body } = readiness(lifecycle);
+    return reply.code(status).send(body);
+  });
+  app.get<{ Querystring: { name?: unknown } }>('/hello', async (req, reply) => {
+    const greeting = greet(req.query.name);
+    if (!greeting.ok) return reply.code(400).send(errorBody(400, greeting.message));
+    return { message: greeting.message };
+  });
+  // The one route that takes a body: JSON only (Fastify answers 415 to other types), at most BODY_LIMIT_BYTES.
+  app.post<{ Body: unknown }>('/hello', async (req, reply) => {
+    const greeting = greetBody(req.body);
+    if (!greeting.ok) return reply.code(400).send(errorBody(400, greeting.message));
+    return { message: greeting.message };
   });
 
   return {
@@ -92,6 +76,9 @@ export function createHttpService({ config, logger, lifecycle, metrics }: AppOpt
       await app.listen({ port, host });
       return (app.server.address() as AddressInfo).port;
     },
-    close: () => app.close(),
+    close: async () => {
+      await Promise.all([http?.close(), app.close()]);
+    },
+    closeAll: async () => (await http?.closeAll()) ?? [],
   };
 }

@@ -17,10 +17,18 @@ export interface Config {
   secretsDir: string;
   /** SHUTDOWN_DELAY_MS: after SIGTERM, how long /readyz fails while requests are still served. */
   shutdownDelayMs: number;
-  /** SHUTDOWN_TIMEOUT_MS: hard bound on draining (counted after the delay); then exit 1. Worst case: delay + timeout. */
+  /**
+   * SHUTDOWN_TIMEOUT_MS: drain deadline (counted after the delay): connections still open then are closed, and
+   * the process exits 1 if that cut a response short, else 0. Worst case: delay + timeout.
+   */
   shutdownTimeoutMs: number;
-  /** RATE_LIMIT_MAX requests per client IP per RATE_LIMIT_WINDOW_MS (probes are not limited). */
-  rateLimit: { max: number; windowMs: number };
+  /**
+   * RATE_LIMIT_MAX requests per client per RATE_LIMIT_WINDOW_MS (probes are not limited); the store keeps at
+   * most RATE_LIMIT_MAX_CLIENTS clients, forgetting the least recently seen first.
+   */
+  rateLimit: { max: number; windowMs: number; maxClients: number };
+  /** How long each phase of a connection may take, and how many connections and bytes it may hold. */
+  limits: Limits;
   /** METRICS_PORT: Prometheus text metrics at /metrics on this port; unset = off. */
   metricsPort: number | undefined;
   /**
@@ -28,6 +36,23 @@ export interface Config {
    * Unset or 0: none. A number: that many hops. Otherwise a comma-separated list of addresses or CIDRs.
    */
   trustProxy: false | number | string[];
+}
+
+export interface Limits {
+  /** HEADERS_TIMEOUT_MS: from the connection (or the request's first byte) to the end of its headers; then 408. */
+  headersTimeoutMs: number;
+  /** REQUEST_TIMEOUT_MS: from the request's first byte to the end of its body; then 408. */
+  requestTimeoutMs: number;
+  /** IDLE_TIMEOUT_MS: no byte received or sent for this long while a request or response is under way: closed. */
+  idleTimeoutMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after this (recent Node releases add 1 s of slack). */
+  keepAliveTimeoutMs: number;
+  /** MAX_CONNECTIONS: open connections in all; further ones are closed at once. */
+  maxConnections: number;
+  /** MAX_CONNECTIONS_PER_IP: open connections from one address that is not a trusted proxy. */
+  maxConnectionsPerIp: number;
+  /** BODY_LIMIT_BYTES: larger request bodies get 413, without being read. */
+  bodyLimitBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,6 +66,18 @@ export const DEFAULTS = {
   shutdownTimeoutMs: 10_000,
   rateLimitMax: 100,
   rateLimitWindowMs: 60_000,
+  rateLimitMaxClients: 10_000,
+  // A request still arriving when draining starts ends (408 at worst) before the drain deadline
+  // (shutdownTimeoutMs), so that a slow client cannot make a shutdown lose work.
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 8_000,
+  idleTimeoutMs: 5_000,
+  // Longer than the idle timeout of common load balancers and ingress-nginx's upstream keep-alive (60 s),
+  // so that they close idle connections first, not while sending a request on one.
+  keepAliveTimeoutMs: 72_000,
+  maxConnections: 1_000,
+  maxConnectionsPerIp: 100,
+  bodyLimitBytes: 1_048_576,
 } as const;
 
 /** Invalid configuration: the message is one line naming every bad variable and what it accepts. */
@@ -108,6 +145,24 @@ export function loadConfig(env: Env = process.env): Config {
   const rateLimitWindowMs =
     integer('RATE_LIMIT_WINDOW_MS', DEFAULTS.rateLimitWindowMs, 1, 86_400_000) ?? DEFAULTS.rateLimitWindowMs;
 
+  const rateLimitMaxClients =
+    integer('RATE_LIMIT_MAX_CLIENTS', DEFAULTS.rateLimitMaxClients, 1, 10_000_000) ?? DEFAULTS.rateLimitMaxClients;
+
+  const ms = (name: string, fallback: number) => integer(name, fallback, 1, 3_600_000) ?? fallback;
+  const limits: Limits = {
+    headersTimeoutMs: ms('HEADERS_TIMEOUT_MS', DEFAULTS.headersTimeoutMs),
+    requestTimeoutMs: ms('REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs),
+    idleTimeoutMs: ms('IDLE_TIMEOUT_MS', DEFAULTS.idleTimeoutMs),
+    keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs),
+    maxConnections: integer('MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000) ?? DEFAULTS.maxConnections,
+    maxConnectionsPerIp:
+      integer('MAX_CONNECTIONS_PER_IP', DEFAULTS.maxConnectionsPerIp, 1, 1_000_000) ?? DEFAULTS.maxConnectionsPerIp,
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', DEFAULTS.bodyLimitBytes, 0, 1_073_741_824) ?? DEFAULTS.bodyLimitBytes,
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    problems.push(`HEADERS_TIMEOUT_MS=${limits.headersTimeoutMs} must not exceed REQUEST_TIMEOUT_MS=${limits.requestTimeoutMs} (the headers are part of the request)`);
+  }
+
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
@@ -118,7 +173,8 @@ export function loadConfig(env: Env = process.env): Config {
     secretsDir,
     shutdownDelayMs,
     shutdownTimeoutMs,
-    rateLimit: { max: rateLimitMax, windowMs: rateLimitWindowMs },
+    rateLimit: { max: rateLimitMax, windowMs: rateLimitWindowMs, maxClients: rateLimitMaxClients },
+    limits,
     metricsPort,
     trustProxy,
   };

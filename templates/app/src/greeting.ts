@@ -12,3 +12,12 @@ export function greet(name: unknown): Greeting {
   }
   return { ok: true, message: `Hello, ${name.trim()}!` };
 }
+
+/** POST /hello's JSON body: `{ "name": "Ada" }`, or no body at all. */
+export function greetBody(body: unknown): Greeting {
+  if (body === undefined) return greet(undefined);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, message: 'the body must be a JSON object such as {"name":"Ada"}' };
+  }
+  return greet((body as { name?: unknown }).name);
+}

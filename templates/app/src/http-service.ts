@@ -18,37 +18,42 @@ export interface AppOptions {
 export interface HttpService {
   /** Starts accepting connections; resolves to the bound port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+  /** Stops accepting, lets in-flight requests finish, closes keep-alive connections as they become idle. */
   close(): Promise<void>;
+  /** At the drain deadline: closes every connection still open; resolves to the ids of requests cut short. */
+  closeAll(): Promise<string[]>;
 }
-
-/** Longer than the idle timeout of common load balancers (60 s), so that they close connections first. */
-export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 export interface ErrorBody {
   error: string;
   message: string;
 }
 
-const ERROR_CODES: Record<number, string> = {
-  400: 'bad_request',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-  503: 'unavailable',
+const ERRORS: Record<number, [code: string, message: string]> = {
+  400: ['bad_request', 'request not valid'],
+  404: ['not_found', 'no such route'],
+  405: ['method_not_allowed', 'method not allowed'],
+  408: ['request_timeout', 'request timeout'],
+  413: ['payload_too_large', 'request body too large'],
+  415: ['unsupported_media_type', 'unsupported media type: send application/json'],
+  417: ['expectation_failed', 'expectation not supported'],
+  429: ['too_many_requests', 'rate limit exceeded'],
+  431: ['headers_too_large', 'request headers too large'],
+  503: ['unavailable', 'internal server error'],
 };
 
 /**
- * The JSON body of every error response. Server errors always get the same generic message: the details
- * (and the stack) go to the log, never to the client.
+ * The JSON body of every error response. `clientMessage` comes from the app's own code, never from an error
+ * a library raised: those messages may quote the request (a path, a header, part of a body). Server errors
+ * always get the same generic message: the details (and the stack) go to the log, never to the client.
  */
 export function errorBody(status: number, clientMessage?: string): ErrorBody {
-  if (status >= 500) return { error: ERROR_CODES[status] ?? 'internal_error', message: 'internal server error' };
-  return { error: ERROR_CODES[status] ?? 'client_error', message: clientMessage ?? 'request not valid' };
+  const [error, message] = ERRORS[status] ?? (status >= 500 ? ['internal_error', ''] : ['client_error', 'request not valid']);
+  if (status >= 500) return { error, message: 'internal server error' };
+  return { error, message: clientMessage ?? message };
 }
 
+/** The status of an error thrown by a framework or a library (`statusCode` or `status`), else 500. */
 export function statusOf(err: unknown): number {
   const e = err as { statusCode?: unknown; status?: unknown } | null;
   const status = Number(e?.statusCode ?? e?.status);
@@ -70,13 +75,18 @@ export const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 export interface RequestRecord {
   reqId: string;
-  ip: string | undefined;
-  method: string;
-  url: string;
+  ip: string;
+  /** Why the forwarded address was not used (see client-address.ts). */
+  ipNote?: string | undefined;
+  /** Absent when Node's parser rejected the request before knowing them. */
+  method?: string | undefined;
+  url?: string | undefined;
   status: number;
   durationMs: number;
-  /** The client went away before the response was complete. */
+  /** The response was not complete when the connection closed (client gone, or cut at the drain deadline). */
   aborted?: boolean;
+  /** Why the request ended as it did when that is not its status: the parser's error code, or the drain deadline. */
+  reason?: string | undefined;
 }
 
 /**
@@ -84,12 +94,22 @@ export interface RequestRecord {
  * may hold tokens); successful probe requests are logged at debug level so kubelet does not flood the logs.
  */
 export function recordRequest(logger: Logger, metrics: Metrics, r: RequestRecord): void {
-  const path = r.url.split('?')[0] ?? r.url;
+  const path = r.url === undefined ? null : (r.url.split('?')[0] ?? r.url);
   const durationMs = Math.round(r.durationMs * 100) / 100;
-  metrics.observeRequest(r.method, r.status, r.durationMs);
-  const level = r.status >= 500 ? 'error' : PROBE_PATHS.has(path) && r.status < 400 ? 'debug' : 'info';
+  metrics.observeRequest(r.method ?? '', r.status, r.durationMs);
+  const level = r.status >= 500 ? 'error' : path !== null && PROBE_PATHS.has(path) && r.status < 400 ? 'debug' : 'info';
   logger[level](
-    { reqId: r.reqId, ip: r.ip, method: r.method, path, status: r.status, durationMs, ...(r.aborted ? { aborted: true } : {}) },
+    {
+      reqId: r.reqId,
+      ip: r.ip,
+      method: r.method ?? null,
+      path,
+      status: r.status,
+      durationMs,
+      ...(r.aborted ? { aborted: true } : {}),
+      ...(r.ipNote ? { ipNote: r.ipNote } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    },
     'request',
   );
 }

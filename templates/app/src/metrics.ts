@@ -19,6 +19,8 @@ export class Metrics {
   #durationSum = 0;
   #durationCount = 0;
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  /** The rate limiter's store, once the HTTP server has one: its size is bounded, and shown here. */
+  rateLimitStore: { clients: number; evictions: number } | undefined;
 
   constructor(lifecycle: Lifecycle) {
     this.#lifecycle = lifecycle;
@@ -59,6 +61,14 @@ export class Metrics {
     metric('service_ready', 'gauge', '1 while the service takes traffic (/readyz answers 200).', [
       `service_ready ${this.#lifecycle.ready ? 1 : 0}`,
     ]);
+    if (this.rateLimitStore) {
+      metric('rate_limit_clients', 'gauge', 'Clients the rate limiter holds (at most RATE_LIMIT_MAX_CLIENTS).', [
+        `rate_limit_clients ${this.rateLimitStore.clients}`,
+      ]);
+      metric('rate_limit_evictions_total', 'counter', 'Clients forgotten to keep the store within RATE_LIMIT_MAX_CLIENTS.', [
+        `rate_limit_evictions_total ${this.rateLimitStore.evictions}`,
+      ]);
+    }
     const cpu = process.cpuUsage();
     metric('process_cpu_seconds_total', 'counter', 'User and system CPU time spent.', [
       `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,

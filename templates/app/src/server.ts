@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       await service.close();
       await metricsServer?.close();
     },
+    closeAll: () => service.closeAll(),
     exit,
   });
   handleProcessEvents(shutdown, logger, exit);

@@ -1,0 +1,130 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real reverse proxy in front of the service, as the Ingress puts one: Debian's nginx (`nginx-light`, which
+ * .ci/run installs), on 127.0.0.1 only. It learns each client's address from the PROXY protocol, as
+ * ingress-nginx does behind a cloud load balancer (`use-proxy-protocol`), so that the tests can be many
+ * clients while every connection stays on loopback; it appends that address to X-Forwarded-For.
+ */
+export const nginxBinary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+
+/** Fails (never skips) when nginx is missing, saying how to get it. */
+export function requireNginx(): string {
+  if (!nginxBinary) throw new Error('nginx is missing: apt-get install -y nginx-light (.ci/run does)');
+  return nginxBinary;
+}
+
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function accepting(port: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 50))) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(socket.destroy() !== undefined));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nginx not accepting on ${port} within ${timeoutMs} ms`);
+  }
+}
+
+export interface ReverseProxy {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startNginx(upstreamPort: number): Promise<ReverseProxy> {
+  const nginx = requireNginx();
+  const dir = await mkdtemp(join(tmpdir(), 'chs-nginx-'));
+  await mkdir(join(dir, 'temp'));
+  const port = await freePort();
+  const temp = (name: string) => `${name}_temp_path ${join(dir, 'temp', name)};`;
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log stderr warn;
+events { worker_connections 128; }
+http {
+  access_log off;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
+  server {
+    listen 127.0.0.1:${port} proxy_protocol;
+    set_real_ip_from 127.0.0.1;
+    real_ip_header proxy_protocol;
+    location / {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(nginx, ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await accepting(port, 10_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}: ${stderr}`);
+  }
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One request through the proxy as the client `clientIp` (given in the PROXY protocol header: the bytes go to
+ * 127.0.0.1). Resolves to the status and the request id of the answer.
+ */
+export function requestAs(
+  proxyPort: number,
+  clientIp: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; reqId: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(proxyPort, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error(`no answer from the proxy for ${path} within 10 s`)), 10_000);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const head = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n')[0] ?? '';
+      resolve({ status: Number(head.split(' ')[1]), reqId: /^x-request-id: *(\S+)$/im.exec(head)?.[1] });
+    });
+    const family = clientIp.includes(':') ? 'TCP6' : 'TCP4';
+    const local = family === 'TCP6' ? '::1' : '127.0.0.1';
+    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`PROXY ${family} ${clientIp} ${local} 40000 ${proxyPort}\r\nGET ${path} HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n${extra}\r\n`);
+  });
+}
