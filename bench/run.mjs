@@ -29,7 +29,7 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 watchdog.unref();
 
-const GOALS = { vsCreateVite: 1.5, vsBareNode: 3, fleetVsGeneration: 10, installedMiB: 6, packages: 15, rpsRatio: 0.8, rssMiB: 96, readyMs: 300, soakGrowthMiB: 10 };
+const GOALS = { vsCreateVite: 1.5, vsBareNode: 3, fleetVsGeneration: 10, installedMiB: 6, packages: 15, rpsVsReference: { fastify: 0.9, express: 0.75 }, p99VsReference: 1.5, rssMiB: 96, readyMs: 300, soakGrowthMiB: 10 };
 const config = quick
   ? { generationRounds: 5, fleetSize: 20, serviceRounds: 1, connections: 10, durationS: 3, soakS: 30 }
   : { generationRounds: 15, fleetSize: 100, serviceRounds: 2, connections: 10, durationS: 5, soakS: 150 };
@@ -133,7 +133,15 @@ if (results.service) {
   for (const name of ['fastify', 'express']) {
     const r = s.results[name];
     for (const [route, v] of Object.entries(r.routes)) {
-      rows.push([`${name} ${routeName(route)}`, load(v), `bare: ${x(v.rpsRatioToBare)} req/s, p99 ${v.p99RatioToBare === undefined ? 'n/a (bare under 1 ms)' : x(v.p99RatioToBare)}, ${x(v.cpuRatioToBare)} CPU/req; bare + same hardening: ${x(v.rpsRatioToBareHardened)} req/s`, `≥ ${GOALS.rpsRatio}× bare ${ok(v.rpsRatioToBare >= GOALS.rpsRatio)}`]);
+      // The goals are against the practical limit, the hand-written hardened reference; bare is for scale.
+      const ref = s.results['bare-hardened'].routes[route];
+      const p99Met = v.p99Ms <= GOALS.p99VsReference * ref.p99Ms || v.p99Ms === 0;
+      rows.push([
+        `${name} ${routeName(route)}`,
+        load(v),
+        `reference: ${x(v.rpsRatioToBareHardened)} req/s, p99 ${v.p99RatioToBareHardened === undefined ? `${p99(v.p99Ms)} vs <1 ms` : x(v.p99RatioToBareHardened)}; bare: ${x(v.rpsRatioToBare)} req/s, ${x(v.cpuRatioToBare)} CPU/req`,
+        `≥ ${GOALS.rpsVsReference[name]}× req/s ${ok(v.rpsRatioToBareHardened >= GOALS.rpsVsReference[name])}, p99 ≤ ${GOALS.p99VsReference}× ${ok(p99Met)}`,
+      ]);
     }
     const b = s.results.bare;
     const memory = (m) => `${mib(m.peakRssBytes).toFixed(0)} MiB (${mib(m.peakRssAnonBytes).toFixed(0)}${m.cgroupPeakBytes === undefined ? '' : `; cgroup ${mib(m.cgroupPeakBytes).toFixed(0)}`})`;
