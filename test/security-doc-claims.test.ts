@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
-import { nodeLine, versions } from '../lib/versions.js';
+import { nodeLine, versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
