@@ -1,11 +1,13 @@
 // Fleet upgrade: 100 services that an older generator made (rewound the way test/support/older-service.ts
 // does it: older files on disk and as the manifest's merge base, an older version), upgraded in one
-// `create-hardened-service upgrade dir1 dir2 ...` run. Also `upgrade --check` over the same fleet.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `create-hardened-service upgrade dir1 dir2 ...` run. Also `upgrade --check` over the same fleet, `check 'svc-*'`
+// over the upgraded fleet (helm from .tools/), and where an upgrade's time goes: one more run of it under the
+// CPU profiler, its main thread's busy time split by the upgrade's steps (the bundle keeps function names).
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { tempDir, timed } from './support.mjs';
+import { repoRoot, tempDir, timed } from './support.mjs';
 
 const MANIFEST = '.hardened-service.json';
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
@@ -40,6 +42,46 @@ export function rewind(dir) {
   writeFileSync(join(dir, 'chart/values.yaml'), `# tuned by the team\n${readFileSync(join(dir, 'chart/values.yaml'), 'utf8')}`);
 }
 
+/**
+ * The steps of one service's upgrade (functions of lib/cli/upgrade-command.ts and what it calls), in the order they
+ * run; async helpers are named too, as a profile shows their work after an await under their own name.
+ */
+const UPGRADE_STEPS = {
+  'lock and recovery': ['lockService', 'readHolder', 'recoverInterruptedUpgrade', 'journalDirState'],
+  'manifest read and validated': ['readManifest', 'parseManifest'],
+  'answers and render': ['resolveAnswers', 'renderService', 'render'],
+  'merge base decoded': ['decodeBase'],
+  "team's files read": ['readTeamSide', 'detectRenames', 'renameCandidates'],
+  'plan and three-way merges': ['planUpgrade'],
+  'new manifest (hashes, JSON; gzip off the main thread)': ['createManifestInThreadPool', 'serializeManifest', 'processCallback'],
+  'changes applied (journal, renames)': ['applyChangesAtomically'],
+  'garbage collection': ['(garbage collector)'],
+};
+
+/** Main-thread busy time of a CPU profile, and its share per step (time inside a step's functions, each sample counted once). */
+function costSplit(profilePath) {
+  const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stepOf = new Map(Object.entries(UPGRADE_STEPS).flatMap(([step, fns]) => fns.map((fn) => [fn, step])));
+  const byStep = Object.fromEntries([...Object.keys(UPGRADE_STEPS), 'loading the code', 'other'].map((k) => [k, 0]));
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (nodes.get(id).callFrame.functionName === '(idle)') return;
+    busy += dt;
+    let step = 'other';
+    for (let n = id; n !== undefined; n = parent.get(n)) {
+      const { functionName, url } = nodes.get(n).callFrame;
+      const found = stepOf.get(functionName) ?? (url.startsWith('node:internal/modules/') ? 'loading the code' : undefined);
+      if (found) step = found;
+    }
+    byStep[step] += dt;
+  });
+  return { busyMs: Math.round(busy / 1000), shares: Object.fromEntries(Object.entries(byStep).map(([k, v]) => [k, Math.round((v / busy) * 1000) / 1000])) };
+}
+
 export function measureFleet({ bin, size, oneGenerationMs }) {
   const work = tempDir('fleet');
   const env = { CI: 'true' };
@@ -55,6 +97,19 @@ export function measureFleet({ bin, size, oneGenerationMs }) {
   const upgraded = upgrade.stdout.split('\n').filter((l) => /\(0\.0\.9 → /.test(l)).length;
   const merged = readFileSync(join(work, dirs[size - 1], 'chart/values.yaml'), 'utf8');
   if (!merged.startsWith('# tuned by the team\n') || merged.includes('older generator')) throw new Error('fleet: the upgrade did not merge as expected');
+
+  // check over the upgraded fleet, with the tests' helm (HELM_* homes of its own).
+  const helmHome = join(work, '.helm');
+  mkdirSync(helmHome);
+  const checkEnv = { ...env, PATH: `${join(repoRoot, '.tools', 'bin')}:${process.env.PATH}`, HELM_CACHE_HOME: helmHome, HELM_CONFIG_HOME: helmHome, HELM_DATA_HOME: helmHome };
+  const audit = timed(process.execPath, [bin, 'check', 'svc-*'], { cwd: work, env: checkEnv, timeoutMs: bound, okExitCodes: [1] });
+  const audited = audit.stdout.split('\n').filter((l) => /^svc-\d+: (pass|FAIL)/.test(l)).length;
+
+  // Where the upgrade's time goes: the same run again on the fleet rewound once more, under the profiler.
+  for (const d of dirs) rewind(join(work, d));
+  const profiles = join(work, '.profile');
+  timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, bin, 'upgrade', '--yes', ...dirs], { cwd: work, env, timeoutMs: bound });
+  const split = costSplit(join(profiles, readdirSync(profiles)[0]));
   rmSync(work, { recursive: true, force: true });
   return {
     services: size,
@@ -63,7 +118,10 @@ export function measureFleet({ bin, size, oneGenerationMs }) {
     checkMs: Math.round(check.ms),
     upgradeMs: Math.round(upgrade.ms),
     perServiceMs: upgrade.ms / size,
+    servicesPerSecond: size / (upgrade.ms / 1000),
     ratioToOneGeneration: upgrade.ms / oneGenerationMs,
     checkRatioToOneGeneration: check.ms / oneGenerationMs,
+    audit: { services: audited, ms: Math.round(audit.ms), perServiceMs: audit.ms / size, ratioToOneGeneration: audit.ms / oneGenerationMs },
+    upgradeCostSplit: { ...split, perServiceBusyMs: split.busyMs / size },
   };
 }

@@ -2,7 +2,9 @@
 // template) and against a bare `node -e ""`: run alternately (ours, create-vite, bare, ours, ...) so that
 // background load hits all three alike; medians. All on one Node binary: by default the one running the bench.
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { stealMeter } from './isolation.mjs';
 import { median, repoRoot, tempDir, timed } from './support.mjs';
 
 export function measureGeneration({ bin, rounds, deadline, node = process.execPath }) {
@@ -16,6 +18,8 @@ export function measureGeneration({ bin, rounds, deadline, node = process.execPa
     bareNode: () => [node, ['-e', '']],
   };
   const times = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
+  const steal = stealMeter();
+  const loadBefore = loadavg()[0];
   // Two warm-up rounds (page cache, npm's first-run costs) are not counted.
   for (let i = -2; i < rounds && Date.now() < deadline; i++) {
     for (const [name, argv] of Object.entries(subjects)) {
@@ -35,5 +39,8 @@ export function measureGeneration({ bin, rounds, deadline, node = process.execPa
     samplesMs: times,
     ratioToCreateVite: med.ours / med.createVite,
     ratioToBareNode: med.ours / med.bareNode,
+    // What else ran: the 1-minute load average before and after, and the CPU time the hypervisor stole.
+    loadAverage: [loadBefore, loadavg()[0]].map((l) => Math.round(l * 10) / 10),
+    stealShare: steal(),
   };
 }

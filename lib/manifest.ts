@@ -1,12 +1,13 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Answers } from '../generators/options.js';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
+import type { Answers } from '../core/options.js';
 import { UsageError } from './errors.js';
-import type { FileTree } from './file-tree.js';
-import { generatorVersion } from './package-root.js';
+import type { FileTree } from '../core/file-tree.js';
+import { generatorVersion } from '../core/package-root.js';
 import type { RecordedPreset } from './preset.js';
 import type { SchemaError } from './manifest-schema-validator.js';
 import { pathProblem } from './upgrade/service-paths.js';
@@ -50,8 +51,9 @@ export interface ManifestRecord {
   renamed?: Record<string, string>;
 }
 
+/** One-shot hashing: no Hash object per file. */
 export function sha256(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 /**
@@ -64,12 +66,15 @@ interface BaseV2 {
   files: Record<string, string | { base64: string }>;
 }
 
-function encodeBase(tree: FileTree): string {
+function baseJson(tree: FileTree): string {
   const files: BaseV2['files'] = {};
   // Valid UTF-8 decodes and encodes back to the same bytes; anything else is kept as base64.
   for (const [path, bytes] of tree) files[path] = isUtf8(bytes) ? bytes.toString('utf8') : { base64: bytes.toString('base64') };
-  return gzipSync(JSON.stringify({ format: 2, files } satisfies BaseV2), { level: 3 }).toString('base64');
+  return JSON.stringify({ format: 2, files } satisfies BaseV2);
 }
+
+const GZIP_OPTIONS = { level: 3 };
+const gzipInThreadPool = promisify(gzip);
 
 /** Reads both formats: format 1 (a flat path → base64 record) is what earlier builds of the generator wrote. */
 export function decodeBase(manifest: Manifest): FileTree {
@@ -104,7 +109,7 @@ function baseProblem(what: string): UsageError {
   return new UsageError(`${MANIFEST_PATH}: "base" ${what}: refused; restore the manifest from version control`);
 }
 
-export function createManifest(answers: Answers, base: FileTree, { deleted = [], preset, conflicts = {}, renamed = {} }: ManifestRecord = {}): Manifest {
+function manifestOf(answers: Answers, base: FileTree, encodedBase: string, { deleted = [], preset, conflicts = {}, renamed = {} }: ManifestRecord): Manifest {
   const files: Record<string, string> = {};
   for (const [path, bytes] of base) files[path] = sha256(bytes);
   return {
@@ -112,11 +117,21 @@ export function createManifest(answers: Answers, base: FileTree, { deleted = [],
     answers,
     files,
     deleted: [...deleted].sort(),
-    base: encodeBase(base),
+    base: encodedBase,
     ...(preset ? { preset } : {}),
     ...(Object.keys(conflicts).length ? { conflicts } : {}),
     ...(Object.keys(renamed).length ? { renamed } : {}),
   };
+}
+
+/** The manifest of a service whose generated files are `base`; compressed on the main thread (a generation never starts libuv's thread pool). */
+export function createManifest(answers: Answers, base: FileTree, record: ManifestRecord = {}): Manifest {
+  return manifestOf(answers, base, gzipSync(baseJson(base), GZIP_OPTIONS).toString('base64'), record);
+}
+
+/** The same, compressed in libuv's thread pool: a fleet upgrade compresses some services' bases while it merges others. */
+export async function createManifestInThreadPool(answers: Answers, base: FileTree, record: ManifestRecord = {}): Promise<Manifest> {
+  return manifestOf(answers, base, (await gzipInThreadPool(baseJson(base), GZIP_OPTIONS)).toString('base64'), record);
 }
 
 export function serializeManifest(manifest: Manifest): Buffer {

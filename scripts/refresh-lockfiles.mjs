@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveAnswers } from '../dist/lib/answers.js';
-import { packageRoot, templatesRoot } from '../dist/lib/package-root.js';
-import { createTemplateEngine } from '../dist/lib/render/handlebars-env.js';
+import { packageRoot, templatesRoot } from '../dist/core/package-root.js';
+import { createTemplateEngine } from '../dist/core/render/handlebars-env.js';
 import { templateContext } from '../dist/lib/render-service.js';
 import { lockDataPath } from '../dist/generators/features/app-lockfile.js';
-import { versions } from '../dist/lib/versions.js';
+import { versions } from '../dist/core/versions.js';
 
-const engine = await createTemplateEngine({});
+const engine = await createTemplateEngine([]);
 const template = readFileSync(join(templatesRoot, 'app', 'package.json.hbs'), 'utf8');
 
 for (const framework of ['fastify', 'express']) {

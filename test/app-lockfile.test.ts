@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 

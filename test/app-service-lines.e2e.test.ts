@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderService } from '../lib/render-service.js';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { answersFor } from './support/answers.js';
 import { envFor, nodeBinary, npm } from './support/node-lines.js';
 

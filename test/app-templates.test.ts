@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Answers } from '../generators/options.js';
+import type { Answers } from '../core/options.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { catalogOwner, repositorySlug } from '../generators/features/catalog.js';
-import type { Answers } from '../generators/options.js';
+import type { Answers } from '../core/options.js';
 import { renderText } from './support/ci-workflows.js';
 
 async function catalog(given: Partial<Record<keyof Answers, string>> = {}) {

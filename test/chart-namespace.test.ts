@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { kubernetesTarget, serviceNamespace } from '../generators/features/kubernetes.js';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { answersFor } from './support/answers.js';
 import { helmTemplate, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
 

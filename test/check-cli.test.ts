@@ -68,6 +68,30 @@ describe('check on a fleet', () => {
   });
 });
 
+describe('check on a fleet that shares charts', () => {
+  it('runs helm once per distinct chart, values file and flags: copies of a service cost one render per values file', async () => {
+    const root = await tempDir('chs-fleet-helm-');
+    const original = await generatedService({ name: 'svc-a' });
+    for (const copy of ['svc-a', 'svc-a2', 'svc-a3']) await execa('cp', ['-r', original, join(root, copy)]);
+    await execa('cp', ['-r', await generatedService({ name: 'svc-b' }), join(root, 'svc-b')]);
+    // A helm that logs each run, then does it.
+    const log = join(root, 'helm.log');
+    const helm = join(root, 'logging-helm');
+    await writeFile(helm, `#!/bin/sh\necho "$*" >> ${log}\nexec helm "$@"\n`, { mode: 0o755 });
+    const env = { ...(await checkEnv()), CHS_HELM: helm };
+    const run = await execa('node', [cliPath, 'check', 'svc-*', '--format', 'json'], { cwd: root, env, reject: false });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const reports = JSON.parse(run.stdout) as { target: string; renders: string[]; findings: unknown[] }[];
+    expect(reports.map((r) => r.target)).toEqual(['svc-a', 'svc-a2', 'svc-a3', 'svc-b']);
+    const perService = reports[0]!.renders.length;
+    expect(perService).toBeGreaterThan(0);
+    const runs = (await readFile(log, 'utf8')).trim().split('\n');
+    // svc-a's chart once per values file (its copies reuse the renders), svc-b's (another release) once per values file.
+    expect(runs).toHaveLength(2 * perService);
+    expect(new Set(reports.slice(0, 3).map((r) => JSON.stringify(r.findings))).size).toBe(1);
+  });
+});
+
 describe('the Kubernetes minor check audits against', () => {
   it("defaults to the preset's minimum when it is newer than the generator's target, and refuses an older --kube-version", async () => {
     const dir = await generatedService();

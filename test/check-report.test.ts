@@ -1,5 +1,6 @@
 import AjvModule from 'ajv';
 import AjvDraft04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,12 +13,13 @@ import { rm } from 'node:fs/promises';
 // CommonJS packages: the class is the module's default export under Node's interop, the module itself under Vite's.
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule.default;
 const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as typeof AjvDraft04Module.default;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
 
 const sarifSchema = JSON.parse(await readFile(join(repoRoot, 'test/fixtures/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
 const jsonSchema = JSON.parse(await readFile(join(repoRoot, 'data/check-report.schema.json'), 'utf8'));
-const validateSarif = // The schema's language-tag pattern is not a valid Unicode-mode regex: compile patterns as JSON Schema
-// draft-04 (ECMA 262 without the u flag) does.
-new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false }).compile(sarifSchema);
+// The schema's language-tag pattern is not a valid Unicode-mode regex: compile patterns as JSON Schema
+// draft-04 (ECMA 262 without the u flag) does. Its formats (uri, uri-reference, date-time) are checked, not ignored.
+const validateSarif = addFormats(new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false })).compile(sarifSchema);
 const validateJson = new Ajv({ allErrors: true, strict: true }).compile(jsonSchema);
 
 async function reports() {
@@ -73,6 +75,15 @@ describe('check reports', () => {
     const sarif = JSON.parse(formatSarif(weak));
     sarif.runs[0].results[0].level = 'fatal';
     expect(validateSarif(sarif)).toBe(false);
+    // Formats are validated: a URI or a date that is not one fails.
+    const badUri = JSON.parse(formatSarif(weak));
+    badUri.runs[0].tool.driver.informationUri = 'not a uri';
+    expect(validateSarif(badUri)).toBe(false);
+    expect(validateSarif.errors?.[0]).toMatchObject({ keyword: 'format', params: { format: 'uri' } });
+    const badDate = JSON.parse(formatSarif(weak));
+    badDate.runs[0].invocations = [{ executionSuccessful: true, endTimeUtc: 'yesterday' }];
+    expect(validateSarif(badDate)).toBe(false);
+    expect(validateSarif.errors?.[0]).toMatchObject({ keyword: 'format', params: { format: 'date-time' } });
     const json = JSON.parse(formatJson(weak));
     json.findings[0].ruleId = 'PSS-1';
     expect(validateJson(json)).toBe(false);

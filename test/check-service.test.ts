@@ -1,9 +1,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Answers } from '../generators/options.js';
+import type { Answers } from '../core/options.js';
 import { validatePreset, type Preset } from '../lib/preset.js';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { audit, checkEnv, failedRules, generatedService } from './support/check.js';
 import { replaceOnce } from './support/older-service.js';
 

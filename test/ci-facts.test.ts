@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageRef, versions } from '../lib/versions.js';
+import { imageRef, versions } from '../core/versions.js';
 import {
   BUILTINS,
   ciFacts,

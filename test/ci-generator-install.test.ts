@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { templatesRoot } from '../lib/package-root.js';
+import { templatesRoot } from '../core/package-root.js';
 import { parseGitlab, scriptLines } from './support/ci-facts.js';
 import { parseWorkflow, renderText } from './support/ci-workflows.js';
 import { tempDir } from './support/cli.js';

@@ -3,8 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generatorVersion, templatesRoot } from '../lib/package-root.js';
-import { versions } from '../lib/versions.js';
+import { generatorVersion, templatesRoot } from '../core/package-root.js';
+import { versions } from '../core/versions.js';
 import { parseWorkflow, renderText, runActionlint, usesLines, workflowFiles } from './support/ci-workflows.js';
 
 /** Answers worth covering: defaults (GHCR), Docker Hub, a private registry with a port. */
@@ -323,7 +323,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('a missing pin fails the render loudly', async () => {
-    const { pinnedAction } = await import('../lib/render/handlebars-env.js');
+    const { pinnedAction } = await import('../core/render/handlebars-env.js');
     expect(pinnedAction('github/codeql-action/init')).toBe(
       `github/codeql-action/init@${versions.actions['github/codeql-action']!.sha} # ${versions.actions['github/codeql-action']!.version}`,
     );

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { options } from '../generators/options.js';
+import { options } from '../core/options.js';
 import { MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
-import { generatorVersion } from '../lib/package-root.js';
+import { generatorVersion } from '../core/package-root.js';
 import { listTree, runCli, tempDir } from './support/cli.js';
 import { env26 } from './support/node-lines.js';
 

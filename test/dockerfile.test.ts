@@ -1,7 +1,7 @@
 import { DockerfileParser, Run } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { dockerignoreMatcher } from '../lib/check/dockerignore.js';
-import { imageRef, versions } from '../lib/versions.js';
+import { imageRef, versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 

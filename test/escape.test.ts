@@ -1,7 +1,7 @@
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { dockerfileString, jsonString, markdownInline, yamlString } from '../lib/render/escape.js';
+import { dockerfileString, jsonString, markdownInline, yamlString } from '../core/render/escape.js';
 
 /** Values a user could type that break naive templates. */
 export const hostileValues = [

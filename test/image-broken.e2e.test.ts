@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { buildImage, productionDependencyProblems, withStandinBases } from './support/container-image.js';
 import { podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from './support/container-pod.js';
 import { podmanSkipReason, standinImages } from './support/container-podman.js';

@@ -8,7 +8,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import {
   buildImage,
   codeModeProblems,

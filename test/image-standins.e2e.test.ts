@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../lib/package-root.js';
-import { versions } from '../lib/versions.js';
+import { packageRoot } from '../core/package-root.js';
+import { versions } from '../core/versions.js';
 import { inspectImage, nodeInImage } from './support/container-image.js';
 import { podman, podmanSkipReason, standinImages, type StandinImages } from './support/container-podman.js';
 

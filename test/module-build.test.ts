@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../lib/package-root.js';
+import { packageRoot } from '../core/package-root.js';
 
 describe('per-module build (npm run build:modules)', () => {
   it('compiles, and renders a whole service under plain Node', async () => {

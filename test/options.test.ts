@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { options, serviceNameFromDir } from '../generators/options.js';
-import { parseOptionValue } from '../lib/answers.js';
-import { versions } from '../lib/versions.js';
+import { options, parseOptionValue, serviceNameFromDir } from '../core/options.js';
+import { versions } from '../core/versions.js';
 import { answersFor } from './support/answers.js';
 
 describe('options model', () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { options } from '../generators/options.js';
+import { options } from '../core/options.js';
 import { resolveAnswers } from '../lib/answers.js';
 import { loadPreset, validatePreset, type Preset } from '../lib/preset.js';
 import { repoRoot, runCli, tempDir } from './support/cli.js';

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { versions } from '../lib/versions.js';
+import { versions } from '../core/versions.js';
 import { canaryPins, ciFacts, githubBlocks } from './support/ci-facts.js';
 import { parseWorkflow, runActionlint, usesLines } from './support/ci-workflows.js';
 import { repoRoot } from './support/cli.js';

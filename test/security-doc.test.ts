@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeLine, versions } from '../lib/versions.js';
+import { nodeLine, versions } from '../core/versions.js';
 import { renderText } from './support/ci-workflows.js';
 
 function tableRows(markdown: string, firstHeader: string): string[][] {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Answers } from '../generators/options.js';
-import type { FileTree } from '../lib/file-tree.js';
-import { generatorVersion } from '../lib/package-root.js';
+import type { Answers } from '../core/options.js';
+import type { FileTree } from '../core/file-tree.js';
+import { generatorVersion } from '../core/package-root.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 

@@ -5,11 +5,13 @@ import { describe, expect, it } from 'vitest';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { features } from '../generators/features/index.js';
-import { options } from '../generators/options.js';
-import { templatesRoot } from '../lib/package-root.js';
-import { outputPath } from '../lib/render/render-template-dir.js';
+import { options } from '../core/options.js';
+import { templatesRoot } from '../core/package-root.js';
+import { outputPath } from '../core/render/render-template-folder.js';
+import { decodeBase, MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
+import { listTree, runCli, tempDir } from './support/cli.js';
 import { hostileValues } from './escape.test.js';
 
 async function templateFiles(): Promise<string[]> {
@@ -97,5 +99,36 @@ describe('templates', () => {
       }
     }
     expect(holders).toContain('package.json');
+  });
+});
+
+describe('rendering a fleet', () => {
+  it('renders each distinct set of answers once per process: the same answers give the same bytes, in a Map of their own', async () => {
+    const first = await renderService(await answersFor('fleet-a'));
+    const again = await renderService(await answersFor('fleet-a'));
+    expect(again).not.toBe(first);
+    expect(again.get('Dockerfile')).toBe(first.get('Dockerfile'));
+    again.delete('Dockerfile');
+    expect((await renderService(await answersFor('fleet-a'))).has('Dockerfile')).toBe(true);
+    const other = await renderService(await answersFor('fleet-b'));
+    expect(other.get('Dockerfile')).not.toBe(first.get('Dockerfile'));
+    expect(other.get('README.md')!.toString()).toContain('# fleet-b');
+  });
+});
+
+describe('the bundle', () => {
+  // npx runs dist/, whose templates the build precompiled (scripts/build.mjs); the tests above render from templates/.
+  it.each([[[] as string[]], [['--framework', 'express', '--ci', 'gitlab', '--node-version', '22']]])('renders what the sources render, byte for byte: %j', async (flags) => {
+    const parent = await tempDir();
+    const run = await runCli(['svc', '--yes', ...flags], { cwd: parent });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const given = Object.fromEntries(flags.flatMap((f, i) => (f.startsWith('--') ? [[f.slice(2).replace('node-version', 'nodeVersion'), flags[i + 1]]] : [])));
+    const expected = await renderService(await answersFor(join(parent, 'svc'), given));
+    const dir = join(parent, 'svc');
+    const written = (await listTree(dir)).filter((p) => p !== MANIFEST_PATH);
+    expect(written).toEqual([...expected.keys()]);
+    for (const path of written) expect((await readFile(join(dir, path))).equals(expected.get(path)!), path).toBe(true);
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_PATH), 'utf8')) as Manifest;
+    expect(decodeBase(manifest)).toEqual(expected);
   });
 });

@@ -322,6 +322,24 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     expect(run.stdout).toContain('2 services');
   });
 
+  it('a fleet larger than the services upgraded at once: its report in the order given, each service once, one failing does not stop the others', async () => {
+    const fleet = join(parent, 'big-fleet');
+    await mkdir(fleet);
+    const names = Array.from({ length: 12 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+    for (const name of names) {
+      const dir = await generate(fleet, name);
+      if (name !== 'svc-05') await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
+    }
+    await rm(join(fleet, 'svc-07', MANIFEST_PATH));
+    const run = await runCli(['upgrade', ...names.map((n) => `big-fleet/${n}`), 'big-fleet/svc-03', '--yes'], { cwd: parent });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      ...names.filter((n) => n !== 'svc-07').map((n) => (n === 'svc-05' ? `big-fleet/${n}: nothing to change (0.1.0)` : `big-fleet/${n}: 1 updated (0.0.9 → 0.1.0)`)),
+      '12 services',
+    ]);
+    expect(run.stderr.trim()).toMatch(/^big-fleet\/svc-07: .*has no \.hardened-service\.json/);
+  });
+
   it('a directory without a manifest is refused with the reason', async () => {
     const dir = join(parent, 'plain');
     await writeFile(join(parent, 'plain-file'), '');

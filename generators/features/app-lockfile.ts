@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileTree } from '../../lib/file-tree.js';
-import { packageRoot } from '../../lib/package-root.js';
-import type { Answers } from '../options.js';
+import type { FileTree } from '../../core/file-tree.js';
+import { packageRoot } from '../../core/package-root.js';
+import type { Answers } from '../../core/options.js';
 
 /**
  * The emitted service ships a package-lock.json, so that `npm ci` (Dockerfile, CI) works from the first

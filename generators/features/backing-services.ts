@@ -1,5 +1,5 @@
-import { imageRef, versions } from '../../lib/versions.js';
-import type { Answers } from '../options.js';
+import { imageRef, versions } from '../../core/versions.js';
+import type { Answers } from '../../core/options.js';
 import type { Feature } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Answers } from '../options.js';
+import type { Answers } from '../../core/options.js';
 import { imageRegistry } from './ci.js';
 import type { Feature } from './types.js';
 

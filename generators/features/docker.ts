@@ -1,4 +1,4 @@
-import { imageRef, nodeLine, versions } from '../../lib/versions.js';
+import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Feature } from './types.js';
 
 /** Multi-stage Dockerfile ending in a digest-pinned distroless nonroot image, and its .dockerignore. */

@@ -1,5 +1,5 @@
-import { nodeLine, versions } from '../../lib/versions.js';
-import type { Answers } from '../options.js';
+import { nodeLine, versions } from '../../core/versions.js';
+import type { Answers } from '../../core/options.js';
 import { kubernetesTarget } from './kubernetes.js';
 import type { Feature } from './types.js';
 

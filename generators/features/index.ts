@@ -1,4 +1,4 @@
-import type { Answers } from '../options.js';
+import type { Answers } from '../../core/options.js';
 import { app, appExpress, appFastify } from './app.js';
 import { appBacking, appDatabase, appMysql, appPostgres, appRedis, chartBacking, chartDatabase, chartRedis } from './backing-services.js';
 import { catalog } from './catalog.js';

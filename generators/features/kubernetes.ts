@@ -1,5 +1,5 @@
-import type { Answers } from '../options.js';
-import { versions } from '../../lib/versions.js';
+import type { Answers } from '../../core/options.js';
+import { kubernetesMinorsInSupport, versions } from '../../core/versions.js';
 import type { Feature } from './types.js';
 
 /** Namespaces a service must never be installed into: shared by everything, or owned by the cluster. */
@@ -14,18 +14,10 @@ export function serviceNamespace(name: string): string {
   return `${name.replace(/^kube-/, '').slice(0, 59).replace(/-+$/, '')}-svc`;
 }
 
-/** Kubernetes minors upstream still supports on the day the data was checked, oldest first. */
-export function supportedKubernetesMinors(): { minor: string; endOfLife: string }[] {
-  const { minors, checked } = versions.kubernetes;
-  return minors
-    .filter((m) => m.released <= checked && m.endOfLife > checked)
-    .sort((a, b) => Number(a.minor.split('.')[1]) - Number(b.minor.split('.')[1]));
-}
-
 /** The Kubernetes minor the manifests target, in the spellings each consumer needs. */
 export function kubernetesTarget() {
   const { minor } = versions.kubernetes;
-  const supported = supportedKubernetesMinors();
+  const supported = kubernetesMinorsInSupport();
   const pinned = supported.find((m) => m.minor === minor);
   if (!pinned) throw new Error(`data/versions.json: the pinned Kubernetes ${minor} is not a supported minor on ${versions.kubernetes.checked}`);
   const oldest = supported[0]!;

@@ -1,5 +1,5 @@
-import type { FileTree } from '../../lib/file-tree.js';
-import type { Answers } from '../options.js';
+import type { FileTree } from '../../core/file-tree.js';
+import type { Answers } from '../../core/options.js';
 
 /**
  * One emitted area (create-t3-app's "installer"): a template folder under templates/, when it applies, and

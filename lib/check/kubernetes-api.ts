@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { packageRoot } from '../package-root.js';
-import { versions } from '../versions.js';
+import { packageRoot } from '../../core/package-root.js';
+import { kubernetesMinorNumber as minorOf, kubernetesMinorsInSupport } from '../../core/versions.js';
 
 interface KubernetesApiFacts {
   podSecurityAdmission: { commit: string; newestFixtures: string };
@@ -11,17 +11,13 @@ interface KubernetesApiFacts {
 /** data/kubernetes-api.json: the Kubernetes facts `check` applies, each with its source. */
 const facts: KubernetesApiFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'kubernetes-api.json'), 'utf8'));
 
-const minorOf = (minor: string) => Number(minor.split('.')[1]);
-
 /**
  * The minors `check --kube-version` accepts, oldest first: those upstream still supports on the day
  * data/versions.json was checked, up to the newest the vendored Pod Security Admission has fixtures for.
  */
-export const supportedKubernetesMinors: readonly string[] = versions.kubernetes.minors
-  .filter((m) => m.released <= versions.kubernetes.checked && m.endOfLife > versions.kubernetes.checked)
+export const supportedKubernetesMinors: readonly string[] = kubernetesMinorsInSupport()
   .map((m) => m.minor)
-  .filter((m) => minorOf(m) <= minorOf(facts.podSecurityAdmission.newestFixtures))
-  .sort((a, b) => minorOf(a) - minorOf(b));
+  .filter((m) => minorOf(m) <= minorOf(facts.podSecurityAdmission.newestFixtures));
 
 export function supportedRange(): string {
   return `${supportedKubernetesMinors[0]}–${supportedKubernetesMinors.at(-1)}`;

@@ -1,4 +1,4 @@
-import { generatorVersion } from '../package-root.js';
+import { generatorVersion } from '../../core/package-root.js';
 import type { CheckReport } from './run-check.js';
 import { checkRules, ruleById } from './rules.js';
 

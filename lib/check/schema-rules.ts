@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../../core/package-root.js';
 import type { FindingSink } from './findings.js';
 import type { LocatedObject } from './kubernetes-rules.js';
 import { schemaValidator, type SchemaError } from './openapi-schemas.js';

@@ -5,6 +5,7 @@ import { glob } from 'tinyglobby';
 import { UsageError } from '../errors.js';
 import { formatJson, formatReport, formatSarif, formatTable, REPORT_FORMATS, type ReportFormat, summaryLine } from '../check/report.js';
 import { type CheckOptions, type CheckReport, checkManifests, checkService, reportExitCode } from '../check/run-check.js';
+import { mapLimited } from '../map-limited.js';
 import { loadPreset } from '../preset.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
@@ -27,20 +28,6 @@ async function serviceFolders(patterns: string[], cwd: string): Promise<string[]
     dirs.push(...matches.map((m) => m.replace(/\/$/, '')).sort());
   }
   return dirs;
-}
-
-/** Runs `task` over `items` with at most `limit` at a time (helm runs in its own process), keeping order. */
-async function mapLimited<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

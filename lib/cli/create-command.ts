@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveAnswers } from '../answers.js';
 import { GenerationError, UsageError } from '../errors.js';
@@ -14,16 +14,25 @@ export function isInteractive(io: CliIO, args: ParsedArgs): boolean {
   return !args.flags.yes && !io.env.CI && Boolean(io.stdin.isTTY) && Boolean(io.stdout.isTTY);
 }
 
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Fails early, with the fix in the message, when the target cannot take a new service. */
-async function checkTarget(target: string, display: string, force: boolean): Promise<void> {
-  const state = await directoryState(target);
+function checkTarget(target: string, display: string, force: boolean): void {
+  const state = directoryState(target);
   if (state === 'not-a-directory') throw new UsageError(`${display} exists and is not a directory: choose another path`);
   if (state === 'non-empty' && !force) {
     throw new UsageError(`${display} is not empty: choose a new directory, or pass --force to add the service to it`);
   }
   let existing = state === 'missing' ? dirname(target) : target;
-  while (!(await access(existing).then(() => true, () => false))) existing = dirname(existing);
-  if (!(await access(existing, constants.W_OK).then(() => true, () => false))) {
+  while (!existsSync(existing)) existing = dirname(existing);
+  if (!isWritable(existing)) {
     throw new UsageError(`cannot write to ${existing}: choose a directory you can write to`);
   }
 }
@@ -49,7 +58,7 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   }
   const target = resolve(io.cwd, dir);
   const display = isAbsolute(dir) ? target : relative(io.cwd, target) || '.';
-  await checkTarget(target, display, Boolean(args.flags.force));
+  checkTarget(target, display, Boolean(args.flags.force));
 
   const preset = typeof args.flags.preset === 'string' ? await loadPreset(args.flags.preset, io.cwd) : undefined;
   const answers = await resolveAnswers({ given: args.given, context: { targetDir: target }, ask, ...(preset ? { preset } : {}) });
@@ -64,7 +73,7 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   }
 
   say(`Creating ${answers.name} (${answers.framework}, Node ${answers.nodeVersion}, port ${answers.port}) in ${display}/`);
-  const { replaced } = await writeTreeAtomically(tree, target);
+  const { replaced } = writeTreeAtomically(tree, target);
   say(`✔ wrote ${tree.size} files${replaced.length ? `, replacing ${replaced.length}: ${replaced.join(', ')}` : ''}`);
 
   if (args.flags.git) {

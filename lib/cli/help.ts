@@ -1,4 +1,4 @@
-import { options } from '../../generators/options.js';
+import { options } from '../../core/options.js';
 import { supportedKubernetesMinors } from '../check/kubernetes-api.js';
 import { checkRules } from '../check/rules.js';
 import { type Command, flagsFor } from './parse-args.js';

@@ -1,4 +1,4 @@
-import { options } from '../../generators/options.js';
+import { options } from '../../core/options.js';
 
 /** The README's option table, written from the options model (`npm run docs` puts it in README.md). */
 export function optionsMarkdownTable(): string {

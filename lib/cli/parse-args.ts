@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { type Answers, options } from '../../generators/options.js';
+import { type Answers, options } from '../../core/options.js';
 import { UsageError } from '../errors.js';
 
 export const commands = ['create', 'upgrade', 'check'] as const;

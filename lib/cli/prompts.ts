@@ -1,6 +1,5 @@
-import type { OptionSpec } from '../../generators/options.js';
+import { type OptionSpec, parseOptionValue } from '../../core/options.js';
 import type { AskOption } from '../answers.js';
-import { parseOptionValue } from '../answers.js';
 import type { CliIO } from './io.js';
 
 /**

@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { createTwoFilesPatch } from 'diff';
-import type { Answers } from '../../generators/options.js';
-import { options } from '../../generators/options.js';
+import type { Answers } from '../../core/options.js';
+import { options } from '../../core/options.js';
 import { resolveAnswers } from '../answers.js';
 import { isKnownError, UsageError } from '../errors.js';
-import type { FileTree } from '../file-tree.js';
-import { createManifest, decodeBase, type Manifest, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
-import { generatorVersion } from '../package-root.js';
+import type { FileTree } from '../../core/file-tree.js';
+import { mapLimited } from '../map-limited.js';
+import { createManifestInThreadPool, decodeBase, type Manifest, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
+import { generatorVersion } from '../../core/package-root.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
 import { detectRenames } from '../upgrade/detect-renames.js';
@@ -125,7 +126,7 @@ interface ServiceOutcome {
  */
 async function readTeamSide(dir: string, display: string, manifest: Manifest, base: FileTree, theirs: FileTree) {
   const paths = [...base.keys(), ...theirs.keys(), ...manifest.deleted, ...Object.keys(manifest.conflicts ?? {}), MANIFEST_PATH];
-  const service = await readServiceFiles(dir, paths, manifest.renamed);
+  const service = readServiceFiles(dir, paths, manifest.renamed);
   if (service.special.has(MANIFEST_PATH)) throw new UsageError(`${display}/${MANIFEST_PATH} is ${service.special.get(MANIFEST_PATH)}: make it a file`);
   const { ours, locations, special } = service;
   const renames = await detectRenames(dir, { base, theirs, ours, locations, special, deleted: new Set(manifest.deleted) });
@@ -206,7 +207,7 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   const next = nextBase(decisions, { base, ours, theirs });
   const renamed = Object.fromEntries([...service.renamed].filter(([path]) => theirs.has(path)));
   const record = { deleted: next.deleted, preset: preset ? recordPreset(preset) : undefined, conflicts: next.conflicts, renamed };
-  const manifestBytes = serializeManifest(createManifest(answers, next.base, record));
+  const manifestBytes = serializeManifest(await createManifestInThreadPool(answers, next.base, record));
   const changes = changesFrom(decisions, locations);
   if (changes.length > 0 || !ours.get(MANIFEST_PATH)?.equals(manifestBytes)) {
     await applyChangesAtomically(dir, [...changes, { path: locations.get(MANIFEST_PATH) ?? MANIFEST_PATH, bytes: manifestBytes }]);
@@ -218,27 +219,51 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   };
 }
 
-/** `upgrade [dir...]`: one summary line per service; exit 1 when any service has conflicts, is behind (--check) or failed. */
-export async function upgradeCommand(args: ParsedArgs, io: CliIO): Promise<number> {
-  const say = printer(io.stdout);
-  const fail = printer(io.stderr);
-  const dirs = await serviceDirs(args, io.cwd);
-  let exitCode = 0;
-  for (const dir of dirs) {
-    const abs = resolve(io.cwd, dir);
-    const display = relative(io.cwd, abs) || '.';
-    try {
-      const outcome = await upgradeOne(abs, display, args, io);
-      say(outcome.line);
-      if (outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind')) exitCode = Math.max(exitCode, 1);
-    } catch (err) {
-      if (dirs.length === 1) throw err;
-      // In a fleet run one bad service does not stop the others.
-      fail(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      exitCode = Math.max(exitCode, err instanceof UsageError ? 2 : 1);
-    }
-  }
-  if (dirs.length > 1) say(`${dirs.length} services`);
-  return exitCode;
+/** Services a fleet run upgrades at once: their file I/O (and helpers' processes) overlap; their output is held back and printed in order. */
+const FLEET_CONCURRENCY = 8;
+
+/** A CliIO whose output is recorded, to be replayed in order once the service is done. */
+function recordingIO(io: CliIO): { io: CliIO; replay: () => void } {
+  const written: [NodeJS.WritableStream, string][] = [];
+  const recorder = (stream: NodeJS.WritableStream & { isTTY?: boolean }) =>
+    ({ write: (text: string) => written.push([stream, text]), isTTY: stream.isTTY }) as unknown as NodeJS.WritableStream & { isTTY?: boolean };
+  return {
+    io: { ...io, stdout: recorder(io.stdout), stderr: recorder(io.stderr) },
+    replay: () => {
+      for (const [stream, text] of written) stream.write(text);
+    },
+  };
 }
 
+/**
+ * `upgrade [dir...]`: one summary line per service; exit 1 when any service has conflicts, is behind (--check) or
+ * failed. A fleet is upgraded several services at a time (one at a time when a person answers prompts); a
+ * directory named twice is upgraded once.
+ */
+export async function upgradeCommand(args: ParsedArgs, io: CliIO): Promise<number> {
+  const dirs = [...new Map((await serviceDirs(args, io.cwd)).map((dir) => [resolve(io.cwd, dir), dir])).keys()];
+  const prompts = isInteractive(io, args) && !args.flags.check;
+  const limit = prompts || dirs.length === 1 ? 1 : FLEET_CONCURRENCY;
+  const outcomes = await mapLimited(
+    dirs,
+    limit,
+    async (abs) => {
+      const display = relative(io.cwd, abs) || '.';
+      const own = limit === 1 ? { io, replay: () => {} } : recordingIO(io);
+      const say = printer(own.io.stdout);
+      try {
+        const outcome = await upgradeOne(abs, display, args, own.io);
+        say(outcome.line);
+        return { replay: own.replay, exitCode: outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind') ? 1 : 0 };
+      } catch (err) {
+        if (dirs.length === 1) throw err;
+        // In a fleet run one bad service does not stop the others.
+        printer(own.io.stderr)(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        return { replay: own.replay, exitCode: err instanceof UsageError ? 2 : 1 };
+      }
+    },
+    (outcome) => outcome.replay(),
+  );
+  if (dirs.length > 1) printer(io.stdout)(`${dirs.length} services`);
+  return Math.max(0, ...outcomes.map((o) => o.exitCode));
+}

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { FileTree } from '../file-tree.js';
+import type { FileTree } from '../../core/file-tree.js';
 import { isBinary } from './merge-file.js';
 
 /** A renamed file is at least this like what the generator wrote (git's default rename threshold is 50%)... */

@@ -1,4 +1,4 @@
-import type { FileTree } from '../file-tree.js';
+import type { FileTree } from '../../core/file-tree.js';
 import { sha256 } from '../manifest.js';
 import { mergeThreeWay } from './merge-file.js';
 

@@ -1,4 +1,4 @@
-import type { Answers } from '../../generators/options.js';
+import type { Answers } from '../../core/options.js';
 import { resolveAnswers } from '../../lib/answers.js';
 
 /** The answers `--yes` gives for a directory named `dir`, with overrides given as raw flag values. */

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Answers } from '../../generators/options.js';
+import type { Answers } from '../../core/options.js';
 import { resolveAnswers } from '../../lib/answers.js';
 import { type CheckOptions, type CheckReport, checkManifests, checkService } from '../../lib/check/run-check.js';
 import { withManifest } from '../../lib/manifest.js';

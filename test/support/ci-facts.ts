@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { packageRoot } from '../../lib/package-root.js';
+import { packageRoot } from '../../core/package-root.js';
 import { parseWorkflow } from './ci-workflows.js';
 
 /** data/ci-facts.json: what the emitted pipelines rely on upstream, each fact with its source. */

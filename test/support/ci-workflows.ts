@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
-import type { Answers } from '../../generators/options.js';
+import type { Answers } from '../../core/options.js';
 import { renderService } from '../../lib/render-service.js';
 import { answersFor } from './answers.js';
 

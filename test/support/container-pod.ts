@@ -1,7 +1,7 @@
 import { chmod, chown, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { versions } from '../../lib/versions.js';
+import { versions } from '../../core/versions.js';
 import { podman } from './container-podman.js';
 import { helmTemplate, parseManifests } from './kubernetes.js';
 

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { packageRoot } from '../../lib/package-root.js';
+import { packageRoot } from '../../core/package-root.js';
 
 /**
  * podman as the image tests run it: rootful, with runc and the ulimits this kind of machine needs, both set in

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { Answers } from '../../generators/options.js';
+import type { Answers } from '../../core/options.js';
 import { renderService } from '../../lib/render-service.js';
 import { answersFor } from './answers.js';
 

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot } from '../../lib/package-root.js';
+import { packageRoot } from '../../core/package-root.js';
 
 /** An image's Node line, installed into .tools/node<major> by scripts/install-test-tools.mjs (npm test's pretest). */
 export function nodeBinary(major: number): string {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { FileTree } from '../../lib/file-tree.js';
+import type { FileTree } from '../../core/file-tree.js';
 import { decodeBase, MANIFEST_PATH, type Manifest, sha256 } from '../../lib/manifest.js';
 import { runCli } from './cli.js';
 

@@ -6,5 +6,5 @@ const [target, count] = process.argv.slice(2);
 const tree = new Map<string, Buffer>();
 for (let i = 0; i < Number(count); i++) tree.set(`dir${i % 50}/file${i}.txt`, Buffer.from(`content ${i}\n`.repeat(50)));
 process.stdout.write('writing\n');
-await writeTreeAtomically(tree, target!);
+writeTreeAtomically(tree, target!);
 process.stdout.write('done\n');

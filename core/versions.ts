@@ -49,6 +49,22 @@ export interface Versions {
 /** The single data file for every version, digest, SHA and end-of-life date the generator emits. */
 export const versions: Versions = JSON.parse(readFileSync(join(packageRoot, 'data', 'versions.json'), 'utf8'));
 
+/** `1.35` → 35. */
+export function kubernetesMinorNumber(minor: string): number {
+  return Number(minor.split('.')[1]);
+}
+
+/**
+ * The Kubernetes minors upstream still supports on the day data/versions.json was checked (released, not past
+ * end of life), oldest first: what the chart accepts, and the range `check` works within.
+ */
+export function kubernetesMinorsInSupport(): Versions['kubernetes']['minors'] {
+  const { minors, checked } = versions.kubernetes;
+  return minors
+    .filter((m) => m.released <= checked && m.endOfLife > checked)
+    .sort((a, b) => kubernetesMinorNumber(a.minor) - kubernetesMinorNumber(b.minor));
+}
+
 export function nodeLine(major: number): NodeLine {
   const line = versions.node.lines.find((l) => l.major === major);
   if (!line) throw new Error(`no data for Node ${major}`);

@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { versions } from '../lib/versions.js';
+import { versions } from './versions.js';
 
 /**
  * THE options model. Every answer the generator takes is declared here once; prompts, CLI flags, `--help`,
@@ -248,3 +248,20 @@ export const options: readonly OptionSpec[] = [
     default: () => 'experimental',
   },
 ];
+
+/** Parses a raw value for an option, or returns the one-line reason it is not acceptable. */
+export function parseOptionValue(option: OptionSpec, raw: string | number): { value: string | number } | { error: string } {
+  let value: string | number = raw;
+  if (option.type === 'integer') {
+    const text = String(raw).trim();
+    if (!/^\d+$/.test(text)) return { error: `--${option.flag} "${raw}" is not a whole number` };
+    value = Number(text);
+  }
+  const choices = option.type === 'string' ? undefined : option.choices;
+  if (choices && !choices.some((c) => c.value === value)) {
+    return { error: `--${option.flag} "${raw}" is not one of: ${choices.map((c) => c.value).join(', ')}` };
+  }
+  // Choices are checked above; validate() adds what a choice list cannot say.
+  const problem = (option.validate as ((v: string | number) => string | undefined) | undefined)?.(value);
+  return problem ? { error: problem } : { value };
+}
