@@ -1,29 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DATABASE_DEFAULTS, loadDatabaseConfig, loadMigrationsConfig } from '../src/database-config.ts';
 import { DATABASE_PORT } from '../src/database-driver.ts';
 import { sql } from '../src/sql.ts';
-import { offlineBackingEnv, startupRefusal } from './offline-backing.ts';
+import { caFolder, offlineBackingEnv, PLACEHOLDER_CA, startupRefusal } from './offline-backing.ts';
 
 describe('database configuration', () => {
   let dir: string;
   let caFile: string;
   const base = () => ({ DB_HOST: 'db.internal', DB_NAME: 'orders', DB_USER: 'orders_app', DB_TLS_CA_FILE: caFile });
 
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'db-config-'));
-    caFile = join(dir, 'ca.crt');
-    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
-  });
+  before(() => ({ dir, caFile } = caFolder('db-config-')));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('verifies the server certificate by default, against the mounted CA and the host name', () => {
     const config = loadDatabaseConfig(base());
     assert.equal(config.port, DATABASE_PORT);
-    assert.deepEqual(config.tls, { ca: '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n', caFile, servername: 'db.internal' });
+    assert.deepEqual(config.tls, { ca: PLACEHOLDER_CA, caFile, servername: 'db.internal' });
     assert.equal(config.poolMax, DATABASE_DEFAULTS.poolMax);
     assert.equal(config.connectTimeoutMs, DATABASE_DEFAULTS.connectTimeoutMs);
     assert.equal(config.statementTimeoutMs, DATABASE_DEFAULTS.statementTimeoutMs);
@@ -63,7 +59,7 @@ describe('database configuration', () => {
 
   it('the process refuses to start without its password file, naming the file and never a value', () => {
     const empty = mkdtempSync(join(tmpdir(), 'db-no-secret-'));
-    const env = { ...offlineBackingEnv(join(dir)), SECRETS_DIR: empty };
+    const env = { ...offlineBackingEnv(dir), SECRETS_DIR: empty };
     const { status, lines } = startupRefusal(env);
     rmSync(empty, { recursive: true, force: true });
     assert.equal(status, 1);

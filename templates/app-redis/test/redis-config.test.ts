@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadRedisConfig, REDIS_DEFAULTS } from '../src/redis-config.ts';
-import { offlineBackingEnv, startupRefusal } from './offline-backing.ts';
+import { caFolder, offlineBackingEnv, startupRefusal } from './offline-backing.ts';
 
 describe('Redis configuration', () => {
   let dir: string;
   let caFile: string;
 
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-config-'));
-    caFile = join(dir, 'ca.crt');
-    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
-  });
+  before(() => ({ dir, caFile } = caFolder('redis-config-')));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('verifies the server certificate by default; keys under the service name; short timeouts', () => {
