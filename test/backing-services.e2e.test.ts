@@ -27,6 +27,8 @@ const EXIT_BOUND_MS = 15_000;
 const variants = [
   { id: 'fastify + postgres', given: { framework: 'fastify', database: 'postgres' }, server: 'postgres' },
   { id: 'express + mysql + redis', given: { framework: 'express', database: 'mysql', rateLimitStore: 'redis' }, server: 'mysql' },
+  // Redis without a database: the limiter's code and tests on their own.
+  { id: 'fastify + redis', given: { framework: 'fastify', rateLimitStore: 'redis' }, server: undefined },
 ] as const;
 
 let root: string;
@@ -84,6 +86,7 @@ afterAll(async () => {
 
 describe.each(variants)('backing services end to end: $id (Node 26, real servers)', ({ id, given, server }) => {
   const withRedis = 'rateLimitStore' in given;
+  const withDatabase = server !== undefined;
   const passwords = { service: randomBytes(12).toString('hex'), migrations: randomBytes(12).toString('hex'), redis: randomBytes(12).toString('hex') };
   let dir: string;
   let svc: string;
@@ -97,7 +100,9 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
   /** The README's redis-cli ACL SETUSER arguments, with this run's password. */
   let redisAcl: string[] = [];
   let jobEnvironment: Record<string, string>;
-  const database = () => servers[server];
+  const database = () => servers[server!];
+  /** The files of the pod's Secret: each backing service's password. */
+  const podSecrets = () => ({ ...(withDatabase ? { 'database-password': passwords.service } : {}), ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
 
   /** Runs `args` (dist/server.js by default) in the pod's sandbox, with the pod's mounts and environment. */
   const inPod = (env: Record<string, string>, mounts: Record<string, string> = {}, args = ['dist/server.js']) =>
@@ -106,7 +111,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
       [
         ...podSandboxArgs({
           app,
-          mounts: { '/run/secrets': pod.dir, '/run/database-tls': caDir, ...(withRedis ? { '/run/redis-tls': caDir } : {}), ...mounts },
+          mounts: { '/run/secrets': pod.dir, ...(withDatabase ? { '/run/database-tls': caDir } : {}), ...(withRedis ? { '/run/redis-tls': caDir } : {}), ...mounts },
           env: { ...podEnvironment, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '200', SECRETS_RELOAD_MS: '200', ...env },
         }),
         node26,
@@ -140,9 +145,11 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
       await writeFile(join(svc, path), bytes);
     }
     readme = await readFile(join(svc, 'README.md'), 'utf8');
-    // The users and grants exactly as the README gives them, with this run's passwords.
-    const grants = codeBlockAfter(readme, '### Users and grants').replace('<migrations password>', passwords.migrations).replace('<service password>', passwords.service);
-    await database().admin(grants);
+    if (withDatabase) {
+      // The users and grants exactly as the README gives them, with this run's passwords.
+      const grants = codeBlockAfter(readme, '### Users and grants').replace('<migrations password>', passwords.migrations).replace('<service password>', passwords.service);
+      await database().admin(grants);
+    }
     if (withRedis) {
       redisAcl = shellWords(codeBlockAfter(readme, '## Rate-limit store (Redis)').trim()).slice(1).map((word) => word.replace('<service password>', passwords.redis));
       await servers.redis.admin(redisAcl);
@@ -157,19 +164,19 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     await mkdir(otherCaDir);
     await copyFile(ca.caFile, join(caDir, 'ca.crt'));
     await copyFile(otherCa.caFile, join(otherCaDir, 'ca.crt'));
-    pod = await kubeletSecret(join(dir, 'pod-secrets'), { 'database-password': passwords.service, ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
+    pod = await kubeletSecret(join(dir, 'pod-secrets'), podSecrets());
     job = await kubeletSecret(join(dir, 'job-secrets'), { 'database-migrations-password': passwords.migrations });
 
     // What the chart gives the pods and the Job, pointed at the loopback servers.
     const values = {
-      database: { host: '127.0.0.1', port: database().port, readinessCacheMs: 500, connectTimeoutMs: 2000 },
+      ...(withDatabase ? { database: { host: '127.0.0.1', port: database().port, readinessCacheMs: 500, connectTimeoutMs: 2000 } } : {}),
       ...(withRedis ? { redis: { host: '127.0.0.1', port: servers.redis.port } } : {}),
     };
     podEnvironment = await podEnv(join(svc, 'chart'), values);
-    jobEnvironment = await podEnv(join(svc, 'chart'), values, 'Job');
+    if (withDatabase) jobEnvironment = await podEnv(join(svc, 'chart'), values, 'Job');
   }, 900_000);
 
-  it("the migrations Job, as the chart runs it under the pod's constraints: applies migrations/*.sql as the tables' owner; a second run applies nothing", async () => {
+  it.runIf(withDatabase)("the migrations Job, as the chart runs it under the pod's constraints: applies migrations/*.sql as the tables' owner; a second run applies nothing", async () => {
     const migrate = () =>
       startLogging(
         bwrap!,
@@ -192,14 +199,18 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     await writeFile(join(secrets, 'migrations'), passwords.migrations);
     await writeFile(join(secrets, 'redis'), passwords.redis);
     const env = {
-      TEST_DB_HOST: '127.0.0.1',
-      TEST_DB_PORT: String(database().port),
-      TEST_DB_NAME: DB,
-      TEST_DB_USER: DB,
-      TEST_DB_PASSWORD_FILE: join(secrets, 'service'),
-      TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
-      TEST_DB_MIGRATIONS_PASSWORD_FILE: join(secrets, 'migrations'),
-      TEST_DB_CA_FILE: ca.caFile,
+      ...(withDatabase
+        ? {
+            TEST_DB_HOST: '127.0.0.1',
+            TEST_DB_PORT: String(database().port),
+            TEST_DB_NAME: DB,
+            TEST_DB_USER: DB,
+            TEST_DB_PASSWORD_FILE: join(secrets, 'service'),
+            TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
+            TEST_DB_MIGRATIONS_PASSWORD_FILE: join(secrets, 'migrations'),
+            TEST_DB_CA_FILE: ca.caFile,
+          }
+        : {}),
       ...(withRedis
         ? {
             TEST_REDIS_HOST: '127.0.0.1',
@@ -213,7 +224,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     };
     const result = await npm(['test'], svc, 240_000, 26, env);
     expect(result.all).toMatch(/ℹ fail 0/);
-    expect(result.all).toMatch(/✔ database integration \(a real server\)/);
+    if (withDatabase) expect(result.all).toMatch(/✔ database integration \(a real server\)/);
     if (withRedis) expect(result.all).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
     expect(result.all).not.toMatch(/# no (database|Redis):/);
   });
@@ -222,7 +233,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     const secrets = join(dir, 'sandbox-test-secrets');
     await mkdir(secrets);
     for (const [file, value] of Object.entries({ service: passwords.service, migrations: passwords.migrations, redis: passwords.redis })) await writeFile(join(secrets, file), value, { mode: 0o444 });
-    const files = ['test/database.integration.test.ts', ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
+    const files = [...(withDatabase ? ['test/database.integration.test.ts'] : []), ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
     const run = startLogging(
       bwrap!,
       [
@@ -231,14 +242,18 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
           app: svc,
           mounts: { '/run/test-secrets': secrets, '/run/test-ca': caDir },
           env: {
-            TEST_DB_HOST: '127.0.0.1',
-            TEST_DB_PORT: String(database().port),
-            TEST_DB_NAME: DB,
-            TEST_DB_USER: DB,
-            TEST_DB_PASSWORD_FILE: '/run/test-secrets/service',
-            TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
-            TEST_DB_MIGRATIONS_PASSWORD_FILE: '/run/test-secrets/migrations',
-            TEST_DB_CA_FILE: '/run/test-ca/ca.crt',
+            ...(withDatabase
+              ? {
+                  TEST_DB_HOST: '127.0.0.1',
+                  TEST_DB_PORT: String(database().port),
+                  TEST_DB_NAME: DB,
+                  TEST_DB_USER: DB,
+                  TEST_DB_PASSWORD_FILE: '/run/test-secrets/service',
+                  TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
+                  TEST_DB_MIGRATIONS_PASSWORD_FILE: '/run/test-secrets/migrations',
+                  TEST_DB_CA_FILE: '/run/test-ca/ca.crt',
+                }
+              : {}),
             ...(withRedis
               ? {
                   TEST_REDIS_HOST: '127.0.0.1',
@@ -261,12 +276,12 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     const output = run.raw.join('\n');
     expect(code, output).toBe(0);
     expect(output).toMatch(/ℹ fail 0/);
-    expect(output).toMatch(/✔ database integration \(a real server\)/);
+    if (withDatabase) expect(output).toMatch(/✔ database integration \(a real server\)/);
     if (withRedis) expect(output).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
     expect(output).not.toMatch(/# no (database|Redis):|ℹ skipped [1-9]/);
   });
 
-  it("node dist/server.js with the pod's environment: ready once the database answers, serves /greetings as the service's user over TLS, asks the database for readiness at most once per DB_READINESS_CACHE_MS, and on SIGTERM closes the pool before exiting 0", async () => {
+  it.runIf(withDatabase)("node dist/server.js with the pod's environment: ready once the database answers, serves /greetings as the service's user over TLS, asks the database for readiness at most once per DB_READINESS_CACHE_MS, and on SIGTERM closes the pool before exiting 0", async () => {
     const { run, base } = await serve();
     await run.waitForLog('database reachable');
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -297,7 +312,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(run.raw.join('\n')).not.toContain(passwords.service);
   });
 
-  it('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database', async () => {
+  it.runIf(withDatabase)('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database', async () => {
     // The load comes from one address: the rate limit would answer it instead of the database.
     const { run, base } = await serve({ RATE_LIMIT_MAX: '1000000' });
     await run.waitForLog('database reachable');
@@ -346,12 +361,12 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(await stop(run)).toBe(0);
   }, 120_000);
 
-  it('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart', async () => {
+  it.runIf(withDatabase)('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart', async () => {
     const { run, base } = await serve();
     await run.waitForLog('database reachable');
     const rotated = randomBytes(12).toString('hex');
     await database().admin(server === 'postgres' ? `ALTER ROLE ${DB} PASSWORD '${rotated}';` : `ALTER USER '${DB}'@'%' IDENTIFIED BY '${rotated}';`);
-    await pod.update({ 'database-password': rotated, ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
+    await pod.update({ ...podSecrets(), 'database-password': rotated });
     await run.waitForLog('secret file changed: new connections use the new value', 5_000);
     // Every connection opened with the old password is closed by the server: only new ones are left.
     await database().admin(
@@ -371,7 +386,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     passwords.service = rotated;
   });
 
-  it('a server certificate the mounted CA did not sign: no connection, /readyz 503, and the log says why', async () => {
+  it.runIf(withDatabase)('a server certificate the mounted CA did not sign: no connection, /readyz 503, and the log says why', async () => {
     const { run, base } = await serve({}, { '/run/database-tls': otherCaDir });
     const line = await run.waitForLog('database unreachable: readiness is now false');
     expect(JSON.stringify(line.err)).toMatch(/certificate|self[- ]signed/i);
@@ -422,7 +437,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     const rotated = randomBytes(12).toString('hex');
     // The README's steps: add the new password, update the Secret, and once the pod logs the change remove the old one.
     await servers.redis.admin(['ACL', 'SETUSER', NAME, `>${rotated}`]);
-    await pod.update({ 'database-password': passwords.service, 'redis-password': rotated });
+    await pod.update({ ...podSecrets(), 'redis-password': rotated });
     await run.waitForLog('secret file changed: new connections use the new value', 5_000);
     await servers.redis.admin(['ACL', 'SETUSER', NAME, `<${passwords.redis}`]);
     // Whatever is still connected was authenticated before: cut it, so only a connection with the new password can count.

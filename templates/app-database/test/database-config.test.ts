@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DATABASE_DEFAULTS, loadDatabaseConfig, loadMigrationsConfig } from '../src/database-config.ts';
 import { DATABASE_PORT } from '../src/database-driver.ts';
 import { sql } from '../src/sql.ts';
-import { caFolder, offlineBackingEnv, PLACEHOLDER_CA, startupRefusal } from './offline-backing.ts';
+import { assertRefusesTlsOff, caFolder, offlineBackingEnv, PLACEHOLDER_CA, startupRefusal } from './offline-backing.ts';
 
 describe('database configuration', () => {
   let dir: string;
@@ -48,13 +48,7 @@ describe('database configuration', () => {
   });
 
   it('the process refuses to start with TLS off outside development: one fatal line, exit 1', () => {
-    const env: Record<string, string> = { ...offlineBackingEnv(dir), SECRETS_DIR: dir };
-    delete env.INSECURE_DEV_MODE;
-    const { status, lines } = startupRefusal(env);
-    assert.equal(status, 1);
-    assert.equal(lines.length, 1);
-    assert.equal(lines[0]!.level, 'fatal');
-    assert.match(lines[0]!.msg, /^invalid configuration: .*DB_TLS=off would send/);
+    assertRefusesTlsOff(dir, caFile, 'DB_TLS');
   });
 
   it('the process refuses to start without its password file, naming the file and never a value', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadRedisConfig, REDIS_DEFAULTS } from '../src/redis-config.ts';
-import { caFolder, offlineBackingEnv, startupRefusal } from './offline-backing.ts';
+import { assertRefusesTlsOff, caFolder } from './offline-backing.ts';
 
 describe('Redis configuration', () => {
   let dir: string;
@@ -27,11 +27,6 @@ describe('Redis configuration', () => {
   });
 
   it('the process refuses to start with Redis TLS off outside development: one fatal line, exit 1', () => {
-    const env: Record<string, string> = { ...offlineBackingEnv(dir), SECRETS_DIR: dir };
-    delete env.INSECURE_DEV_MODE;
-    const { status, lines } = startupRefusal(env);
-    assert.equal(status, 1);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0]!.msg, /^invalid configuration: .*TLS=off would send/);
+    assertRefusesTlsOff(dir, caFile, 'REDIS_TLS');
   });
 });
