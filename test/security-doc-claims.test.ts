@@ -1222,7 +1222,7 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: "CI's container has no certificate, so there the tests run with `INSECURE_DEV_MODE=true`",
+    says: "CI's throwaway server has no certificate from a CA the tests hold, so there the tests run with `INSECURE_DEV_MODE=true`",
     file: 'CI, test/database.integration.test.ts',
     check: (s) => {
       expect(text(s, CI_FILE(s))).not.toContain('TEST_DB_CA_FILE');
