@@ -140,7 +140,8 @@ const templateFoldersCompiled = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'lib/cli/main.ts' },
+  // The fleet upgrade's worker threads start from their own entry (lib/cli/upgrade-workers.ts finds it).
+  entryPoints: { cli: 'lib/cli/main.ts', 'upgrade-worker': 'lib/cli/upgrade-worker.ts' },
   outdir,
   bundle: true,
   splitting: true,

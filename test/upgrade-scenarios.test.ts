@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase, MANIFEST_PATH, type Manifest } from '../lib/manifest.js';
@@ -331,13 +332,19 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
       if (name !== 'svc-05') await rewindToOlderGenerator(dir, (tree) => tree.set('README.md', Buffer.from(olderReadme(tree.get('README.md')!.toString()))));
     }
     await rm(join(fleet, 'svc-07', MANIFEST_PATH));
+    const copy = join(parent, 'big-fleet-copy');
+    await cp(fleet, copy, { recursive: true });
+    const lines = (prefix: string) => names.filter((n) => n !== 'svc-07').map((n) => (n === 'svc-05' ? `${prefix}/${n}: nothing to change (0.1.0)` : `${prefix}/${n}: 1 updated (0.0.9 → 0.1.0)`));
+    // Worker threads, one per core (12 services are enough for two); then the main thread alone on the copy.
     const run = await runCli(['upgrade', ...names.map((n) => `big-fleet/${n}`), 'big-fleet/svc-03', '--yes'], { cwd: parent });
     expect(run.exitCode).toBe(2);
-    expect(run.stdout.trim().split('\n')).toEqual([
-      ...names.filter((n) => n !== 'svc-07').map((n) => (n === 'svc-05' ? `big-fleet/${n}: nothing to change (0.1.0)` : `big-fleet/${n}: 1 updated (0.0.9 → 0.1.0)`)),
-      '12 services',
-    ]);
+    const threads = Math.min(availableParallelism(), 3);
+    expect(run.stdout.trim().split('\n')).toEqual([...lines('big-fleet'), threads > 1 ? `12 services (${threads} worker threads)` : '12 services']);
     expect(run.stderr.trim()).toMatch(/^big-fleet\/svc-07: .*has no \.hardened-service\.json/);
+    const alone = await runCli(['upgrade', ...names.map((n) => `big-fleet-copy/${n}`), '--yes'], { cwd: parent, env: { CREATE_HARDENED_SERVICE_THREADS: '1' } });
+    expect(alone.exitCode).toBe(2);
+    expect(alone.stdout.trim().split('\n')).toEqual([...lines('big-fleet-copy'), '12 services']);
+    for (const name of names) expect(await treeOf(join(copy, name))).toEqual(await treeOf(join(fleet, name)));
   });
 
   it('a directory without a manifest is refused with the reason', async () => {

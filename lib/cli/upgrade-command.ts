@@ -19,6 +19,7 @@ import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
 import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
 import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
+import { fleetThreads, type RecordedOutput, upgradeInWorkers } from './upgrade-workers.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 import { createAsker } from './prompts.js';
@@ -219,51 +220,61 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   };
 }
 
-/** Services a fleet run upgrades at once: their file I/O (and helpers' processes) overlap; their output is held back and printed in order. */
+/** Services a fleet run upgrades at once in one thread: their file I/O (and helpers' processes) overlap. */
 const FLEET_CONCURRENCY = 8;
 
 /** A CliIO whose output is recorded, to be replayed in order once the service is done. */
-function recordingIO(io: CliIO): { io: CliIO; replay: () => void } {
-  const written: [NodeJS.WritableStream, string][] = [];
-  const recorder = (stream: NodeJS.WritableStream & { isTTY?: boolean }) =>
-    ({ write: (text: string) => written.push([stream, text]), isTTY: stream.isTTY }) as unknown as NodeJS.WritableStream & { isTTY?: boolean };
-  return {
-    io: { ...io, stdout: recorder(io.stdout), stderr: recorder(io.stderr) },
-    replay: () => {
-      for (const [stream, text] of written) stream.write(text);
-    },
-  };
+export function recordingIO(io: CliIO): { io: CliIO; written: RecordedOutput } {
+  const written: RecordedOutput = [];
+  const recorder = (name: 'stdout' | 'stderr', stream: NodeJS.WritableStream & { isTTY?: boolean }) =>
+    ({ write: (text: string) => written.push([name, text]), isTTY: stream.isTTY }) as unknown as NodeJS.WritableStream & { isTTY?: boolean };
+  return { io: { ...io, stdout: recorder('stdout', io.stdout), stderr: recorder('stderr', io.stderr) }, written };
+}
+
+/**
+ * Upgrades one service of a fleet: its summary line (or its one-line error) goes to `io`; the exit code it
+ * contributes is returned. `alone`: the only service of the run, whose error the caller reports itself.
+ */
+export async function upgradeFleetMember(abs: string, args: ParsedArgs, io: CliIO, alone: boolean): Promise<number> {
+  const display = relative(io.cwd, abs) || '.';
+  try {
+    const outcome = await upgradeOne(abs, display, args, io);
+    printer(io.stdout)(outcome.line);
+    return outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind') ? 1 : 0;
+  } catch (err) {
+    if (alone) throw err;
+    // In a fleet run one bad service does not stop the others.
+    printer(io.stderr)(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
 }
 
 /**
  * `upgrade [dir...]`: one summary line per service; exit 1 when any service has conflicts, is behind (--check) or
- * failed. A fleet is upgraded several services at a time (one at a time when a person answers prompts); a
- * directory named twice is upgraded once.
+ * failed. A fleet is upgraded several services at a time, over worker threads when it is large enough to pay
+ * for them (one at a time when a person answers prompts), and reported in order; a directory named twice is
+ * upgraded once.
  */
 export async function upgradeCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const dirs = [...new Map((await serviceDirs(args, io.cwd)).map((dir) => [resolve(io.cwd, dir), dir])).keys()];
   const prompts = isInteractive(io, args) && !args.flags.check;
-  const limit = prompts || dirs.length === 1 ? 1 : FLEET_CONCURRENCY;
-  const outcomes = await mapLimited(
-    dirs,
-    limit,
-    async (abs) => {
-      const display = relative(io.cwd, abs) || '.';
-      const own = limit === 1 ? { io, replay: () => {} } : recordingIO(io);
-      const say = printer(own.io.stdout);
-      try {
-        const outcome = await upgradeOne(abs, display, args, own.io);
-        say(outcome.line);
-        return { replay: own.replay, exitCode: outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind') ? 1 : 0 };
-      } catch (err) {
-        if (dirs.length === 1) throw err;
-        // In a fleet run one bad service does not stop the others.
-        printer(own.io.stderr)(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-        return { replay: own.replay, exitCode: err instanceof UsageError ? 2 : 1 };
-      }
-    },
-    (outcome) => outcome.replay(),
-  );
-  if (dirs.length > 1) printer(io.stdout)(`${dirs.length} services`);
-  return Math.max(0, ...outcomes.map((o) => o.exitCode));
+  const replay = (written: RecordedOutput) => {
+    for (const [name, text] of written) io[name].write(text);
+  };
+  let exitCodes: number[];
+  let threads = 1;
+  if (prompts || dirs.length === 1) {
+    exitCodes = [];
+    for (const abs of dirs) exitCodes.push(await upgradeFleetMember(abs, args, io, dirs.length === 1));
+  } else {
+    threads = fleetThreads(dirs.length, io.env);
+    exitCodes = threads > 1
+      ? await upgradeInWorkers(dirs, args, io, threads, replay)
+      : (await mapLimited(dirs, FLEET_CONCURRENCY, async (abs) => {
+          const own = recordingIO(io);
+          return { exitCode: await upgradeFleetMember(abs, args, own.io, false), written: own.written };
+        }, (r) => replay(r.written))).map((r) => r.exitCode);
+  }
+  if (dirs.length > 1) printer(io.stdout)(`${dirs.length} services${threads > 1 ? ` (${threads} worker threads)` : ''}`);
+  return Math.max(0, ...exitCodes);
 }
