@@ -16,7 +16,7 @@ import { answersFor } from './support/answers.js';
 import { type BackingServer, requireBackingServers, startMariadb, startPostgres, startRedis } from './support/backing-servers.js';
 import { podEnv } from './support/chart-env.js';
 import { exitWithin, killStarted, type Running, sandboxedPid, startLogging } from './support/logging-process.js';
-import { bwrap, node26, npm, requireServiceTools } from './support/node-lines.js';
+import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
 import { imageFiles, podSandboxArgs } from './support/pod-sandbox.js';
 import { makeTestCa, type TestCa } from './support/test-ca.js';
 
@@ -192,23 +192,25 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(second.lines.some((l) => l.msg === 'migrations: nothing to apply')).toBe(true);
   });
 
-  it("npm test: the service's own tests pass, its integration tests included, against the real server over verified TLS as the least-privileged user", async () => {
-    const secrets = join(dir, 'test-secrets');
+  /**
+   * The integration tests' environment, as CI sets it: the servers, the users, the password files in `secrets`
+   * (written now, with the current passwords) and the CA at `caFile`; Redis keys under `keys`.
+   */
+  const integrationEnv = async (secrets: string, caFile: string, keys: string, inSandbox = false) => {
     await mkdir(secrets);
-    await writeFile(join(secrets, 'service'), passwords.service);
-    await writeFile(join(secrets, 'migrations'), passwords.migrations);
-    await writeFile(join(secrets, 'redis'), passwords.redis);
-    const env = {
+    for (const [file, value] of Object.entries({ service: passwords.service, migrations: passwords.migrations, redis: passwords.redis })) await writeFile(join(secrets, file), value, { mode: 0o444 });
+    const file = (name: string) => join(inSandbox ? '/run/test-secrets' : secrets, name);
+    return {
       ...(withDatabase
         ? {
             TEST_DB_HOST: '127.0.0.1',
             TEST_DB_PORT: String(database().port),
             TEST_DB_NAME: DB,
             TEST_DB_USER: DB,
-            TEST_DB_PASSWORD_FILE: join(secrets, 'service'),
+            TEST_DB_PASSWORD_FILE: file('service'),
             TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
-            TEST_DB_MIGRATIONS_PASSWORD_FILE: join(secrets, 'migrations'),
-            TEST_DB_CA_FILE: ca.caFile,
+            TEST_DB_MIGRATIONS_PASSWORD_FILE: file('migrations'),
+            TEST_DB_CA_FILE: caFile,
           }
         : {}),
       ...(withRedis
@@ -216,69 +218,52 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
             TEST_REDIS_HOST: '127.0.0.1',
             TEST_REDIS_PORT: String(servers.redis.port),
             TEST_REDIS_USER: NAME,
-            TEST_REDIS_PASSWORD_FILE: join(secrets, 'redis'),
-            TEST_REDIS_CA_FILE: ca.caFile,
-            TEST_REDIS_KEY_PREFIX: `${NAME}:rate-limit:test:`,
+            TEST_REDIS_PASSWORD_FILE: file('redis'),
+            TEST_REDIS_CA_FILE: caFile,
+            TEST_REDIS_KEY_PREFIX: `${NAME}:rate-limit:${keys}:`,
           }
         : {}),
-    };
-    const result = await npm(['test'], svc, 240_000, 26, env);
-    expect(result.all).toMatch(/ℹ fail 0/);
-    if (withDatabase) expect(result.all).toMatch(/✔ database integration \(a real server\)/);
-    if (withRedis) expect(result.all).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
-    expect(result.all).not.toMatch(/# no (database|Redis):/);
+    } as Record<string, string>;
+  };
+  const integrationFiles = () => [...(withDatabase ? ['test/database.integration.test.ts'] : []), ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
+  /** `node --test` output of the integration tests: they all ran against the servers, none failed or was skipped. */
+  const expectIntegrationRan = (output: string, redis = withRedis) => {
+    expect(output).toMatch(/ℹ fail 0/);
+    if (withDatabase) expect(output).toMatch(/✔ database integration \(a real server\)/);
+    if (redis) expect(output).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
+    expect(output).not.toMatch(/# no (database|Redis):/);
+  };
+
+  it("npm test: the service's own tests pass, its integration tests included, against the real server over verified TLS as the least-privileged user", async () => {
+    const env = await integrationEnv(join(dir, 'test-secrets'), ca.caFile, 'test');
+    expectIntegrationRan((await npm(['test'], svc, 240_000, 26, env)).all);
   });
 
   it("the integration tests again under the pod's constraints (bubblewrap: uid 65532, read-only root, only /tmp writable), over verified TLS", async () => {
     const secrets = join(dir, 'sandbox-test-secrets');
-    await mkdir(secrets);
-    for (const [file, value] of Object.entries({ service: passwords.service, migrations: passwords.migrations, redis: passwords.redis })) await writeFile(join(secrets, file), value, { mode: 0o444 });
-    const files = [...(withDatabase ? ['test/database.integration.test.ts'] : []), ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
-    const run = startLogging(
-      bwrap!,
-      [
-        ...podSandboxArgs({
-          // The checkout with its dev dependencies (the tests run the TypeScript sources), read-only.
-          app: svc,
-          mounts: { '/run/test-secrets': secrets, '/run/test-ca': caDir },
-          env: {
-            ...(withDatabase
-              ? {
-                  TEST_DB_HOST: '127.0.0.1',
-                  TEST_DB_PORT: String(database().port),
-                  TEST_DB_NAME: DB,
-                  TEST_DB_USER: DB,
-                  TEST_DB_PASSWORD_FILE: '/run/test-secrets/service',
-                  TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
-                  TEST_DB_MIGRATIONS_PASSWORD_FILE: '/run/test-secrets/migrations',
-                  TEST_DB_CA_FILE: '/run/test-ca/ca.crt',
-                }
-              : {}),
-            ...(withRedis
-              ? {
-                  TEST_REDIS_HOST: '127.0.0.1',
-                  TEST_REDIS_PORT: String(servers.redis.port),
-                  TEST_REDIS_USER: NAME,
-                  TEST_REDIS_PASSWORD_FILE: '/run/test-secrets/redis',
-                  TEST_REDIS_CA_FILE: '/run/test-ca/ca.crt',
-                  TEST_REDIS_KEY_PREFIX: `${NAME}:rate-limit:sandbox:`,
-                }
-              : {}),
-          },
-        }),
-        node26,
-        '--test',
-        ...files,
-      ],
-      { cwd: svc, env: process.env },
-    );
+    const env = await integrationEnv(secrets, '/run/test-ca/ca.crt', 'sandbox', true);
+    // The checkout with its dev dependencies (the tests run the TypeScript sources), read-only.
+    const sandbox = podSandboxArgs({ app: svc, mounts: { '/run/test-secrets': secrets, '/run/test-ca': caDir }, env });
+    const run = startLogging(bwrap!, [...sandbox, node26, '--test', ...integrationFiles()], { cwd: svc, env: process.env });
     const code = await exitWithin(run, 180_000);
-    const output = run.raw.join('\n');
-    expect(code, output).toBe(0);
-    expect(output).toMatch(/ℹ fail 0/);
-    if (withDatabase) expect(output).toMatch(/✔ database integration \(a real server\)/);
-    if (withRedis) expect(output).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
-    expect(output).not.toMatch(/# no (database|Redis):|ℹ skipped [1-9]/);
+    expect(code, run.raw.join('\n')).toBe(0);
+    expectIntegrationRan(run.raw.join('\n'));
+    expect(run.raw.join('\n')).not.toMatch(/ℹ skipped [1-9]/);
+  });
+
+  it.runIf(withDatabase)('the integration tests wait for a database still starting, as a CI service container may be: started 3 s after them, they pass', async () => {
+    const env = await integrationEnv(join(dir, 'starting-test-secrets'), ca.caFile, 'starting');
+    await database().kill();
+    const run = startLogging(node26, ['--test', 'test/database.integration.test.ts'], { cwd: svc, env: { ...env26, ...env } });
+    try {
+      await sleep(3_000);
+      expect(run.child.exitCode, run.raw.join('\n')).toBeNull();
+    } finally {
+      await database().start();
+    }
+    const code = await exitWithin(run, 120_000);
+    expect(code, run.raw.join('\n')).toBe(0);
+    expectIntegrationRan(run.raw.join('\n'), false);
   });
 
   it.runIf(withDatabase)("node dist/server.js with the pod's environment: ready once the database answers, serves /greetings as the service's user over TLS, asks the database for readiness at most once per DB_READINESS_CACHE_MS, and on SIGTERM closes the pool before exiting 0", async () => {

@@ -45,7 +45,8 @@ describe('database integration (a real server)', { skip }, () => {
       DB_READINESS_CACHE_MS: '200',
       ...(given.TEST_DB_CA_FILE ? { DB_TLS_CA_FILE: given.TEST_DB_CA_FILE } : { DB_TLS: 'off', INSECURE_DEV_MODE: 'true' }),
     };
-    const migrate = await migrateProcess(env);
+    // CI's database container may still be starting when the job's script runs.
+    const migrate = await migrateWhenUp(env, 60_000);
     assert.equal(migrate.code, 0, migrate.output);
     database = new Database(loadDatabaseConfig(env), secrets, memoryLogger().logger);
     service = await startService({ SECRETS_DIR: secrets }, { database });
@@ -107,5 +108,16 @@ async function migrateProcess(env: Record<string, string>): Promise<{ code: numb
   } catch (err) {
     const failed = err as { code?: number; stdout?: string; stderr?: string };
     return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+/** What a server that is not up yet answers: no listener, a dropped connection, PostgreSQL still starting. */
+const NOT_UP = /ECONNREFUSED|ECONNRESET|PROTOCOL_CONNECTION_LOST|the database system is (starting up|not yet accepting connections)/;
+
+/** migrateProcess, again every second while the server is not up yet, for at most `ms`. */
+async function migrateWhenUp(env: Record<string, string>, ms: number): Promise<{ code: number; output: string }> {
+  for (const deadline = Date.now() + ms; ; await new Promise((resolve) => setTimeout(resolve, 1_000))) {
+    const result = await migrateProcess(env);
+    if (result.code === 0 || Date.now() > deadline || !NOT_UP.test(result.output)) return result;
   }
 }
