@@ -47,6 +47,8 @@ export interface Answers {
   description: string;
   framework: 'fastify' | 'express';
   port: number;
+  database: 'none' | 'postgres' | 'mysql';
+  rateLimitStore: 'memory' | 'redis';
   nodeVersion: number;
   image: string;
   owner: string;
@@ -135,6 +137,33 @@ export const options: readonly OptionSpec[] = [
       Number.isInteger(v) && v >= 1024 && v <= 65535
         ? undefined
         : `port ${v} is out of range: use a whole number from 1024 to 65535 (ports below 1024 need root)`,
+  },
+  {
+    key: 'database',
+    flag: 'database',
+    type: 'choice',
+    description: 'Database the service uses: a pooled client over verified TLS, migrations, egress to exactly its port',
+    choices: [
+      { value: 'none', label: 'None (default)' },
+      { value: 'postgres', label: 'PostgreSQL (pg)' },
+      { value: 'mysql', label: 'MySQL or MariaDB (mysql2)' },
+    ],
+    affects: ['app', 'docker', 'chart', 'ci', 'docs'],
+    since: '0.2.0',
+    default: () => 'none',
+  },
+  {
+    key: 'rateLimitStore',
+    flag: 'rate-limit-store',
+    type: 'choice',
+    description: "Where the rate limiter counts: each pod's memory, or Redis shared by every replica",
+    choices: [
+      { value: 'memory', label: 'Memory (each pod counts alone; default)' },
+      { value: 'redis', label: 'Redis (one count across replicas and restarts; ioredis)' },
+    ],
+    affects: ['app', 'chart', 'ci', 'docs'],
+    since: '0.2.0',
+    default: () => 'memory',
   },
   {
     key: 'nodeVersion',

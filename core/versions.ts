@@ -31,6 +31,8 @@ export interface Versions {
   node: { defaultMajor: number; source: string; lines: NodeLine[] };
   /** The Dockerfile frontend of the `# syntax=` line. */
   dockerfileSyntax: PinnedImage;
+  /** The database and Redis images emitted CI pipelines start as service containers. */
+  services: Record<'postgres' | 'mysql' | 'redis', PinnedImage>;
   kubernetes: {
     /** The minor the manifests are validated against. */
     minor: string;

@@ -4,12 +4,10 @@
  * dependencies only, uid/gid 65532, read-only root with only /tmp writable, a read-only secrets mount),
  * using the image's Node line (Node 26 from .tools/, installed by scripts/install-test-tools.mjs).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { execa } from 'execa';
@@ -22,82 +20,15 @@ import { deploymentEnv } from './support/chart-env.js';
 import { valuesMatrix } from './support/chart-values.js';
 import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
 import { freePort, requestAs, requireNginx, startNginx } from './support/reverse-proxy.js';
+import { exitWithin, killStarted, type Running, sandboxedPid, startLogging } from './support/logging-process.js';
+import { imageFiles, podSandboxArgs, RUNTIME_UID } from './support/pod-sandbox.js';
 
-const RUNTIME_UID = 65532;
 const SIGTERM_EXIT_BOUND_MS = 10_000;
 
-const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
-interface Running {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  raw: string[];
-  exited: Promise<number | null>;
-  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-/** Starts a process whose stdout is JSON log lines; every wait on it is bounded. */
-function startLogging(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Running {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    raw.push(line);
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push({ unparsed: line });
-    }
-  });
-  createInterface({ input: child.stderr! }).on('line', (line) => raw.push(`stderr: ${line}`));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve(signal ? null : code);
-    }),
-  );
-  return {
-    child,
-    lines,
-    raw,
-    exited,
-    async waitForLog(msg, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = lines.find((l) => l.msg === msg);
-        if (line) return line;
-        if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`no "${msg}" log line (exit ${child.exitCode}):\n${raw.join('\n')}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
-  };
-}
-
-/** Exit code within a bound, or null after killing the process. */
-async function exitWithin(running: Running, ms: number): Promise<number | null | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  const result = await Promise.race([running.exited, timeout]);
-  clearTimeout(timer);
-  if (result === 'timeout') running.child.kill('SIGKILL');
-  return result;
-}
-
-/** The pid of the process bwrap runs (its only child), so that the signal goes to Node, not to bwrap. */
-function sandboxedPid(bwrapPid: number): number {
-  const children = readFileSync(`/proc/${bwrapPid}/task/${bwrapPid}/children`, 'utf8').trim().split(/\s+/);
-  if (children.length !== 1 || !children[0]) throw new Error(`bwrap ${bwrapPid} has children "${children.join(' ')}"`);
-  return Number(children[0]);
-}
-
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  killStarted();
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
@@ -157,40 +88,13 @@ describe('emitted service end to end (Node 26)', () => {
       let sandbox: string[];
 
       beforeAll(async () => {
-        // What the image's final stage holds: package.json, production node_modules, dist/.
-        app = join(root, 'app');
-        await mkdir(app);
-        await cp(join(svc, 'package.json'), join(app, 'package.json'));
-        await cp(join(svc, 'package-lock.json'), join(app, 'package-lock.json'));
-        await cp(join(svc, '.npmrc'), join(app, '.npmrc'));
-        await npm(['ci', '--omit=dev', '--ignore-scripts'], app);
-        await rm(join(app, 'package-lock.json'));
-        await rm(join(app, '.npmrc'));
-        if (!existsSync(join(svc, 'dist', 'server.js'))) await npm(['run', 'build'], svc, 120_000);
-        await cp(join(svc, 'dist'), join(app, 'dist'), { recursive: true });
+        app = await imageFiles(svc, join(root, 'app'));
 
         secrets = join(root, 'secrets');
         await mkdir(secrets);
         await writeFile(join(secrets, 'api-token'), 'e2e-secret-value\n', { mode: 0o444 });
 
-        sandbox = [
-          '--ro-bind', '/', '/',
-          '--tmpfs', '/tmp',
-          '--dev', '/dev',
-          '--proc', '/proc',
-          '--unshare-user', '--uid', String(RUNTIME_UID), '--gid', String(RUNTIME_UID),
-          // Node is PID 1, as in the distroless container: no init forwards or handles signals for it.
-          '--unshare-pid', '--as-pid-1',
-          '--die-with-parent',
-          // /run/secrets as Kubernetes mounts a Secret: read-only (the mount point needs a tmpfs, itself made read-only).
-          '--tmpfs', '/run', '--ro-bind', secrets, '/run/secrets', '--remount-ro', '/run',
-          // The service itself (under the host's /tmp, which the sandbox's own /tmp hides), read-only.
-          '--ro-bind', app, app,
-          // Node 26 from .tools/: visible even when the checkout itself is under /tmp (as a CI clone may be).
-          '--ro-bind', dirname(node26), dirname(node26),
-          '--chdir', app,
-          '--clearenv', '--setenv', 'PATH', '/usr/bin:/bin',
-        ];
+        sandbox = podSandboxArgs({ app, mounts: { '/run/secrets': secrets } });
       }, 600_000);
 
       it('the sandbox is what the pod is: uid 65532, only /tmp writable', async () => {

@@ -33,6 +33,19 @@ describe('check passes on every freshly generated variant', () => {
     if (given.ci === 'github') expect(passed).toContain('CHS-CI-002');
   });
 
+  it.each([
+    { database: 'postgres' },
+    { database: 'mysql', rateLimitStore: 'redis', ci: 'gitlab', framework: 'express' },
+    { rateLimitStore: 'redis' },
+  ] as Partial<Record<keyof Answers, string>>[])('with backing services %o: passes, the egress rule included', async (given) => {
+    const report = await audit(await generatedService(given));
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
+    // The chart's own image by tag: the Deployment's, and the migrations Job's.
+    const warnings = given.database ? ['warning CHS-IMG-002', 'warning CHS-IMG-002'] : ['warning CHS-IMG-002'];
+    expect(report.findings.map((f) => `${f.level} ${f.ruleId}`)).toEqual(warnings);
+    expect(report.rules.find((r) => r.rule.id === 'CHS-NET-003')?.status).toBe('pass');
+  });
+
   it('with the example preset recorded in the manifest, every preset rule passes too', async () => {
     const { loadPreset } = await import('../lib/preset.js');
     const example = await loadPreset('presets/example.yaml', process.cwd());
@@ -197,6 +210,29 @@ const weakenings: Weakening[] = [
     preset: preset({ constraints: { maxMemoryLimit: '128Mi' } }),
     expected: ['CHS-PRE-004'],
     says: 'memory limit 256Mi is above the preset ceiling 128Mi',
+  },
+  {
+    name: 'the database egress rule removed from the chart',
+    given: { database: 'postgres' },
+    weaken: (dir) => edit(dir, 'chart/templates/backing-networkpolicy.yaml', (t) => t.replace(/\{\{- with \.Values\.database \}\}[\s\S]*?\{\{- end \}\}/, '')),
+    expected: ['CHS-NET-003'],
+    says: 'connects to DB_PORT=5432, but no egress rule',
+  },
+  {
+    name: 'Redis reachable on every port',
+    given: { rateLimitStore: 'redis' },
+    weaken: (dir) => edit(dir, 'chart/templates/_backing.tpl', (t) => t.replace(/  ports:\n    - port: \{\{ \.server\.port \}\}\n      protocol: TCP\n/, '')),
+    expected: ['CHS-NET-003'],
+    says: 'leaves out ports: every port',
+  },
+  {
+    name: 'extra egress to 0.0.0.0/0 in a values file',
+    weaken: async (dir) => {
+      await mkdir(join(dir, 'chart/ci'), { recursive: true });
+      await writeFile(join(dir, 'chart/ci/open-egress.yaml'), 'networkPolicy:\n  extraEgress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n      ports:\n        - port: 443\n          protocol: TCP\n');
+    },
+    expected: ['CHS-NET-003'],
+    says: 'allows 0.0.0.0/0: every address',
   },
   {
     name: 'required scanner removed from CI',

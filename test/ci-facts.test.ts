@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { versions } from '../core/versions.js';
+import { imageRef, versions } from '../core/versions.js';
 import {
   BUILTINS,
   ciFacts,
@@ -28,8 +28,10 @@ const variants: Record<string, Record<string, string>> = {
   github: {},
   'github-dockerhub': { image: 'acme/orders-api' },
   'github-private-registry': { image: 'registry.example.com:5000/team/orders-api', nodeVersion: '22' },
+  'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
   gitlab: { ci: 'gitlab' },
   'gitlab-dockerhub': { ci: 'gitlab', image: 'acme/orders-api', nodeVersion: '24' },
+  'gitlab-mysql-redis': { ci: 'gitlab', database: 'mysql', rateLimitStore: 'redis' },
 };
 
 async function blocksOf(given: Record<string, string>): Promise<ShellBlock[]> {
@@ -85,6 +87,65 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
     for (const [repo, pin] of Object.entries(versions.actions)) {
       expect(pin.version, repo).toMatch(/^v\d+\.\d+\.\d+$/);
       expect(all, `${repo} is pinned but never used`).toContain(`${repo}`);
+    }
+  });
+});
+
+describe('service containers of the test jobs (--database, --rate-limit-store redis)', () => {
+  /** Each test job's service containers: image, environment, published port or alias, health command. */
+  async function servicesOf(given: Record<string, string>) {
+    const files = await renderText(given);
+    const gitlabText = files.get('.gitlab-ci.yml');
+    if (gitlabText) {
+      const { jobs } = parseGitlab(gitlabText);
+      const job = jobs.test as { services?: { name: string; alias: string; variables?: Record<string, string> }[]; variables?: Record<string, string> };
+      return { env: job.variables ?? {}, services: (job.services ?? []).map((s) => ({ image: s.name, env: s.variables ?? {}, host: s.alias, ports: [] as string[], health: undefined as string | undefined })) };
+    }
+    const job = parseWorkflow(files.get('.github/workflows/ci.yml')!).jobs.test as unknown as {
+      services?: Record<string, { image: string; env?: Record<string, string>; ports?: string[]; options?: string }>;
+      steps: { env?: Record<string, string> }[];
+    };
+    return {
+      env: Object.assign({}, ...job.steps.map((step) => step.env ?? {})) as Record<string, string>,
+      services: Object.values(job.services ?? {}).map((s) => ({ image: s.image, env: s.env ?? {}, host: '127.0.0.1', ports: s.ports ?? [], health: /--health-cmd "([^"]+)"/.exec(s.options ?? '')?.[1] })),
+    };
+  }
+
+  it('the default service starts none', async () => {
+    for (const given of [{}, { ci: 'gitlab' }] as Record<string, string>[]) expect((await servicesOf(given)).services).toEqual([]);
+  });
+
+  it.each([
+    ['github', 'postgres', 'redis'],
+    ['github', 'mysql', 'memory'],
+    ['gitlab', 'postgres', 'memory'],
+    ['gitlab', 'mysql', 'redis'],
+  ])('%s, %s, %s store: pinned by the digests of data/versions.json, told only what their entrypoints read, and the tests pointed at them', async (ci, database, store) => {
+    const { env, services } = await servicesOf({ ci, database, rateLimitStore: store });
+    const expected = [database, ...(store === 'redis' ? ['redis'] : [])] as ('postgres' | 'mysql' | 'redis')[];
+    expect(services.map((s) => s.image)).toEqual(expected.map((which) => imageRef(versions.services[which])));
+    for (const [i, which] of expected.entries()) {
+      const pin = versions.services[which];
+      const facts = ciFacts.serviceImages[`${pin.image}:${pin.tag}`];
+      expect(facts, `${pin.image}:${pin.tag} has no facts in data/ci-facts.json`).toBeDefined();
+      expect(facts!.source).toMatch(SOURCE);
+      const service = services[i]!;
+      for (const name of Object.keys(service.env)) expect(Object.keys(facts!.env), `${which}: ${name}`).toContain(name);
+      if (which === 'postgres') expect(service.env.POSTGRES_PASSWORD).toBeTruthy();
+      if (which === 'mysql') expect(service.env.MYSQL_RANDOM_ROOT_PASSWORD ?? service.env.MYSQL_ROOT_PASSWORD).toBeTruthy();
+      if (ci === 'github') {
+        expect(service.ports).toEqual([`${facts!.port}:${facts!.port}`]);
+        expect(Object.keys(facts!.commands)).toContain(service.health!.split(' ')[0]);
+      }
+      const prefix = which === 'redis' ? 'TEST_REDIS' : 'TEST_DB';
+      expect(env[`${prefix}_HOST`]).toBe(service.host);
+      expect(env[`${prefix}_PORT`]).toBe(String(facts!.port));
+      if (which !== 'redis') {
+        // The tests' database and user are the ones the entrypoint creates.
+        const database = which === 'postgres' ? service.env.POSTGRES_DB : service.env.MYSQL_DATABASE;
+        const user = which === 'postgres' ? service.env.POSTGRES_USER : service.env.MYSQL_USER;
+        expect([env.TEST_DB_NAME, env.TEST_DB_USER]).toEqual([database, user]);
+      }
     }
   });
 });

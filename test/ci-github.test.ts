@@ -12,6 +12,8 @@ const variants: Record<string, Record<string, string>> = {
   default: {},
   dockerhub: { image: 'acme/orders-api' },
   'private-registry': { image: 'registry.example.com:5000/team/orders-api', description: 'R&D \'core\' ${{ github.token }} "x"' },
+  'postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
+  mysql: { database: 'mysql' },
 };
 
 /** Jobs allowed to hold write permissions, and which. Everything else must stay read-only. */
@@ -280,8 +282,8 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
     }
   });
 
-  it('the only Handlebars expressions are action pins, partials, pipeline values and validated answers', async () => {
-    const allowed = /^(action|yaml|if|else|pipeline\..+|name|image|namespace|generated-header|install-generator|install-helm)$/;
+  it('the only Handlebars expressions are action pins, partials, pipeline values, the backing services (booleans and pins from data/) and validated answers', async () => {
+    const allowed = /^(action|yaml|if|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env)$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {

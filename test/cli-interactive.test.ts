@@ -9,14 +9,14 @@ import { keys, runCliInTerminal } from './support/pty.js';
 describe('interactive prompts in a real terminal', () => {
   it('a preset\'s locked answers are not prompted', async () => {
     const parent = await tempDir();
-    await writeFile(join(parent, 'acme.yaml'), 'locks:\n  framework: express\n  ci: gitlab\n  lifecycle: production\n');
+    await writeFile(join(parent, 'acme.yaml'), 'locks:\n  framework: express\n  database: postgres\n  rateLimitStore: redis\n  ci: gitlab\n  lifecycle: production\n');
     const term = runCliInTerminal(['svc', '--preset', 'acme.yaml', '--port', '9000', '--description', 'x', '--owner', 'payments', '--image', 'ghcr.io/payments/svc', '--node-version', '26'], parent);
     await term.answer(/Service name/, keys.enter);
     await term.answer(/Backstage system/, keys.enter);
     expect(await term.exited).toBe(0);
-    expect(term.screen()).not.toMatch(/HTTP framework|CI system|Backstage lifecycle/);
+    expect(term.screen()).not.toMatch(/HTTP framework|Database the service uses|Where the rate limiter counts|CI system|Backstage lifecycle/);
     const manifest = JSON.parse(await readFile(join(parent, 'svc', '.hardened-service.json'), 'utf8')) as Manifest;
-    expect(manifest.answers).toMatchObject({ framework: 'express', ci: 'gitlab', lifecycle: 'production' });
+    expect(manifest.answers).toMatchObject({ framework: 'express', database: 'postgres', rateLimitStore: 'redis', ci: 'gitlab', lifecycle: 'production' });
   });
 
   it('asks for every answer not given, re-asks on invalid input, and writes what was chosen', async () => {
@@ -26,7 +26,9 @@ describe('interactive prompts in a real terminal', () => {
     await term.answer(/not a DNS-1123 label/, `${keys.clearLine}pay-svc${keys.enter}`);
     await term.answer(/One-line description/, `Payments "core"${keys.enter}`);
     await term.answer(/HTTP framework/, `${keys.down}${keys.enter}`);
-    // --port was given as a flag: no port prompt; next is the Node line.
+    // --port was given as a flag: no port prompt; next are the backing services, then the Node line.
+    await term.answer(/Database the service uses/, `${keys.down}${keys.enter}`);
+    await term.answer(/Where the rate limiter counts/, keys.enter);
     await term.answer(/Node.js major version/, keys.enter);
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
     await term.answer(/CI system/, `${keys.down}${keys.enter}`);
@@ -44,6 +46,8 @@ describe('interactive prompts in a real terminal', () => {
       description: 'Payments "core"',
       framework: 'express',
       port: 9000,
+      database: 'postgres',
+      rateLimitStore: 'memory',
       nodeVersion: 26,
       owner: 'payments',
       image: 'registry.gitlab.com/payments/pay-svc',

@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.js';
+import type { Answers } from '../core/options.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
-import { nodeLine, versions } from '../core/versions.js';
+import { imageRef, nodeLine, versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
@@ -16,8 +18,18 @@ import { helmLint, helmTemplate, type KubeObject, parseManifests } from './suppo
 // match an entry of CLAIMS, whose check asserts it on the emitted files. A new sentence without a check fails.
 
 type Ci = 'github' | 'gitlab';
+/** The services whose documents are read: each CI system, and the backing services (their own sections). */
+const VARIANTS = {
+  github: {},
+  gitlab: { ci: 'gitlab' },
+  'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
+  'gitlab-mysql': { ci: 'gitlab', database: 'mysql' },
+} as const satisfies Record<string, Partial<Record<keyof Answers, string>>>;
+type Variant = keyof typeof VARIANTS;
 interface Service {
   ci: Ci;
+  /** The answers beyond the defaults. */
+  given: Partial<Record<keyof Answers, string>>;
   files: Map<string, string>;
   chartDir: string;
   /** `helm template` with extra values: exit code, stderr and the parsed objects. */
@@ -113,6 +125,31 @@ function expectScheduledImageRescan(s: Service) {
   }
 }
 
+// ---- the backing services (--database, --rate-limit-store redis) ----
+type Spec = { policyTypes: string[]; ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }[]; egress: { to?: unknown[]; ports: { port: number }[] }[] };
+const hasDatabase = (s: Service) => s.given.database === 'postgres' || s.given.database === 'mysql';
+const hasRedis = (s: Service) => s.given.rateLimitStore === 'redis';
+/** The ports the backing-services NetworkPolicy opens: the database's, then Redis's. */
+const backingPorts = (s: Service) => [...(hasDatabase(s) ? [s.given.database === 'mysql' ? 3306 : 5432] : []), ...(hasRedis(s) ? [6379] : [])];
+const policyNamed = (objects: KubeObject[], name: string) => objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name)?.spec as Spec | undefined;
+const servicePolicy = (objects: KubeObject[]) => policyNamed(objects, NAME)!;
+const backingPolicy = (objects: KubeObject[]) => policyNamed(objects, `${NAME}-backing-services`);
+const egressPorts = (spec: Spec) => spec.egress.flatMap((e) => e.ports.map((p) => p.port));
+const job = (objects: KubeObject[]) => kind(objects, 'Job')!.spec.template.spec;
+const envOf = (container: { env: { name: string; value: string }[] }) => Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+/** The fenced block after a heading of the README: the grants, the ACL line. */
+const readmeBlock = (s: Service, heading: string) => /```\w*\n([\s\S]*?)```/.exec(text(s, 'README.md').slice(text(s, 'README.md').indexOf(heading)))![1]!;
+/** The SQL the service itself sends: every statement of its driver, none written by the migrations Job. */
+const serviceSql = (s: Service) => /GREETING_SQL = \{([\s\S]*?)\n\};/.exec(text(s, 'src/database-driver.ts'))![1]!;
+const CI_FILE = (s: Service) => (s.ci === 'github' ? '.github/workflows/ci.yml' : '.gitlab-ci.yml');
+
+/**
+ * The end-to-end tests that run the emitted service against real servers (PostgreSQL, MariaDB, Redis), under the
+ * pod's constraints: a claim about what the running service does names the test that shows it.
+ */
+const E2E = readFileSync(new URL('./backing-services.e2e.test.ts', import.meta.url), 'utf8');
+const expectE2e = (title: string) => expect(E2E, `test/backing-services.e2e.test.ts has no test "${title}"`).toContain(title);
+
 const CLAIMS: Claim[] = [
   // ---- SECURITY.md: OWASP Docker Top 10 ----
   {
@@ -169,11 +206,15 @@ const CLAIMS: Claim[] = [
     says: "The chart's NetworkPolicy lets only the ingress controller in, on the service port, and only DNS out",
     file: 'chart/templates/networkpolicy.yaml',
     check: async (s) => {
-      const policy = kind((await s.render()).objects, 'NetworkPolicy')!.spec;
+      const { objects } = await s.render();
+      const policy = servicePolicy(objects);
       expect(policy.ingress).toEqual([
         { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] },
       ]);
-      expect(policy.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))).toEqual([53, 53]);
+      expect(egressPorts(policy)).toEqual([53, 53]);
+      // "plus the database's port", "plus Redis's port": the backing services' policy, egress only.
+      expect(backingPolicy(objects) && egressPorts(backingPolicy(objects)!)).toEqual(backingPorts(s).length ? backingPorts(s) : undefined);
+      if (backingPorts(s).length) expect(backingPolicy(objects)!.policyTypes).toEqual(['Egress']);
     },
   },
   {
@@ -736,9 +777,11 @@ const CLAIMS: Claim[] = [
     says: 'NetworkPolicy | ingress only from the ingress controller',
     file: 'chart/',
     check: async (s) => {
-      const policy = kind((await s.render({ metrics: { enabled: true } })).objects, 'NetworkPolicy')!.spec;
-      expect(policy.ingress.map((r: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }) => r.from[0]!.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['ingress-nginx', 'monitoring']);
+      const { objects } = await s.render({ metrics: { enabled: true } });
+      const policy = servicePolicy(objects);
+      expect(policy.ingress.map((r) => r.from[0]!.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['ingress-nginx', 'monitoring']);
       expect(policy.egress).toHaveLength(1);
+      if (backingPorts(s).length) expect(egressPorts(backingPolicy(objects)!)).toEqual(backingPorts(s));
     },
   },
   {
@@ -794,6 +837,468 @@ const CLAIMS: Claim[] = [
     says: 'See [SECURITY.md](SECURITY.md) for the full list',
     file: 'SECURITY.md',
     check: (s) => expect(text(s, 'SECURITY.md')).toContain('## How this service meets the OWASP Docker Top 10'),
+  },  // ---- SECURITY.md and README.md: the backing services ----
+  {
+    says: 'passwords are such files, re-read when they change',
+    file: 'src/backing-config.ts, src/database.ts, src/shared-rate-limiter.ts, chart/',
+    check: async (s) => {
+      expect(text(s, 'src/backing-config.ts')).toMatch(/watchFile\(this\.#path, \{ interval: intervalMs/);
+      if (hasDatabase(s)) expect(text(s, 'src/database.ts')).toContain('new SecretFile(DATABASE_PASSWORD_FILE, secretsDir');
+      if (hasRedis(s)) expect(text(s, 'src/shared-rate-limiter.ts')).toContain('new SecretFile(REDIS_PASSWORD_FILE, dir');
+      const container = pod((await s.render({ secrets: { existingSecret: 's' } })).objects).containers[0];
+      expect(container.env.map((e: { name: string }) => e.name).filter((n: string) => /PASSWORD/.test(n))).toEqual([]);
+      expect(JSON.stringify(container)).not.toMatch(/secretKeyRef|envFrom/);
+      expectE2e('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart');
+      if (hasRedis(s)) expectE2e('a rotated Redis password: the ACL user holds both, the mounted file changes');
+    },
+  },
+  {
+    says: "connection is encrypted (TLS) and verifies the server's certificate and host name against the CA mounted from the chart's",
+    file: 'src/database-driver.ts, src/shared-rate-limiter.ts, chart/',
+    check: async (s) => {
+      const driver = hasDatabase(s) ? text(s, 'src/database-driver.ts') : '';
+      if (s.given.database === 'postgres') expect(driver).toContain('ssl: config.tls ? { ca: config.tls.ca, rejectUnauthorized: true, ...(config.tls.servername');
+      if (s.given.database === 'mysql') expect(driver).toContain('ssl: config.tls ? { ca: config.tls.ca, rejectUnauthorized: true, verifyIdentity: true }');
+      if (hasRedis(s)) expect(text(s, 'src/shared-rate-limiter.ts')).toContain('tls: tls ? { ca: tls.ca, rejectUnauthorized: true, ...(tls.servername');
+      const spec = pod((await s.render()).objects);
+      for (const [which, ca] of [...(hasDatabase(s) ? [['database', `${NAME}-database-ca`]] : []), ...(hasRedis(s) ? [['redis', `${NAME}-redis-ca`]] : [])]) {
+        expect(spec.containers[0].volumeMounts).toContainEqual({ name: `${which}-tls`, mountPath: `/run/${which}-tls`, readOnly: true });
+        expect(spec.volumes.find((v: { name: string }) => v.name === `${which}-tls`).configMap).toMatchObject({ name: ca, items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+      }
+      expectE2e('a server certificate the mounted CA did not sign: no connection, /readyz 503, and the log says why');
+    },
+  },
+  {
+    says: 'The service refuses to start with TLS off unless `INSECURE_DEV_MODE=true`, which the chart never sets and which logs a warning at every start',
+    file: 'src/backing-config.ts, src/server.ts, chart/',
+    check: async (s) => {
+      expect(text(s, 'src/backing-config.ts')).toContain("_TLS=off would send the ${what} password and data in clear text: refused unless ${INSECURE_DEV_MODE}=true");
+      expect(text(s, 'src/server.ts')).toMatch(/warnIfInsecure\(logger, \{ (database: databaseConfig|redis: redisConfig)/);
+      const { objects } = await s.render();
+      expect(JSON.stringify(objects)).not.toMatch(/INSECURE_DEV_MODE|"(DB|REDIS)_TLS"/);
+      // The chart offers no switch for it, and extraEnv is the team's own change.
+      expect(await s.lint({ database: { tls: { enabled: false } } })).not.toBe(0);
+      const tests = hasDatabase(s) ? text(s, 'test/database-config.test.ts') : text(s, 'test/redis-config.test.ts');
+      expect(tests).toContain('the process refuses to start with');
+    },
+  },
+  {
+    says: "The service's database user may only read and insert rows; the migrations Job uses the tables' owner, whose password only the Job mounts",
+    file: 'README.md, chart/templates/migrations-job.yaml',
+    check: async (s) => {
+      const grants = readmeBlock(s, '### Users and grants');
+      expect(grants).toMatch(s.given.database === 'mysql' ? /GRANT SELECT, INSERT ON my_svc\.\* TO 'my_svc'@'%';/ : /GRANT SELECT, INSERT ON TABLES TO my_svc;/);
+      const objects = (await s.render({ secrets: { existingSecret: 's' } })).objects;
+      expect(JSON.stringify(pod(objects))).not.toContain('database-migrations');
+      expect(job(objects).volumes.find((v: { name: string }) => v.name === 'migrations-secret').secret).toMatchObject({ secretName: `${NAME}-database-migrations`, items: [{ key: 'database-migrations-password', path: 'database-migrations-password' }] });
+    },
+  },
+  {
+    says: "Encryption at rest, backups, their encryption and restore tests are the database operator's responsibility",
+    file: 'chart/, src/',
+    check: async (s) => {
+      // Said plainly because nothing here does it: no volume, no backup job.
+      const kinds = (await s.render()).objects.map((o) => o.kind);
+      for (const k of ['PersistentVolumeClaim', 'CronJob', 'StatefulSet']) expect(kinds).not.toContain(k);
+    },
+  },
+  {
+    says: "The Redis user may only count requests under the service's key prefix (README: the ACL); the counts expire with their window and need no backup",
+    file: 'README.md, src/shared-rate-limiter.ts, src/redis-config.ts',
+    check: (s) => {
+      expect(readmeBlock(s, '## Rate-limit store (Redis)')).toContain(`resetkeys '~${NAME}:rate-limit:*' resetchannels -@all +multi +exec +incr +pexpire`);
+      expect(text(s, 'src/redis-config.ts')).toContain('keyPrefix: `${SERVICE_NAME}:rate-limit:`');
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain(".pexpire(redisKey, this.windowMs, 'NX')");
+      expectE2e("two pods share the rate limit in Redis over verified TLS as the README's ACL user");
+    },
+  },
+  {
+    says: 'Passwords are re-read when the mounted Secret changes: rotating one needs no restart (README: rotation)',
+    file: 'src/backing-config.ts, chart/',
+    check: async (s) => {
+      expect(text(s, 'src/backing-config.ts')).toContain("'secret file changed: new connections use the new value'");
+      // A subPath mount never sees the kubelet's update.
+      expect(JSON.stringify(pod((await s.render({ secrets: { existingSecret: 's' } })).objects).containers[0].volumeMounts)).not.toContain('subPath');
+      if (hasDatabase(s)) expectE2e('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart');
+      if (hasRedis(s)) expectE2e('a rotated Redis password: the ACL user holds both, the mounted file changes');
+    },
+  },
+  {
+    says: 'database through a bounded pool (`src/database.ts`, `src/database-driver.ts`:',
+    file: 'package.json, src/database-driver.ts',
+    check: (s) => {
+      const client = s.given.database === 'mysql' ? 'mysql2' : 'pg';
+      const deps = Object.keys(JSON.parse(text(s, 'package.json')).dependencies);
+      expect(deps).toContain(client);
+      expect(deps).not.toContain(client === 'pg' ? 'mysql2' : 'pg');
+      expect(text(s, 'src/database-driver.ts')).toContain(client === 'pg' ? 'max: config.poolMax,' : 'connectionLimit: config.poolMax,');
+    },
+  },
+  {
+    says: 'The sample routes `POST /greetings` (`{"name":"Ada"}`) and `GET /greetings?name=Ada` store and count names (`src/greetings.ts`)',
+    file: 'src/app.ts, src/greetings.ts',
+    check: (s) => {
+      expect(text(s, 'src/app.ts')).toMatch(/'\/greetings'/);
+      expect(serviceSql(s)).toMatch(/insert: sql`INSERT INTO greetings \(name\) VALUES \((\$1|\?)\)`/);
+      expect(serviceSql(s)).toMatch(/count: sql`SELECT COUNT\(\*\) AS count FROM greetings WHERE name = (\$1|\?)`/);
+      expect(text(s, 'test/database.integration.test.ts')).toContain('POST /greetings and GET /greetings: values travel as parameters');
+    },
+  },
+  {
+    says: 'Statements are constant strings written with the `sql` tag, which takes no `${}`: every value reaches the database as a parameter',
+    file: 'src/sql.ts, src/',
+    check: (s) => {
+      expect(text(s, 'src/sql.ts')).toContain("if (values.length > 0 || strings.length !== 1) throw new TypeError('sql`` takes no ${}: pass values as parameters');");
+      for (const [path, content] of s.files) if (path.startsWith('src/')) expect(content, path).not.toMatch(/sql`[^`]*\$\{/);
+      // "of a server-side prepared statement": mysql2's execute, never its query, for the service's statements.
+      if (s.given.database === 'mysql') expect(text(s, 'src/database-driver.ts')).toContain('await connection.execute({ sql: statement, timeout: config.statementTimeoutMs }, [...params]');
+      expect(text(s, 'test/database-config.test.ts')).toContain("SQL is constant text: sql`` refuses a value pasted in");
+    },
+  },
+  {
+    says: 'Each pod opens at most `DB_POOL_MAX` connections, with connect, statement and idle timeouts, and closes them on shutdown after the last request, before the process exits',
+    file: 'src/database-driver.ts, src/server.ts',
+    check: (s) => {
+      const driver = text(s, 'src/database-driver.ts');
+      const timeouts = s.given.database === 'mysql' ? ['connectTimeout: config.connectTimeoutMs', 'timeout: config.statementTimeoutMs', 'idleTimeout: config.idleTimeoutMs'] : ['connectionTimeoutMillis: config.connectTimeoutMs', 'statement_timeout: config.statementTimeoutMs', 'idleTimeoutMillis: config.idleTimeoutMs'];
+      for (const t of timeouts) expect(driver).toContain(t);
+      expect(text(s, 'src/server.ts')).toMatch(/await service\.close\(\);\n[\s\S]*?await database\.close\(\);/);
+      expectE2e('and on SIGTERM closes the pool before exiting 0');
+    },
+  },
+  {
+    says: '`/readyz` answers 503 while the database does not answer: it asks at most once per `DB_READINESS_CACHE_MS`, and not at all while queries succeed',
+    file: 'src/database.ts',
+    check: (s) => {
+      const database = text(s, 'src/database.ts');
+      expect(database).toContain("return { status: 503 as const, body: { status: 'database_unavailable' } };");
+      expect(database).toContain('if (now - this.#lastSuccessAt < this.#config.readinessCacheMs) return true;');
+      expectE2e('asks the database for readiness at most once per DB_READINESS_CACHE_MS');
+      expectE2e('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database');
+    },
+  },
+  {
+    says: '`/healthz` never asks the database, so during an outage Kubernetes takes the pods out of the Service without restarting them',
+    file: 'chart/templates/deployment.yaml, src/app.ts',
+    check: async (s) => {
+      const container = pod((await s.render()).objects).containers[0];
+      expect([container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path]).toEqual(['/healthz', '/readyz']);
+      expect(text(s, 'test/database.integration.test.ts')).toContain('/readyz answers 200 while the database answers; /healthz never asks it');
+      expectE2e('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200');
+    },
+  },
+  {
+    says: 'The service connects as `my_svc`, which may only read and insert rows (`SELECT` and `INSERT`, what the sample routes need)',
+    file: 'chart/values.yaml, README.md, src/database-driver.ts',
+    check: async (s) => {
+      expect(envOf(pod((await s.render()).objects).containers[0]).DB_USER).toBe('my_svc');
+      const grants = readmeBlock(s, '### Users and grants').split('\n').filter((l) => /TO '?my_svc'?(@|;)/.test(l));
+      expect(grants.join('\n')).not.toMatch(/UPDATE|DELETE|CREATE|ALL/);
+      expect([...serviceSql(s).matchAll(/sql`(\w+)/g)].map((m) => m[1]).sort()).toEqual(['INSERT', 'SELECT']);
+    },
+  },
+  {
+    says: 'The migrations Job connects as `my_svc_migrations`, which owns the tables',
+    file: 'chart/templates/migrations-job.yaml, README.md',
+    check: async (s) => {
+      expect(envOf(job((await s.render()).objects).containers[0]).DB_MIGRATIONS_USER).toBe('my_svc_migrations');
+      expect(readmeBlock(s, '### Users and grants')).toMatch(s.given.database === 'mysql' ? /GRANT CREATE, ALTER, INDEX, DROP, REFERENCES, [^\n]* TO 'my_svc_migrations'@'%';/ : /CREATE DATABASE my_svc OWNER my_svc_migrations;/);
+      expectE2e("applies migrations/*.sql as the tables' owner");
+    },
+  },
+  {
+    says: 'Each has its own password: `database-password` in the service\'s Secret (`secrets.existingSecret`), and `database-migrations-password` in a Secret that only the Job mounts',
+    file: 'chart/, src/database-config.ts',
+    check: async (s) => {
+      const objects = (await s.render({ secrets: { existingSecret: 'svc-secret' } })).objects;
+      expect(pod(objects).volumes.find((v: { name: string }) => v.name === 'secrets').secret.secretName).toBe('svc-secret');
+      expect(JSON.stringify(job(objects))).not.toContain('svc-secret');
+      expect(JSON.stringify(pod(objects))).not.toContain(`${NAME}-database-migrations`);
+      expect(text(s, 'src/database-config.ts')).toContain("export const DATABASE_PASSWORD_FILE = 'database-password';\nexport const MIGRATIONS_PASSWORD_FILE = 'database-migrations-password';");
+    },
+  },
+  {
+    says: 'As an administrator, with the two passwords in place of the placeholders:',
+    file: 'README.md',
+    check: (s) => {
+      const grants = readmeBlock(s, '### Users and grants');
+      expect(grants).toContain("'<migrations password>'");
+      expect(grants).toContain("'<service password>'");
+    },
+  },
+  {
+    says: 'Grant more (`UPDATE`, `DELETE`) only when a route needs it',
+    file: 'README.md',
+    check: (s) => expect(readmeBlock(s, '### Users and grants').split('\n').filter((l) => /TO '?my_svc'?(@|;)/.test(l)).join('\n')).not.toMatch(/UPDATE|DELETE/),
+  },
+  {
+    says: 'The end-to-end tests of create-hardened-service run exactly these statements against a real',
+    file: 'README.md',
+    check: () => {
+      expect(E2E).toContain("codeBlockAfter(readme, '### Users and grants').replace('<migrations password>', passwords.migrations).replace('<service password>', passwords.service)");
+      expectE2e("against the real server over verified TLS as the least-privileged user");
+    },
+  },
+  {
+    says: '`migrations/*.sql` are applied in name order, each once, by `node dist/migrate.js`: a Helm pre-install and pre-upgrade hook Job, before the new pods start',
+    file: 'chart/templates/migrations-job.yaml, src/migrations.ts',
+    check: async (s) => {
+      const objects = (await s.render()).objects;
+      expect(kind(objects, 'Job')!.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      expect(job(objects).containers[0].args).toEqual(['dist/migrate.js']);
+      expect(text(s, 'src/migrations.ts')).toContain(".filter((name) => name.endsWith('.sql'))\n    .sort()");
+      expect(text(s, 'package.json')).toContain('"migrate": "node dist/migrate.js"');
+      expectE2e('a second run applies nothing');
+    },
+  },
+  {
+    says: 'A failed migration fails the release',
+    file: 'chart/templates/migrations-job.yaml, src/migrate.ts',
+    check: async (s) => {
+      expect(kind((await s.render()).objects, 'Job')!.spec.backoffLimit).toBe(0);
+      expect(text(s, 'src/migrate.ts')).toContain("'migrations failed: exiting with 1');\n    return 1;");
+    },
+  },
+  {
+    says: 'The run holds a lock, so two deploys at once apply each file once, and `schema_migrations` records what was applied',
+    file: 'src/migrations.ts, src/database-driver.ts',
+    check: (s) => {
+      expect(text(s, 'src/database-driver.ts')).toMatch(s.given.database === 'mysql' ? /lock: sql`SELECT GET_LOCK\(/ : /lock: sql`SELECT pg_advisory_lock\(/);
+      expect(text(s, 'src/migrations.ts')).toContain('await session.query(MIGRATION_SQL.record, [version]);');
+      expect(text(s, 'test/database.integration.test.ts')).toContain('a second run of the migrations Job applies nothing');
+    },
+  },
+  {
+    says: 'Each file commits together with its record, or not at all',
+    file: 'src/database-driver.ts (pg)',
+    check: (s) => expect(text(s, 'src/database-driver.ts')).toContain('transactional: true,'),
+  },
+  {
+    says: 'MySQL commits DDL as it runs: a migration that fails halfway is not rolled back',
+    file: 'src/database-driver.ts (mysql2)',
+    check: (s) => expect(text(s, 'src/database-driver.ts')).toContain('transactional: false,'),
+  },
+  {
+    says: "The Job runs the service's image with the pod's security context and resources, and a NetworkPolicy of its own: DNS and the database's port out, nothing in",
+    file: 'chart/templates/migrations-job.yaml',
+    check: async (s) => {
+      const objects = (await s.render({ image: { digest: DIGEST } })).objects;
+      const [jobSpec, podSpec] = [job(objects), pod(objects)];
+      expect(jobSpec.containers[0].image).toBe(podSpec.containers[0].image);
+      expect(jobSpec.securityContext).toEqual(podSpec.securityContext);
+      expect(jobSpec.containers[0].securityContext).toEqual(podSpec.containers[0].securityContext);
+      expect(jobSpec.containers[0].resources).toEqual(podSpec.containers[0].resources);
+      const policy = policyNamed(objects, `${NAME}-migrations`)!;
+      expect(policy.ingress).toEqual([]);
+      expect(egressPorts(policy)).toEqual([53, 53, backingPorts(s)[0]]);
+      expect(checkPodSecurity(kind(objects, 'Job')!, 'restricted', pssVersion)).toEqual([]);
+    },
+  },
+  {
+    says: "A hook runs once per release; an init container would run the migrations in every pod at once, with the owner's password mounted in every pod",
+    file: 'chart/',
+    check: async (s) => expect(pod((await s.render()).objects).initContainers).toBeUndefined(),
+  },
+  { says: 'Locally: `npm run build && npm run migrate`', file: 'package.json', check: (s) => expect(JSON.parse(text(s, 'package.json')).scripts.migrate).toBe('node dist/migrate.js') },
+  {
+    says: "Connections use TLS and verify the server's certificate and host name against the CA mounted from",
+    file: 'src/backing-config.ts, chart/',
+    check: async (s) => {
+      // A ConfigMap or a Secret.
+      const which = hasDatabase(s) ? 'database' : 'redis';
+      const spec = pod((await s.render({ [which]: { tls: { ca: { configMapName: '', secretName: 'ca-secret' } } } })).objects);
+      expect(spec.volumes.find((v: { name: string }) => v.name === `${which}-tls`).secret).toMatchObject({ secretName: 'ca-secret' });
+      const config = text(s, 'src/backing-config.ts');
+      expect(config).toContain("const mode = this.get(`${prefix}_TLS`) ?? 'verify-full';");
+      expect(config).toContain('if (!insecureDevMode(this.#env)) {');
+      if (hasDatabase(s)) expect(text(s, 'test/database-config.test.ts')).toContain('refuses DB_TLS=off unless INSECURE_DEV_MODE=true');
+      if (hasRedis(s)) expect(text(s, 'test/redis-config.test.ts')).toContain('refuses REDIS_TLS=off unless INSECURE_DEV_MODE=true');
+    },
+  },
+  {
+    says: 'The service re-reads `database-password` when the mounted file changes: new connections use the new password, queries under way finish on the old connections',
+    file: 'src/database.ts',
+    check: (s) => {
+      expect(text(s, 'src/database.ts')).toMatch(/#rotate\(password: string\): void \{\n\s+const old = this\.#pool;\n\s+this\.#pool = openPool\(this\.#config, password, this\.#logger\);\n\s+const ended = old\n\s+\.end\(\)/);
+      expectE2e('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart');
+    },
+  },
+  {
+    says: 'Kubernetes updates a mounted Secret about a minute after the Secret changes',
+    file: 'chart/, src/backing-config.ts',
+    check: async (s) => {
+      // Only a Secret volume mounted without subPath is updated; the kubelet swaps a symlink, which polling sees.
+      const container = pod((await s.render({ secrets: { existingSecret: 's' } })).objects).containers[0];
+      expect(container.volumeMounts.find((m: { name: string }) => m.name === 'secrets')).toEqual({ name: 'secrets', mountPath: '/run/secrets', readOnly: true });
+      expect(text(s, 'src/backing-config.ts')).toContain('watchFile(');
+      expect(E2E).toContain('async function kubeletSecret(');
+    },
+  },
+  {
+    says: 'PostgreSQL keeps one password per role: change it and the Secret together; until the new file arrives, open connections keep serving and new ones fail',
+    file: 'src/database.ts',
+    check: (s) => {
+      // Nothing closes the pool on a failed connection: only a new password file replaces it.
+      expect([...text(s, 'src/database.ts').matchAll(/openPool\(/g)]).toHaveLength(2);
+      expect(E2E).toContain("`ALTER ROLE ${DB} PASSWORD '${rotated}';`");
+    },
+  },
+  {
+    says: 'For a rotation without that gap, alternate between two login roles that are members of one group role holding the grants',
+    file: 'chart/values.yaml',
+    check: async (s) => expect(envOf(pod((await s.render({ database: { user: 'my_svc_b' } })).objects).containers[0]).DB_USER).toBe('my_svc_b'),
+  },
+  {
+    says: "So rotate in three steps: `ALTER USER … IDENTIFIED BY '<new>' RETAIN CURRENT PASSWORD` (MySQL 8.0.14 and later keep both)",
+    file: 'src/backing-config.ts',
+    check: (s) => {
+      // MariaDB (the e2e server) has no dual passwords: the e2e test rotates with ALTER USER … IDENTIFIED BY.
+      expect(text(s, 'src/backing-config.ts')).toContain("'secret file changed: new connections use the new value'");
+      expect(E2E).toContain("`ALTER USER '${DB}'@'%' IDENTIFIED BY '${rotated}';`");
+    },
+  },
+  {
+    says: 'The migrations Job reads its password at each run',
+    file: 'src/migrate.ts',
+    check: (s) => expect(text(s, 'src/migrate.ts')).toContain('openPool(database, readSecret(MIGRATIONS_PASSWORD_FILE, secretsDir), logger, { migrations: true })'),
+  },
+  {
+    says: "The chart's NetworkPolicy allows egress to the database's port only: to its pods (`database.egress` namespace and pod selectors, each naming labels) or, for a managed database, to `database.egress.cidr`",
+    file: 'chart/templates/backing-networkpolicy.yaml',
+    check: async (s) => {
+      const port = backingPorts(s)[0];
+      const inCluster = backingPolicy((await s.render()).objects)!.egress[0]!;
+      expect(inCluster).toEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAME } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': s.given.database === 'mysql' ? 'mysql' : 'postgresql' } } }], ports: [{ port, protocol: 'TCP' }] });
+      const managed = backingPolicy((await s.render({ database: { egress: { cidr: '10.20.0.15/32' } } })).objects)!.egress[0]!;
+      expect(managed).toEqual({ to: [{ ipBlock: { cidr: '10.20.0.15/32' } }], ports: [{ port, protocol: 'TCP' }] });
+    },
+  },
+  {
+    says: 'The schema refuses an empty selector and a CIDR wider than /8 (IPv6: /16)',
+    file: 'chart/values.schema.json',
+    check: async (s) => {
+      const egress = (e: object) => ({ database: { egress: e } });
+      expect(await s.lint(egress({ podSelector: { matchLabels: null } }))).not.toBe(0);
+      expect(await s.lint(egress({ namespaceSelector: null }))).not.toBe(0);
+      for (const cidr of ['0.0.0.0/0', '10.0.0.0/7', '::/0', 'fd00::/15']) expect(await s.lint(egress({ cidr })), cidr).not.toBe(0);
+      for (const cidr of ['10.0.0.0/8', 'fd00::/16']) expect(await s.lint(egress({ cidr })), cidr).toBe(0);
+    },
+  },
+  {
+    says: '`create-hardened-service check` fails (`CHS-NET-003`) when an egress rule allows every destination or every port',
+    file: 'lib/check (the generator)',
+    check: () => {
+      // test/check-service.test.ts weakens generated charts each of these ways and expects CHS-NET-003.
+      const weakenings = readFileSync(new URL('./check-service.test.ts', import.meta.url), 'utf8');
+      for (const name of ['the database egress rule removed from the chart', 'Redis reachable on every port', 'extra egress to 0.0.0.0/0 in a values file']) expect(weakenings).toContain(`name: '${name}'`);
+    },
+  },
+  {
+    says: "The chart's NetworkPolicy allows egress to Redis's port only, to `redis.egress` (its pods, or a managed Redis's CIDR), and `create-hardened-service check` fails (`CHS-NET-003`) when no egress rule allows it",
+    file: 'chart/templates/backing-networkpolicy.yaml',
+    check: async (s) => {
+      const rules = backingPolicy((await s.render({ redis: { egress: { cidr: '10.20.0.16/32' } } })).objects)!.egress;
+      expect(rules.at(-1)).toEqual({ to: [{ ipBlock: { cidr: '10.20.0.16/32' } }], ports: [{ port: 6379, protocol: 'TCP' }] });
+      expect(readFileSync(new URL('./check-service.test.ts', import.meta.url), 'utf8')).toContain("name: 'Redis reachable on every port'");
+    },
+  },
+  {
+    says: 'runs against a real database when `TEST_DB_HOST` is set, as CI does with a digest-pinned',
+    file: 'test/database.integration.test.ts, CI',
+    check: (s) => {
+      expect(text(s, 'test/database.integration.test.ts')).toContain("'no database: set TEST_DB_HOST");
+      expect(text(s, CI_FILE(s))).toContain(imageRef(versions.services[s.given.database as 'postgres' | 'mysql']));
+      expect(text(s, CI_FILE(s))).toContain('TEST_DB_HOST:');
+      expect(text(s, 'README.md')).toContain(`digest-pinned \`${versions.services[s.given.database as 'postgres' | 'mysql'].image}:${versions.services[s.given.database as 'postgres' | 'mysql'].tag}\``);
+    },
+  },
+  {
+    says: 'runs against a real Redis when `TEST_REDIS_HOST` is set, as CI does with a digest-pinned',
+    file: 'test/rate-limit-store.integration.test.ts, CI',
+    check: (s) => {
+      expect(text(s, 'test/rate-limit-store.integration.test.ts')).toContain("'no Redis: set TEST_REDIS_HOST");
+      expect(text(s, CI_FILE(s))).toContain(imageRef(versions.services.redis));
+      expect(text(s, CI_FILE(s))).toContain('TEST_REDIS_HOST:');
+    },
+  },
+  {
+    says: "CI's throwaway server has no certificate from a CA the tests hold, so there the tests run with `INSECURE_DEV_MODE=true`",
+    file: 'CI, test/database.integration.test.ts',
+    check: (s) => {
+      expect(text(s, CI_FILE(s))).not.toContain('TEST_DB_CA_FILE');
+      expect(text(s, 'test/database.integration.test.ts')).toContain("...(given.TEST_DB_CA_FILE ? { DB_TLS_CA_FILE: given.TEST_DB_CA_FILE } : { DB_TLS: 'off', INSECURE_DEV_MODE: 'true' }),");
+    },
+  },
+  {
+    says: "The rate limiter counts in Redis (`src/shared-rate-limiter.ts`, with `ioredis`), so a client's limit holds across replicas and restarts: one key per client and window, which expires with the window",
+    file: 'package.json, src/shared-rate-limiter.ts, src/server.ts',
+    check: (s) => {
+      expect(Object.keys(JSON.parse(text(s, 'package.json')).dependencies)).toContain('ioredis');
+      expect(text(s, 'src/server.ts')).toContain('new SharedRateLimiter(config.rateLimit, redisConfig, config.secretsDir, logger)');
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain('const redisKey = `${this.#config.keyPrefix}${window.start}:${key}`;');
+      expect(text(s, 'test/rate-limit-store.integration.test.ts')).toContain('a new replica (a restart) continues the count it finds in Redis');
+    },
+  },
+  {
+    says: 'A request never waits for Redis: each pod answers from the count Redis last returned for the client plus its own requests since',
+    file: 'src/shared-rate-limiter.ts',
+    check: (s) => {
+      // hit() is synchronous: it returns the count, not a promise of it.
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain('hit(key: string, now = Date.now()): Window {');
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain('return { count: window.shared + window.pending + window.local, resetAt: start + this.windowMs };');
+    },
+  },
+  {
+    says: 'So with N replicas a client can get up to N − 1 requests more than `RATE_LIMIT_MAX` in a window',
+    file: 'test/rate-limit-store.integration.test.ts',
+    check: (s) => {
+      expect(text(s, 'test/rate-limit-store.integration.test.ts')).toContain('two replicas share one count: a client gets RATE_LIMIT_MAX requests, plus at most one per other replica');
+      expect(E2E).toContain('// Shared: RATE_LIMIT_MAX, plus at most one per other pod; two memory stores would admit 8.\n    expect(await admitted()).toBeLessThanOrEqual(5);');
+    },
+  },
+  {
+    says: 'When Redis is unreachable, slow or refuses a command, each pod counts alone, as the memory store does: the service fails open to the per-pod limit, never to no limit',
+    file: 'src/shared-rate-limiter.ts, src/redis-config.ts',
+    check: (s) => {
+      const limiter = text(s, 'src/shared-rate-limiter.ts');
+      for (const setting of ['commandTimeout: this.#config.commandTimeoutMs,', 'enableOfflineQueue: false,', 'maxRetriesPerRequest: 0,']) expect(limiter).toContain(setting);
+      expect(limiter).toContain('window.local += 1;');
+      expect(text(s, 'test/rate-limit-store.integration.test.ts')).toContain('Redis unreachable: fails open to the per-pod limit (never to no limit), and says so once');
+      expectE2e('Redis killed: each pod limits alone and says so; back: shared again');
+    },
+  },
+  {
+    says: 'It logs once when that starts and once when Redis answers again',
+    file: 'src/shared-rate-limiter.ts',
+    check: (s) => {
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain("'rate-limit store unavailable: counting per pod until Redis answers again'");
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain("'rate-limit store available again: counts are shared'");
+      expect(E2E).toContain("await run.waitForLog('rate-limit store available again: counts are shared', 20_000);");
+    },
+  },
+  {
+    says: 'Connect as an ACL user that may run only the commands the limiter sends, on its own keys (the client runs no `INFO` ready check and no `CLIENT SETINFO`)',
+    file: 'README.md, src/shared-rate-limiter.ts',
+    check: (s) => {
+      expect(text(s, 'src/shared-rate-limiter.ts')).toContain('enableReadyCheck: false,\n      disableClientInfo: true,');
+      expect(E2E).toContain("codeBlockAfter(readme, '## Rate-limit store (Redis)')");
+    },
+  },
+  {
+    says: 'The service re-reads `redis-password` when the mounted file changes: it connects again with the new password and closes the old connection once its answers are in, without a restart',
+    file: 'src/shared-rate-limiter.ts',
+    check: (s) => {
+      expect(text(s, 'src/shared-rate-limiter.ts')).toMatch(/#reconnect\(password: string\): void \{\n\s+const old = this\.#redis;\n\s+this\.#redis = this\.#connect\(password\);\n\s+void quit\(old\);/);
+      expectE2e('a rotated Redis password: the ACL user holds both, the mounted file changes');
+    },
+  },
+  {
+    says: 'An ACL user can hold two passwords: add the new one (`>new`), update the Secret, and remove the old one (`<old`) once every pod logs `secret file changed`',
+    file: 'src/backing-config.ts',
+    check: (s) => {
+      expect(text(s, 'src/backing-config.ts')).toContain("'secret file changed: new connections use the new value'");
+      expectE2e('a rotated Redis password: the ACL user holds both, the mounted file changes');
+    },
   },
 ];
 
@@ -825,7 +1330,8 @@ export function statements(markdown: string, headings: string[]): string[] {
     if (inCode) continue;
     if (/^#{1,3} /.test(line)) {
       flush();
-      inSection = headings.some((h) => line.replace(/^#+ /, '').startsWith(h));
+      // A ### subsection belongs to its ## section.
+      if (!line.startsWith('### ')) inSection = headings.some((h) => line.replace(/^#+ /, '').startsWith(h));
       continue;
     }
     if (!inSection) continue;
@@ -848,11 +1354,11 @@ export function statements(markdown: string, headings: string[]): string[] {
   return found;
 }
 
-const SECURITY_SECTIONS = ['How this service meets', 'Scanning and updates', 'Patch policy', 'End of life'];
-const README_SECTIONS = ['Configuration', 'Build the image', 'Deploy to Kubernetes', 'What is hardened'];
+const SECURITY_SECTIONS = ['How this service meets', 'Backing services', 'Scanning and updates', 'Patch policy', 'End of life'];
+const README_SECTIONS = ['Configuration', 'Database', 'Rate-limit store', 'Build the image', 'Deploy to Kubernetes', 'What is hardened'];
 
-async function emit(ci: Ci): Promise<Service> {
-  const files = new Map([...(await renderService(await answersFor(NAME, { ci })))].map(([p, b]) => [p, b.toString('utf8')]));
+async function emit(given: Partial<Record<keyof Answers, string>>): Promise<Service> {
+  const files = new Map([...(await renderService(await answersFor(NAME, given)))].map(([p, b]) => [p, b.toString('utf8')]));
   const dir = await mkdtemp(join(tmpdir(), 'chs-claims-'));
   for (const [path, content] of files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -861,7 +1367,8 @@ async function emit(ci: Ci): Promise<Service> {
   const chartDir = join(dir, 'chart');
   const cache = new Map<string, Promise<{ exitCode: number; stderr: string; objects: KubeObject[] }>>();
   return {
-    ci,
+    ci: given.ci === 'gitlab' ? 'gitlab' : 'github',
+    given,
     files,
     chartDir,
     render(values = {}) {
@@ -881,31 +1388,31 @@ async function emit(ci: Ci): Promise<Service> {
   };
 }
 
-const services = {} as Record<Ci, Service>;
-const docStatements = {} as Record<Ci, { doc: string; statement: string }[]>;
+const services = {} as Record<Variant, Service>;
+const docStatements = {} as Record<Variant, { doc: string; statement: string }[]>;
 
 beforeAll(async () => {
-  for (const ci of ['github', 'gitlab'] as const) {
-    services[ci] = await emit(ci);
-    docStatements[ci] = [
-      ...statements(services[ci].files.get('SECURITY.md')!, SECURITY_SECTIONS).map((statement) => ({ doc: 'SECURITY.md', statement })),
-      ...statements(services[ci].files.get('README.md')!, README_SECTIONS).map((statement) => ({ doc: 'README.md', statement })),
+  for (const [variant, given] of Object.entries(VARIANTS) as [Variant, Partial<Record<keyof Answers, string>>][]) {
+    services[variant] = await emit(given);
+    docStatements[variant] = [
+      ...statements(services[variant].files.get('SECURITY.md')!, SECURITY_SECTIONS).map((statement) => ({ doc: 'SECURITY.md', statement })),
+      ...statements(services[variant].files.get('README.md')!, README_SECTIONS).map((statement) => ({ doc: 'README.md', statement })),
     ];
   }
 });
 
-describe.each(['github', 'gitlab'] as const)('claims of SECURITY.md and README.md (%s)', (ci) => {
+describe.each(Object.keys(VARIANTS) as Variant[])('claims of SECURITY.md and README.md (%s)', (variant) => {
   it('every statement has a check in the claims table', () => {
-    const unchecked = docStatements[ci].filter(({ statement }) => !CLAIMS.some((c) => statement.includes(c.says)));
+    const unchecked = docStatements[variant].filter(({ statement }) => !CLAIMS.some((c) => statement.includes(c.says)));
     expect(unchecked).toEqual([]);
-    expect(docStatements[ci].length).toBeGreaterThan(60);
+    expect(docStatements[variant].length).toBeGreaterThan(60);
   });
 
   it.each(CLAIMS.map((c) => [c.says, c] as const))('%s', async (_says, claim) => {
-    const made = docStatements[ci].filter(({ statement }) => statement.includes(claim.says));
+    const made = docStatements[variant].filter(({ statement }) => statement.includes(claim.says));
     if (made.length === 0) return; // not said in this variant
     try {
-      await claim.check(services[ci]);
+      await claim.check(services[variant]);
     } catch (err) {
       if (claim.awaits) (err as Error).message = `awaits ${claim.awaits}: ${(err as Error).message}`;
       throw err;
@@ -915,7 +1422,7 @@ describe.each(['github', 'gitlab'] as const)('claims of SECURITY.md and README.m
 
 describe('the claims table', () => {
   it('has no entry that neither document makes', () => {
-    const stale = CLAIMS.filter((c) => !(['github', 'gitlab'] as const).some((ci) => docStatements[ci].some(({ statement }) => statement.includes(c.says))));
+    const stale = CLAIMS.filter((c) => !(Object.keys(VARIANTS) as Variant[]).some((variant) => docStatements[variant].some(({ statement }) => statement.includes(c.says))));
     expect(stale.map((c) => c.says)).toEqual([]);
   });
 

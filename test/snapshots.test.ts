@@ -15,6 +15,8 @@ const variants: [string, Partial<Record<keyof Answers, string>>][] = [
   ['default', {}],
   ['express', { framework: 'express' }],
   ['gitlab', { ci: 'gitlab' }],
+  ['postgres-redis', { database: 'postgres', rateLimitStore: 'redis' }],
+  ['mysql-gitlab', { database: 'mysql', ci: 'gitlab' }],
 ];
 
 const normalize = (text: string) =>

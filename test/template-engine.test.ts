@@ -17,6 +17,7 @@ const context = {
   runtimeImage: 'gcr.io/distroless/nodejs26-debian13:nonroot@sha256:bb',
   runtimeUid: 65532,
   nodeLine: { runtime: { image: 'gcr.io/distroless/nodejs26-debian13', tag: 'nonroot' } },
+  backing: { database: false },
 };
 
 /** A template in the form the build gives the bundle (scripts/build.mjs): Handlebars' precompiler output, evaluated. */

@@ -245,6 +245,25 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     expect(manifest.answers.description).toBe('Orders');
   });
 
+  it('a service made before --database and --rate-limit-store: upgrade records `none` and `memory` and adds no file of theirs', async () => {
+    const dir = await generate(parent, 'before-backing');
+    await rewindToOlderGenerator(
+      dir,
+      () => {},
+      (manifest) => {
+        const answers = manifest.answers as Partial<typeof manifest.answers>;
+        delete answers.database;
+        delete answers.rateLimitStore;
+      },
+    );
+    const result = await upgrade(dir);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await manifestOf(dir)).answers).toMatchObject({ database: 'none', rateLimitStore: 'memory' });
+    const tree = (await listTree(dir)).filter((p) => p !== MANIFEST_PATH);
+    expect(tree.sort()).toEqual([...fresh.keys()].sort());
+    for (const path of ['src/database.ts', 'src/shared-rate-limiter.ts', 'migrations/0001_create_greetings.sql']) expect(existsSync(join(dir, path))).toBe(false);
+  });
+
   it('a flag changes a recorded answer on upgrade (moving to another port)', async () => {
     const dir = await generate(parent, 'port-move');
     const result = await upgrade(dir, '--port', '9090');

@@ -114,11 +114,48 @@ export function isDefaultDeny(o: Obj): boolean {
   return empty && types.includes('Ingress') && types.includes('Egress') && noRules;
 }
 
+/** Every destination, or every port: why an egress rule is open-ended, if it is. */
+function openEgress(rule: Obj): string | undefined {
+  const to = Array.isArray(rule.to) ? rule.to.map(obj) : [];
+  const ports = Array.isArray(rule.ports) ? rule.ports.map(obj) : [];
+  if (to.length === 0) return 'has no `to`: every destination';
+  if (ports.length === 0 || ports.some((p) => p.port === undefined)) return 'leaves out ports: every port';
+  for (const peer of to) {
+    const cidr = obj(peer.ipBlock).cidr;
+    if (typeof cidr === 'string' && /\/0$/.test(cidr)) return `allows ${cidr}: every address`;
+    const named = (selector: unknown) => selector !== undefined && (Object.keys(obj(obj(selector).matchLabels)).length > 0 || (Array.isArray(obj(selector).matchExpressions) && (obj(selector).matchExpressions as unknown[]).length > 0));
+    if (peer.ipBlock === undefined && !named(peer.namespaceSelector) && !named(peer.podSelector)) {
+      return peer.namespaceSelector === undefined ? 'selects every pod of its namespace' : 'selects every pod of every namespace';
+    }
+  }
+  return undefined;
+}
+
+/** The ports a pod's containers connect to on a database or Redis, from the variables the generated service reads. */
+function backingPorts(containers: Obj[]): { variable: string; port: number }[] {
+  const found = new Map<string, number>();
+  for (const c of containers) {
+    for (const e of Array.isArray(c.env) ? c.env.map(obj) : []) {
+      if ((e.name === 'DB_PORT' || e.name === 'REDIS_PORT') && /^\d+$/.test(String(e.value))) found.set(String(e.name), Number(e.value));
+    }
+  }
+  return [...found].map(([variable, port]) => ({ variable, port }));
+}
+
 /** Runs the pod, resource, image, network and preset rules over a set of objects. */
 export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSink, options: KubernetesRuleOptions): number {
   const { note, preset } = options;
   const policies = objects.filter((o) => o.object.kind === 'NetworkPolicy' && (options.ownPolicy?.(o) ?? true));
   let workloads = 0;
+  for (const policy of policies) {
+    const egress = obj(policy.object.spec).egress;
+    (Array.isArray(egress) ? egress.map(obj) : []).forEach((rule, i) => {
+      const open = openEgress(rule);
+      if (!open) return;
+      const at = { file: policy.file, ...(policy.line ? { line: policy.line } : {}) };
+      sink.add({ ruleId: 'CHS-NET-003', level: 'error', ...at, message: `NetworkPolicy ${String(obj(policy.object.metadata).name ?? '(unnamed)')}: egress[${i}] ${open}` }, note);
+    });
+  }
   const maxMemory = preset?.constraints.maxMemoryLimit;
   const registries = preset?.constraints.allowedRegistries;
 
@@ -199,6 +236,19 @@ export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSi
       });
       if (!covered) {
         sink.add({ ruleId: 'CHS-NET-002', level: 'error', ...at, message: `${where}: no NetworkPolicy limiting ingress and egress selects its pods (labels ${JSON.stringify(labels)})` }, note);
+      }
+      // A database or Redis: some policy selecting the pods allows exactly its port, to named peers.
+      const egressRules = policies
+        .filter((p) => !(ns && namespaceOf(p.object) && ns !== namespaceOf(p.object)) && policyTypes(obj(p.object.spec)).includes('Egress') && selectorMatches(obj(obj(p.object.spec).podSelector), labels))
+        .flatMap((p) => (Array.isArray(obj(p.object.spec).egress) ? (obj(p.object.spec).egress as unknown[]).map(obj) : []));
+      for (const { variable, port } of backingPorts(containers.map(({ c }) => c))) {
+        const exact = egressRules.some((rule) => {
+          const ports = Array.isArray(rule.ports) ? rule.ports.map(obj) : [];
+          return ports.length === 1 && Number(ports[0]!.port) === port && (ports[0]!.protocol ?? 'TCP') === 'TCP' && !openEgress(rule);
+        });
+        if (!exact) {
+          sink.add({ ruleId: 'CHS-NET-003', level: 'error', ...at, message: `${where}: connects to ${variable}=${port}, but no egress rule of a NetworkPolicy selecting its pods allows exactly that port to named peers` }, note);
+        }
       }
     }
   }

@@ -60,6 +60,15 @@ export const checkRules = [
     tags: ['security', 'kubernetes', 'network'],
   },
   {
+    id: 'CHS-NET-003',
+    name: 'egress-exact',
+    title: 'Every egress rule names its destinations and ports, and a pod with a database or Redis (DB_PORT, REDIS_PORT) may reach exactly that port',
+    why: 'An egress rule without destinations or ports, to 0.0.0.0/0, or to every pod of every namespace lets a compromised pod reach anything (metadata services, other tenants, the internet). A service that talks to a database needs exactly one more port, to exactly that server.',
+    fix: "Give every egress rule a `to` naming the peers (a namespace and pod selector with labels, or a CIDR narrower than /0) and `ports`. In a generated chart set database.egress / redis.egress: both selectors, or the managed server's cidr; the chart's backing-services NetworkPolicy allows exactly the server's port.",
+    modes: both,
+    tags: ['security', 'kubernetes', 'network'],
+  },
+  {
     id: 'CHS-NS-001',
     name: 'namespace-pod-security',
     title: 'The service\'s Namespace enforces, audits and warns at Pod Security restricted, pinned to a supported Kubernetes minor',

@@ -66,10 +66,21 @@ export interface HadolintRules {
   rules: HadolintRule[];
   shellcheck: { exclude: string[]; shell: string; status: string };
 }
+/** A database or Redis image the test jobs start as a service container. */
+export interface ServiceImageFacts {
+  port: number;
+  /** Variables its entrypoint reads, with what they do. */
+  env: Record<string, string>;
+  commands: Record<string, string>;
+  readAt?: string;
+  readAtReason?: string;
+  source: string;
+}
 export interface CiFacts {
   checked: string;
   releases: Record<string, Release>;
   images: Record<string, ImageFacts>;
+  serviceImages: Record<string, ServiceImageFacts>;
   bases: Record<string, { commands: string[]; absent: string[]; source: string }>;
   actions: Record<string, ActionFacts>;
   defaultRules: {

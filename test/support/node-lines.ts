@@ -24,11 +24,11 @@ export function requireServiceTools(): void {
   if (!bwrap) throw new Error('bubblewrap is missing: apt-get install -y bubblewrap (.ci/run does)');
 }
 
-/** Runs npm in an emitted service on a Node line (26 unless said); throws with npm's output when it fails. */
-export async function npm(args: string[], cwd: string, timeout = 300_000, major = 26) {
+/** Runs npm in an emitted service on a Node line (26 unless said), with `env` added; throws with npm's output when it fails. */
+export async function npm(args: string[], cwd: string, timeout = 300_000, major = 26, env: Record<string, string> = {}) {
   const result = await execa('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
-    env: envFor(major),
+    env: { ...envFor(major), ...env },
     all: true,
     reject: false,
     timeout,

@@ -90,13 +90,13 @@ function clientErrorAnswer(code: string | undefined): [number, string] {
 }
 
 export function createHttpServer(
-  { config, logger, lifecycle, metrics }: AppOptions,
+  { config, logger, lifecycle, metrics, rateLimitStore }: AppOptions,
   app: (req: IncomingMessage, res: ServerResponse) => void,
 ): HttpServer {
   const { limits } = config;
   const headers = securityHeaders();
   const trusted = proxyTrust(config.trustProxy);
-  const limiter = new RateLimiter(config.rateLimit);
+  const limiter = rateLimitStore ?? new RateLimiter(config.rateLimit);
   metrics.rateLimitStore = limiter;
   const policy = `${limiter.max};w=${Math.ceil(limiter.windowMs / 1000)}`;
   const inflight = new Set<ServerResponse>();

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { RateLimitStore } from './rate-limiter.ts';
 
 /**
  * What every framework's src/app.ts provides, and the pieces of request handling both frameworks share.
@@ -13,6 +14,8 @@ export interface AppOptions {
   logger: Logger;
   lifecycle: Lifecycle;
   metrics: Metrics;
+  /** A rate-limit store shared by every replica; without one, each process counts in its own memory. */
+  rateLimitStore?: RateLimitStore;
 }
 
 export interface HttpService {

@@ -19,7 +19,18 @@ export interface Window {
   resetAt: number;
 }
 
-export class RateLimiter {
+/** What the HTTP server counts requests with: this in-memory store, or one shared by every replica (Redis). */
+export interface RateLimitStore {
+  readonly max: number;
+  readonly windowMs: number;
+  /** Counts one request of `key`; the request is over the limit when the returned count exceeds `max`. */
+  hit(key: string, now?: number): Window;
+  /** Clients held in this process, and how many were forgotten to stay within maxClients (metrics). */
+  readonly clients: number;
+  readonly evictions: number;
+}
+
+export class RateLimiter implements RateLimitStore {
   readonly max: number;
   readonly windowMs: number;
   readonly maxClients: number;

@@ -36,13 +36,19 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Starts the real application on a free loopback port, configured from `env` as the process would be. */
-export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+/**
+ * Starts the real application on a free loopback port, configured from `env` as the process would be; `extra`:
+ * more of what createHttpService takes (a rate-limit store, a database).
+ */
+export async function startService(
+  env: Record<string, string> = {},
+  extra: Partial<Parameters<typeof createHttpService>[0]> = {},
+): Promise<RunningService> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
   const { logger, lines, raw } = memoryLogger();
   const lifecycle = new Lifecycle();
   const metrics = new Metrics(lifecycle);
-  const service = createHttpService({ config, logger, lifecycle, metrics });
+  const service = createHttpService({ config, logger, lifecycle, metrics, ...extra });
   const port = await service.listen(config.port, config.host);
   lifecycle.markReady();
   let closed = false;

@@ -41,6 +41,20 @@ app.kubernetes.io/name: {{ include "svc.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* Egress to the cluster's DNS (UDP and TCP 53), for every pod of the release. */}}
+{{- define "svc.dnsEgressRule" -}}
+- to:
+    - namespaceSelector:
+        {{- toYaml .Values.networkPolicy.dns.namespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 8 }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}
+
 {{- define "svc.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "svc.fullname" .) .Values.serviceAccount.name }}

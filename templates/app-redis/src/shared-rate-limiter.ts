@@ -1,0 +1,183 @@
+import { Redis } from 'ioredis';
+import { SecretFile } from './backing-config.ts';
+import type { Logger } from './logger.ts';
+import type { RateLimitOptions, RateLimitStore, Window } from './rate-limiter.ts';
+import { REDIS_PASSWORD_FILE, type RedisConfig } from './redis-config.ts';
+import { SecretError } from './secrets.ts';
+
+/** Counts sent to Redis and not yet answered, at most: beyond this, requests are counted locally only. */
+const MAX_IN_FLIGHT = 1_024;
+
+interface ClientWindow {
+  /** Start of the window (ms since the epoch): windows are aligned, so every replica counts the same window. */
+  start: number;
+  /** The shared count Redis last answered for this window (every replica's requests). */
+  shared: number;
+  /** This process's requests sent to Redis and not yet answered. */
+  pending: number;
+  /** This process's requests Redis never counted (it failed or was too slow): counted here instead. */
+  local: number;
+}
+
+/**
+ * The rate limiter's counts in Redis, shared by every replica and kept across restarts: one key per client and
+ * window (`<prefix><window start>:<client>`), INCR then PEXPIRE NX in one MULTI, so a key lives one window.
+ *
+ * The request path never waits for Redis: `hit` answers at once with the last shared count Redis gave for the
+ * client plus this process's requests since, and the INCR's answer updates that count a round trip later. So
+ * replicas agree within one round trip, and Redis's latency or failure never delays or fails a request.
+ *
+ * When Redis is unreachable, slow (REDIS_COMMAND_TIMEOUT_MS) or refuses a command, the request is counted here
+ * instead: the service fails open to the per-pod limit (each replica enforces RATE_LIMIT_MAX alone, as with the
+ * memory store), never to no limit, and logs once when that starts and once when Redis is back.
+ */
+export class SharedRateLimiter implements RateLimitStore {
+  readonly max: number;
+  readonly windowMs: number;
+  readonly maxClients: number;
+  readonly #config: RedisConfig;
+  readonly #logger: Logger;
+  readonly #password: SecretFile | undefined;
+  readonly #windows = new Map<string, ClientWindow>();
+  #redis: Redis;
+  #inFlight = 0;
+  #evictions = 0;
+  #failing = false;
+  #connected = false;
+
+  constructor(limits: RateLimitOptions, config: RedisConfig, secretsDir: string, logger: Logger) {
+    this.max = limits.max;
+    this.windowMs = limits.windowMs;
+    this.maxClients = limits.maxClients;
+    this.#config = config;
+    this.#logger = logger;
+    this.#password = passwordFile(config, secretsDir, logger, (password) => this.#reconnect(password));
+    this.#redis = this.#connect(this.#password?.value);
+  }
+
+  hit(key: string, now = Date.now()): Window {
+    const start = now - (now % this.windowMs);
+    let window = this.#windows.get(key);
+    if (window === undefined || window.start !== start) {
+      window = { start, shared: 0, pending: 0, local: 0 };
+      if (!this.#windows.has(key) && this.#windows.size >= this.maxClients) {
+        const oldest = this.#windows.keys().next().value;
+        if (oldest !== undefined) this.#windows.delete(oldest);
+        this.#evictions += 1;
+      }
+    }
+    // Least recently seen first: re-insert on every hit.
+    this.#windows.delete(key);
+    this.#windows.set(key, window);
+    if (this.#redis.status === 'ready' && this.#inFlight < MAX_IN_FLIGHT) this.#share(key, window);
+    else window.local += 1;
+    return { count: window.shared + window.pending + window.local, resetAt: start + this.windowMs };
+  }
+
+  #share(key: string, window: ClientWindow): void {
+    const redisKey = `${this.#config.keyPrefix}${window.start}:${key}`;
+    window.pending += 1;
+    this.#inFlight += 1;
+    this.#redis
+      .multi()
+      .incr(redisKey)
+      .pexpire(redisKey, this.windowMs, 'NX')
+      .exec()
+      .then((results) => {
+        const [error, count] = results?.[0] ?? [new Error('transaction discarded')];
+        if (error) throw error;
+        window.shared = Math.max(window.shared, Number(count));
+        window.pending -= 1;
+        this.#recovered();
+      })
+      .catch((err: unknown) => {
+        window.pending -= 1;
+        window.local += 1;
+        this.#failed(err);
+      })
+      .finally(() => (this.#inFlight -= 1));
+  }
+
+  #failed(err: unknown): void {
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#logger.error(
+      { err: { message: (err as Error).message }, host: this.#config.host, port: this.#config.port },
+      'rate-limit store unavailable: counting per pod until Redis answers again',
+    );
+  }
+
+  #recovered(): void {
+    if (!this.#connected) {
+      this.#connected = true;
+      this.#logger.info({ host: this.#config.host, port: this.#config.port }, 'rate-limit store connected: counts are shared');
+    }
+    if (!this.#failing) return;
+    this.#failing = false;
+    this.#logger.info({ host: this.#config.host, port: this.#config.port }, 'rate-limit store available again: counts are shared');
+  }
+
+  #connect(password: string | undefined): Redis {
+    const { tls } = this.#config;
+    const redis = new Redis({
+      host: this.#config.host,
+      port: this.#config.port,
+      ...(this.#config.user ? { username: this.#config.user } : {}),
+      ...(password === undefined ? {} : { password }),
+      tls: tls ? { ca: tls.ca, rejectUnauthorized: true, ...(tls.servername ? { servername: tls.servername } : {}) } : undefined,
+      connectTimeout: this.#config.connectTimeoutMs,
+      commandTimeout: this.#config.commandTimeoutMs,
+      // While disconnected, fail at once (the request is counted locally) instead of queueing without bound.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Reconnect forever, at most every 2 s.
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      // Only what the ACL of the README allows: no INFO ready check, no CLIENT SETINFO.
+      enableReadyCheck: false,
+      disableClientInfo: true,
+    });
+    redis.on('error', (err: Error) => this.#failed(err));
+    redis.on('ready', () => this.#recovered());
+    return redis;
+  }
+
+  /** A new password: a new connection uses it; the old one finishes what it sent, then closes. */
+  #reconnect(password: string): void {
+    const old = this.#redis;
+    this.#redis = this.#connect(password);
+    void quit(old);
+  }
+
+  get clients(): number {
+    return this.#windows.size;
+  }
+
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** On shutdown, after the HTTP server has drained: answers still on their way are awaited, then the connection closes. */
+  async close(): Promise<void> {
+    this.#password?.close();
+    await quit(this.#redis);
+  }
+}
+
+/** The password file, or none when INSECURE_DEV_MODE allows a Redis without AUTH and no file is mounted. */
+function passwordFile(config: RedisConfig, dir: string, logger: Logger, onChange: (value: string) => void): SecretFile | undefined {
+  try {
+    return new SecretFile(REDIS_PASSWORD_FILE, dir, config.secretsReloadMs, onChange, logger);
+  } catch (err) {
+    if (err instanceof SecretError && config.passwordOptional) return undefined;
+    throw err;
+  }
+}
+
+/** QUIT lets Redis answer what was sent first; a connection that cannot (it is down) is closed at once. */
+async function quit(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().catch(() => redis.disconnect());
+}

@@ -1,0 +1,442 @@
+/**
+ * End to end against real servers: the database and Redis variants of the emitted service, rendered, installed
+ * from the registry and built, run against PostgreSQL, MariaDB (the MySQL protocol) and Redis from Debian, each
+ * a throwaway instance on loopback with TLS from a CA this test makes. The database users and the Redis ACL user
+ * are created with exactly the statements the emitted README gives; the service runs under the pod's constraints
+ * (bubblewrap) with the environment and mounts the chart gives its pods and the migrations Job. Each server is
+ * started once for the file.
+ */
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderService } from '../lib/render-service.js';
+import { answersFor } from './support/answers.js';
+import { type BackingServer, requireBackingServers, startMariadb, startPostgres, startRedis } from './support/backing-servers.js';
+import { podEnv } from './support/chart-env.js';
+import { exitWithin, killStarted, type Running, sandboxedPid, startLogging } from './support/logging-process.js';
+import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
+import { imageFiles, podSandboxArgs } from './support/pod-sandbox.js';
+import { makeTestCa, type TestCa } from './support/test-ca.js';
+
+const NAME = 'e2e-svc';
+const DB = 'e2e_svc';
+const EXIT_BOUND_MS = 15_000;
+
+const variants = [
+  { id: 'fastify + postgres', given: { framework: 'fastify', database: 'postgres' }, server: 'postgres' },
+  { id: 'express + mysql + redis', given: { framework: 'express', database: 'mysql', rateLimitStore: 'redis' }, server: 'mysql' },
+  // Redis without a database: the limiter's code and tests on their own.
+  { id: 'fastify + redis', given: { framework: 'fastify', rateLimitStore: 'redis' }, server: undefined },
+] as const;
+
+let root: string;
+let ca: TestCa;
+let otherCa: TestCa;
+const servers = {} as { postgres: BackingServer; mysql: BackingServer; redis: BackingServer };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The fenced code block that follows `heading` in a Markdown document. */
+function codeBlockAfter(markdown: string, heading: string): string {
+  const section = markdown.slice(markdown.indexOf(heading));
+  const block = /```\w*\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error(`no code block after ${heading}`);
+  return block[1]!;
+}
+
+/** A shell line's words, single quotes honoured (the README's redis-cli line). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/** A folder laid out as the kubelet mounts a Secret: files are links into `..data`, swapped atomically on change. */
+async function kubeletSecret(dir: string, files: Record<string, string>): Promise<{ dir: string; update(files: Record<string, string>): Promise<void> }> {
+  await mkdir(dir, { recursive: true });
+  let generation = 0;
+  const update = async (values: Record<string, string>) => {
+    const data = `..${Date.now()}.${generation++}`;
+    await mkdir(join(dir, data));
+    for (const [name, value] of Object.entries(values)) await writeFile(join(dir, data, name), `${value}\n`, { mode: 0o444 });
+    await symlink(data, join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    for (const name of Object.keys(values)) await symlink(join('..data', name), join(dir, name)).catch(() => {});
+  };
+  await update(files);
+  return { dir, update };
+}
+
+beforeAll(async () => {
+  requireServiceTools();
+  requireBackingServers();
+  root = await mkdtemp(join(tmpdir(), 'chs-backing-'));
+  // The servers run as nobody: they must reach their folders below this one.
+  await chmod(root, 0o711);
+  [ca, otherCa] = await Promise.all([makeTestCa(root), makeTestCa(root, 'untrusted')]);
+  const [postgres, mysql, redis] = await Promise.all([startPostgres(join(root, 'postgres'), ca), startMariadb(join(root, 'mariadb'), ca), startRedis(join(root, 'redis'), ca)]);
+  Object.assign(servers, { postgres, mysql, redis });
+}, 300_000);
+
+afterAll(async () => {
+  killStarted();
+  await Promise.all(Object.values(servers).map((server) => server?.kill()));
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe.each(variants)('backing services end to end: $id (Node 26, real servers)', ({ id, given, server }) => {
+  const withRedis = 'rateLimitStore' in given;
+  const withDatabase = server !== undefined;
+  const passwords = { service: randomBytes(12).toString('hex'), migrations: randomBytes(12).toString('hex'), redis: randomBytes(12).toString('hex') };
+  let dir: string;
+  let svc: string;
+  let app: string;
+  let readme: string;
+  let pod: Awaited<ReturnType<typeof kubeletSecret>>;
+  let job: Awaited<ReturnType<typeof kubeletSecret>>;
+  let caDir: string;
+  let otherCaDir: string;
+  let podEnvironment: Record<string, string>;
+  /** The README's redis-cli ACL SETUSER arguments, with this run's password. */
+  let redisAcl: string[] = [];
+  let jobEnvironment: Record<string, string>;
+  const database = () => servers[server!];
+  /** The files of the pod's Secret: each backing service's password. */
+  const podSecrets = () => ({ ...(withDatabase ? { 'database-password': passwords.service } : {}), ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
+
+  /** Runs `args` (dist/server.js by default) in the pod's sandbox, with the pod's mounts and environment. */
+  const inPod = (env: Record<string, string>, mounts: Record<string, string> = {}, args = ['dist/server.js']) =>
+    startLogging(
+      bwrap!,
+      [
+        ...podSandboxArgs({
+          app,
+          mounts: { '/run/secrets': pod.dir, ...(withDatabase ? { '/run/database-tls': caDir } : {}), ...(withRedis ? { '/run/redis-tls': caDir } : {}), ...mounts },
+          env: { ...podEnvironment, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '200', SECRETS_RELOAD_MS: '200', ...env },
+        }),
+        node26,
+        ...args,
+      ],
+      { cwd: app, env: process.env },
+    );
+  const serve = async (env: Record<string, string> = {}, mounts: Record<string, string> = {}) => {
+    const run = inPod(env, mounts);
+    const { port } = await run.waitForLog('listening', 30_000);
+    return { run, base: `http://127.0.0.1:${port}` };
+  };
+  const stop = async (run: Running) => {
+    process.kill(sandboxedPid(run.child.pid!), 'SIGTERM');
+    return exitWithin(run, EXIT_BOUND_MS);
+  };
+  const sessionsOf = async (user: string) =>
+    Number(
+      await database().admin(
+        server === 'postgres'
+          ? `SELECT count(*) FROM pg_stat_activity WHERE usename = '${user}';`
+          : `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${user}';`,
+      ),
+    );
+
+  beforeAll(async () => {
+    dir = join(root, id.replace(/\W+/g, '-'));
+    svc = join(dir, 'svc');
+    for (const [path, bytes] of await renderService(await answersFor(NAME, { ...given, nodeVersion: '26' }))) {
+      await mkdir(dirname(join(svc, path)), { recursive: true });
+      await writeFile(join(svc, path), bytes);
+    }
+    readme = await readFile(join(svc, 'README.md'), 'utf8');
+    if (withDatabase) {
+      // The users and grants exactly as the README gives them, with this run's passwords.
+      const grants = codeBlockAfter(readme, '### Users and grants').replace('<migrations password>', passwords.migrations).replace('<service password>', passwords.service);
+      await database().admin(grants);
+    }
+    if (withRedis) {
+      redisAcl = shellWords(codeBlockAfter(readme, '## Rate-limit store (Redis)').trim()).slice(1).map((word) => word.replace('<service password>', passwords.redis));
+      await servers.redis.admin(redisAcl);
+    }
+    await npm(['ci'], svc);
+    await npm(['run', 'build'], svc, 120_000);
+    app = await imageFiles(svc, join(dir, 'app'));
+
+    caDir = join(dir, 'database-ca');
+    otherCaDir = join(dir, 'untrusted-ca');
+    await mkdir(caDir);
+    await mkdir(otherCaDir);
+    await copyFile(ca.caFile, join(caDir, 'ca.crt'));
+    await copyFile(otherCa.caFile, join(otherCaDir, 'ca.crt'));
+    pod = await kubeletSecret(join(dir, 'pod-secrets'), podSecrets());
+    job = await kubeletSecret(join(dir, 'job-secrets'), { 'database-migrations-password': passwords.migrations });
+
+    // What the chart gives the pods and the Job, pointed at the loopback servers.
+    const values = {
+      ...(withDatabase ? { database: { host: '127.0.0.1', port: database().port, readinessCacheMs: 500, connectTimeoutMs: 2000 } } : {}),
+      ...(withRedis ? { redis: { host: '127.0.0.1', port: servers.redis.port } } : {}),
+    };
+    podEnvironment = await podEnv(join(svc, 'chart'), values);
+    if (withDatabase) jobEnvironment = await podEnv(join(svc, 'chart'), values, 'Job');
+  }, 900_000);
+
+  it.runIf(withDatabase)("the migrations Job, as the chart runs it under the pod's constraints: applies migrations/*.sql as the tables' owner; a second run applies nothing", async () => {
+    const migrate = () =>
+      startLogging(
+        bwrap!,
+        [...podSandboxArgs({ app, mounts: { '/run/secrets': job.dir, '/run/database-tls': caDir }, env: jobEnvironment }), node26, 'dist/migrate.js'],
+        { cwd: app, env: process.env },
+      );
+    expect(jobEnvironment.DB_MIGRATIONS_USER).toBe(`${DB}_migrations`);
+    const first = migrate();
+    expect(await exitWithin(first, 60_000), first.raw.join('\n')).toBe(0);
+    expect(first.lines.find((l) => l.msg === 'migrations applied')).toMatchObject({ applied: ['0001_create_greetings'], user: `${DB}_migrations` });
+    const second = migrate();
+    expect(await exitWithin(second, 60_000), second.raw.join('\n')).toBe(0);
+    expect(second.lines.some((l) => l.msg === 'migrations: nothing to apply')).toBe(true);
+  });
+
+  /**
+   * The integration tests' environment, as CI sets it: the servers, the users, the password files in `secrets`
+   * (written now, with the current passwords) and the CA at `caFile`; Redis keys under `keys`.
+   */
+  const integrationEnv = async (secrets: string, caFile: string, keys: string, inSandbox = false) => {
+    await mkdir(secrets);
+    for (const [file, value] of Object.entries({ service: passwords.service, migrations: passwords.migrations, redis: passwords.redis })) await writeFile(join(secrets, file), value, { mode: 0o444 });
+    const file = (name: string) => join(inSandbox ? '/run/test-secrets' : secrets, name);
+    return {
+      ...(withDatabase
+        ? {
+            TEST_DB_HOST: '127.0.0.1',
+            TEST_DB_PORT: String(database().port),
+            TEST_DB_NAME: DB,
+            TEST_DB_USER: DB,
+            TEST_DB_PASSWORD_FILE: file('service'),
+            TEST_DB_MIGRATIONS_USER: `${DB}_migrations`,
+            TEST_DB_MIGRATIONS_PASSWORD_FILE: file('migrations'),
+            TEST_DB_CA_FILE: caFile,
+          }
+        : {}),
+      ...(withRedis
+        ? {
+            TEST_REDIS_HOST: '127.0.0.1',
+            TEST_REDIS_PORT: String(servers.redis.port),
+            TEST_REDIS_USER: NAME,
+            TEST_REDIS_PASSWORD_FILE: file('redis'),
+            TEST_REDIS_CA_FILE: caFile,
+            TEST_REDIS_KEY_PREFIX: `${NAME}:rate-limit:${keys}:`,
+          }
+        : {}),
+    } as Record<string, string>;
+  };
+  const integrationFiles = () => [...(withDatabase ? ['test/database.integration.test.ts'] : []), ...(withRedis ? ['test/rate-limit-store.integration.test.ts'] : [])];
+  /** `node --test` output of the integration tests: they all ran against the servers, none failed or was skipped. */
+  const expectIntegrationRan = (output: string, redis = withRedis) => {
+    expect(output).toMatch(/ℹ fail 0/);
+    if (withDatabase) expect(output).toMatch(/✔ database integration \(a real server\)/);
+    if (redis) expect(output).toMatch(/✔ rate-limit store integration \(a real Redis\)/);
+    expect(output).not.toMatch(/# no (database|Redis):/);
+  };
+
+  it("npm test: the service's own tests pass, its integration tests included, against the real server over verified TLS as the least-privileged user", async () => {
+    const env = await integrationEnv(join(dir, 'test-secrets'), ca.caFile, 'test');
+    expectIntegrationRan((await npm(['test'], svc, 240_000, 26, env)).all);
+  });
+
+  it("the integration tests again under the pod's constraints (bubblewrap: uid 65532, read-only root, only /tmp writable), over verified TLS", async () => {
+    const secrets = join(dir, 'sandbox-test-secrets');
+    const env = await integrationEnv(secrets, '/run/test-ca/ca.crt', 'sandbox', true);
+    // The checkout with its dev dependencies (the tests run the TypeScript sources), read-only.
+    const sandbox = podSandboxArgs({ app: svc, mounts: { '/run/test-secrets': secrets, '/run/test-ca': caDir }, env });
+    const run = startLogging(bwrap!, [...sandbox, node26, '--test', ...integrationFiles()], { cwd: svc, env: process.env });
+    const code = await exitWithin(run, 180_000);
+    expect(code, run.raw.join('\n')).toBe(0);
+    expectIntegrationRan(run.raw.join('\n'));
+    expect(run.raw.join('\n')).not.toMatch(/ℹ skipped [1-9]/);
+  });
+
+  it.runIf(withDatabase)('the integration tests wait for a database still starting, as a CI service container may be: started 3 s after them, they pass', async () => {
+    const env = await integrationEnv(join(dir, 'starting-test-secrets'), ca.caFile, 'starting');
+    await database().kill();
+    const run = startLogging(node26, ['--test', 'test/database.integration.test.ts'], { cwd: svc, env: { ...env26, ...env } });
+    try {
+      await sleep(3_000);
+      expect(run.child.exitCode, run.raw.join('\n')).toBeNull();
+    } finally {
+      await database().start();
+    }
+    const code = await exitWithin(run, 120_000);
+    expect(code, run.raw.join('\n')).toBe(0);
+    expectIntegrationRan(run.raw.join('\n'), false);
+  });
+
+  it.runIf(withDatabase)("node dist/server.js with the pod's environment: ready once the database answers, serves /greetings as the service's user over TLS, asks the database for readiness at most once per DB_READINESS_CACHE_MS, and on SIGTERM closes the pool before exiting 0", async () => {
+    const { run, base } = await serve();
+    await run.waitForLog('database reachable');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const post = await fetch(`${base}/greetings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Pod"}' });
+    expect(post.status).toBe(201);
+    expect(await (await fetch(`${base}/greetings?name=Pod`)).json()).toMatchObject({ name: 'Pod' });
+    expect(await sessionsOf(DB)).toBeGreaterThan(0);
+    if (server === 'postgres') {
+      const plain = await database().admin(`SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = '${DB}' AND NOT ssl;`);
+      expect(Number(plain)).toBe(0);
+    }
+
+    // 40 probes in 2 s, DB_READINESS_CACHE_MS 500: at most one check per 500 ms reaches the database.
+    await sleep(600);
+    const before = (database().statementLog().match(/SELECT 1\b/g) ?? []).length;
+    for (let i = 0; i < 40; i++) {
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      await sleep(50);
+    }
+    const asked = (database().statementLog().match(/SELECT 1\b/g) ?? []).length - before;
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThanOrEqual(5);
+
+    expect(await stop(run)).toBe(0);
+    expect(run.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
+    for (let i = 0; i < 20 && (await sessionsOf(DB)) > 0; i++) await sleep(100);
+    expect(await sessionsOf(DB)).toBe(0);
+    expect(run.raw.join('\n')).not.toContain(passwords.service);
+  });
+
+  it.runIf(withDatabase)('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database', async () => {
+    // The load comes from one address: the rate limit would answer it instead of the database.
+    const { run, base } = await serve({ RATE_LIMIT_MAX: '1000000' });
+    await run.waitForLog('database reachable');
+    let loading = true;
+    const loadStatuses: number[] = [];
+    const load = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (loading) loadStatuses.push(await fetch(`${base}/greetings?name=Load`).then((r) => r.status, () => 0));
+      }),
+    );
+    const probes: { at: number; readyz: number; healthz: number }[] = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        const [readyz, healthz] = await Promise.all([`${base}/readyz`, `${base}/healthz`].map((url) => fetch(url).then((r) => r.status, () => 0)));
+        probes.push({ at: Date.now(), readyz: readyz!, healthz: healthz! });
+        await sleep(100);
+      }
+    })();
+    const until = async (what: string, ok: () => boolean, ms: number) => {
+      for (const deadline = Date.now() + ms; !ok(); await sleep(50)) if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms:\n${JSON.stringify(probes.slice(-20))}`);
+    };
+    try {
+      await sleep(500);
+      expect(probes.every((p) => p.readyz === 200)).toBe(true);
+      await database().kill();
+      const killedAt = Date.now();
+      await until('/readyz 503', () => probes.some((p) => p.at > killedAt && p.readyz === 503), 10_000);
+      await sleep(1_000);
+      await database().start();
+      const backAt = Date.now();
+      await until('/readyz 200 again', () => probes.some((p) => p.at > backAt && p.readyz === 200), 20_000);
+      await sleep(300);
+    } finally {
+      loading = false;
+      probing = false;
+      await Promise.all([load, prober]);
+    }
+    expect(probes.every((p) => p.healthz === 200), JSON.stringify(probes.filter((p) => p.healthz !== 200))).toBe(true);
+    expect(loadStatuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    // During the outage the sample route fails fast (500), it does not hang; nothing else but 200 and 500.
+    expect(loadStatuses.filter((s) => s !== 200 && s !== 500)).toEqual([]);
+    expect(loadStatuses).toContain(500);
+    expect(run.lines.some((l) => l.msg === 'database unreachable: readiness is now false')).toBe(true);
+    expect(run.lines.some((l) => l.msg === 'database reachable again: readiness restored')).toBe(true);
+    expect(await stop(run)).toBe(0);
+  }, 120_000);
+
+  it.runIf(withDatabase)('a rotated password: the database user gets a new one and the mounted file changes; new connections use it without a restart', async () => {
+    const { run, base } = await serve();
+    await run.waitForLog('database reachable');
+    const rotated = randomBytes(12).toString('hex');
+    await database().admin(server === 'postgres' ? `ALTER ROLE ${DB} PASSWORD '${rotated}';` : `ALTER USER '${DB}'@'%' IDENTIFIED BY '${rotated}';`);
+    await pod.update({ ...podSecrets(), 'database-password': rotated });
+    await run.waitForLog('secret file changed: new connections use the new value', 5_000);
+    // Every connection opened with the old password is closed by the server: only new ones are left.
+    await database().admin(
+      server === 'postgres'
+        ? `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${DB}';`
+        : `SELECT CONCAT('KILL ', ID, ';') FROM information_schema.PROCESSLIST WHERE USER = '${DB}';`,
+    ).then(async (kills) => {
+      if (server === 'mysql' && kills.trim()) await database().admin(kills);
+    });
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++, await sleep(100)) status = (await fetch(`${base}/greetings?name=Rotated`)).status;
+    expect(status).toBe(200);
+    expect(run.exited).toBeDefined();
+    expect(run.child.exitCode).toBeNull();
+    expect(run.raw.join('\n')).not.toContain(rotated);
+    expect(await stop(run)).toBe(0);
+    passwords.service = rotated;
+  });
+
+  it.runIf(withDatabase)('a server certificate the mounted CA did not sign: no connection, /readyz 503, and the log says why', async () => {
+    const { run, base } = await serve({}, { '/run/database-tls': otherCaDir });
+    const line = await run.waitForLog('database unreachable: readiness is now false');
+    expect(JSON.stringify(line.err)).toMatch(/certificate|self[- ]signed/i);
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await stop(run)).toBe(0);
+  });
+
+  it.runIf(withRedis)("two pods share the rate limit in Redis over verified TLS as the README's ACL user; Redis killed: each pod limits alone and says so; back: shared again", async () => {
+    const env = { RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_MS: '3000' };
+    const pods = [await serve(env), await serve(env)];
+    for (const { run } of pods) await run.waitForLog('rate-limit store connected: counts are shared');
+    /** 10 requests of one client spread over both pods, in a fresh window: how many got through. */
+    const admitted = async () => {
+      await sleep(3_000 - (Date.now() % 3_000) + 50);
+      let ok = 0;
+      for (let i = 0; i < 10; i++) {
+        if ((await fetch(`${pods[i % 2]!.base}/hello`)).status === 200) ok++;
+        await sleep(20);
+      }
+      return ok;
+    };
+    // Shared: RATE_LIMIT_MAX, plus at most one per other pod; two memory stores would admit 8.
+    expect(await admitted()).toBeLessThanOrEqual(5);
+    await servers.redis.kill();
+    for (const { run } of pods) await run.waitForLog('rate-limit store unavailable: counting per pod until Redis answers again');
+    // Fails open to the per-pod limit, never to no limit: each pod admits its own 4.
+    expect(await admitted()).toBe(8);
+    // A restarted Redis has lost the ACL user created at run time: create it again.
+    await servers.redis.start();
+    await servers.redis.admin(redisAcl);
+    for (const { run } of pods) await run.waitForLog('rate-limit store available again: counts are shared', 20_000);
+    expect(await admitted()).toBeLessThanOrEqual(5);
+    for (const { run } of pods) expect(await stop(run)).toBe(0);
+  }, 120_000);
+
+  it.runIf(withRedis)('a rotated Redis password: the ACL user holds both, the mounted file changes; the pod counts in Redis with the new one, without a restart, once the old one is gone', async () => {
+    // A key prefix of its own (still under the ACL's pattern): the counts below are this test's only.
+    const prefix = `${NAME}:rate-limit:rotation:`;
+    const { run, base } = await serve({ REDIS_KEY_PREFIX: prefix, RATE_LIMIT_MAX: '1000' });
+    await run.waitForLog('rate-limit store connected: counts are shared');
+    const counted = async () => {
+      const keys = (await servers.redis.admin(['--scan', '--pattern', `${prefix}*`])).split('\n').filter(Boolean);
+      let sum = 0;
+      for (const key of keys) sum += Number(await servers.redis.admin(['GET', key]));
+      return sum;
+    };
+    const rotated = randomBytes(12).toString('hex');
+    // The README's steps: add the new password, update the Secret, and once the pod logs the change remove the old one.
+    await servers.redis.admin(['ACL', 'SETUSER', NAME, `>${rotated}`]);
+    await pod.update({ ...podSecrets(), 'redis-password': rotated });
+    await run.waitForLog('secret file changed: new connections use the new value', 5_000);
+    await servers.redis.admin(['ACL', 'SETUSER', NAME, `<${passwords.redis}`]);
+    // Whatever is still connected was authenticated before: cut it, so only a connection with the new password can count.
+    await servers.redis.admin(['CLIENT', 'KILL', 'USER', NAME]);
+    const before = await counted();
+    let shared = false;
+    for (let i = 0; i < 40 && !shared; i++, await sleep(100)) {
+      expect((await fetch(`${base}/hello`)).status).toBe(200);
+      shared = (await counted()) > before;
+    }
+    expect(shared, run.raw.slice(-10).join('\n')).toBe(true);
+    expect(run.child.exitCode).toBeNull();
+    expect(run.raw.join('\n')).not.toContain(rotated);
+    expect(await stop(run)).toBe(0);
+    passwords.redis = rotated;
+  }, 60_000);
+});
