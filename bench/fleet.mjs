@@ -105,10 +105,11 @@ export function measureFleet({ bin, size, oneGenerationMs }) {
   const audit = timed(process.execPath, [bin, 'check', 'svc-*'], { cwd: work, env: checkEnv, timeoutMs: bound, okExitCodes: [1] });
   const audited = audit.stdout.split('\n').filter((l) => /^svc-\d+: (pass|FAIL)/.test(l)).length;
 
-  // Where the upgrade's time goes: the same run again on the fleet rewound once more, under the profiler.
+  // Where the upgrade's time goes: the same run again on the fleet rewound once more, under the profiler, in one
+  // thread (the profiler sees the main thread only; worker threads would leave it idle).
   for (const d of dirs) rewind(join(work, d));
   const profiles = join(work, '.profile');
-  timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, bin, 'upgrade', '--yes', ...dirs], { cwd: work, env, timeoutMs: bound });
+  timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, bin, 'upgrade', '--yes', ...dirs], { cwd: work, env: { ...env, CREATE_HARDENED_SERVICE_THREADS: '1' }, timeoutMs: bound });
   const split = costSplit(join(profiles, readdirSync(profiles)[0]));
   rmSync(work, { recursive: true, force: true });
   return {

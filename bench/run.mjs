@@ -192,7 +192,7 @@ function generationLoad() {
 function upgradeSplitNote(f) {
   const s = f.upgradeCostSplit;
   const parts = Object.entries(s.shares).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
-  return `Fleet: ${f.services} copies of one service, rewound to an older generator (README and values.yaml changed, values.yaml also edited by the team), in one run; check runs over the upgraded fleet with the tests' helm. An upgrade's main thread was busy ${(s.perServiceBusyMs).toFixed(0)} ms per service (one more run under the CPU profiler): ${parts.join(', ')}.`;
+  return `Fleet: ${f.services} copies of one service, rewound to an older generator (README and values.yaml changed, values.yaml also edited by the team), in one run; check runs over the upgraded fleet with the tests' helm. The fleet is spread over worker threads, one per core; in one thread, an upgrade kept it busy ${(s.perServiceBusyMs).toFixed(0)} ms per service (one more run, under the CPU profiler): ${parts.join(', ')}.`;
 }
 
 function soakNote(k) {
