@@ -51,7 +51,8 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
         expect(url, tool).toContain(release.version.replace(/^v/, ''));
       }
       // Every asset is verifiable: a checksum file, or a signature with its key.
-      expect(release.checksum ?? release.signature, tool).toBeTruthy();
+      const verifiedBy = release.checksum ? release.checksum.url : release.signature ? `${release.signature.url} ${release.signature.key}` : '';
+      expect(verifiedBy, tool).toMatch(/^https:\/\/\S+( https:\/\/\S+)?$/);
     }
   });
 
@@ -65,7 +66,7 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
       expect(facts, image).toBeDefined();
       expect(facts!.source, image).toMatch(SOURCE);
       expect(ciFacts.bases[facts!.base], `${image}: base ${facts!.base}`).toBeDefined();
-      if (facts!.readAt) expect(facts!.readAtReason, image).toBeTruthy();
+      if (facts!.readAt) expect(facts!.readAtReason, image).toMatch(/\w{3,}.*\s\w{3,}/);
     }
     for (const base of Object.values(ciFacts.bases)) expect(base.source.length).toBeGreaterThan(40);
   });
@@ -131,8 +132,8 @@ describe('service containers of the test jobs (--database, --rate-limit-store re
       expect(facts!.source).toMatch(SOURCE);
       const service = services[i]!;
       for (const name of Object.keys(service.env)) expect(Object.keys(facts!.env), `${which}: ${name}`).toContain(name);
-      if (which === 'postgres') expect(service.env.POSTGRES_PASSWORD).toBeTruthy();
-      if (which === 'mysql') expect(service.env.MYSQL_RANDOM_ROOT_PASSWORD ?? service.env.MYSQL_ROOT_PASSWORD).toBeTruthy();
+      if (which === 'postgres') expect(service.env.POSTGRES_PASSWORD).toMatch(/^\S{8,}$/);
+      if (which === 'mysql') expect(service.env.MYSQL_RANDOM_ROOT_PASSWORD ?? service.env.MYSQL_ROOT_PASSWORD).toMatch(/^(yes|\S{8,})$/);
       if (ci === 'github') {
         expect(service.ports).toEqual([`${facts!.port}:${facts!.port}`]);
         expect(Object.keys(facts!.commands)).toContain(service.health!.split(' ')[0]);
@@ -172,7 +173,8 @@ describe('downloads: published assets of the pinned releases, each verified', ()
         } else {
           const bundle = fileOf(release.signature!.url);
           const key = fileOf(release.signature!.key);
-          expect(bundle && key, `${block.where}: ${d.url} without its signature and key`).toBeTruthy();
+          expect(bundle, `${block.where}: ${d.url} without its signature bundle`).toEqual(expect.any(String));
+          expect(key, `${block.where}: ${d.url} without its key`).toEqual(expect.any(String));
           const verified = commands.some(
             (w) => w[0] === 'cosign' && w[1] === 'verify-blob' && w[w.indexOf('--key') + 1] === key && w[w.indexOf('--bundle') + 1] === bundle && w.at(-1) === d.file,
           );
