@@ -54,6 +54,8 @@ interface ConnectionState {
   since: number;
   /** Answered by clientError: the parser reports every later chunk too. */
   rejected?: boolean;
+  /** An answer went out before its request was read: nothing after it on this connection is run. */
+  closing?: boolean;
 }
 
 type TrackedRequest = IncomingMessage & { [kRequest]?: RequestState };
@@ -149,6 +151,9 @@ export function createHttpServer(
     const started = performance.now();
     const socket = req.socket as TrackedSocket;
     const connection = socket[kConnection];
+    // Sent after an answer that said Connection: close: its answer could not be delivered, so it is not run.
+    if (connection?.closing) return;
+    if (connection && hasBody(req)) closeIfAnsweredEarly(req, res, socket, connection);
     const client = clientAddress(socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     const id = requestId(req.headers['x-request-id']);
     (req as TrackedRequest)[kRequest] = { id, client };
@@ -329,6 +334,29 @@ export function createHttpServer(
       return cut.map((res) => String(res.getHeader('x-request-id')));
     },
   };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * An answer that starts before its request's body has all arrived (a refusal, a route that takes no body) says
+ * Connection: close: what the client sends next on this connection would be parsed out of the unread body's
+ * stream, and a proxy would pool the connection for another client's request. Node ends such a connection once
+ * the answer is written; it lingers instead, so that the answer is not lost to a reset.
+ */
+function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse, socket: Socket, connection: ConnectionState): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (!req.complete) {
+      connection.closing = true;
+      this.setHeader('connection', 'close');
+      socket.destroySoon = () => lingerAndClose(socket);
+    }
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 function decodable(path: string): boolean {
