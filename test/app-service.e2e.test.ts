@@ -252,9 +252,10 @@ describe('emitted service end to end (Node 26)', () => {
         }
       });
 
-      it('behind nginx with the TRUST_PROXY the chart sets for the Ingress: a bucket and a logged address per client, spoofing is useless', async () => {
-        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { ingress: (valuesMatrix['ingress+tls'] as { ingress: unknown }).ingress });
-        expect(TRUST_PROXY).toBe('1');
+      it('behind nginx with the TRUST_PROXY the chart sets from the proxy’s address: a bucket and a logged address per client, spoofing is useless', async () => {
+        const ingress = (valuesMatrix['ingress+tls'] as { ingress: unknown }).ingress;
+        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { ingress, config: { trustProxy: ['127.0.0.1'] } });
+        expect(TRUST_PROXY).toBe('127.0.0.1');
         const { run, port } = await serve({ TRUST_PROXY: TRUST_PROXY!, RATE_LIMIT_MAX: '3' });
         const proxy = await startNginx(port);
         try {
@@ -274,6 +275,14 @@ describe('emitted service end to end (Node 26)', () => {
           for (let i = 0; i < 4; i++) spoofed.push(await as(c, { 'x-forwarded-for': `203.0.113.${i}` }));
           expect(spoofed).toEqual([[200, c], [200, c], [200, c], [429, c]]);
           expect(await as('2001:db8:1:2ff::1')).toEqual([200, '2001:db8:1:2ff::1']);
+          // A caller reaching the service without the proxy (from 127.0.0.2, outside TRUST_PROXY) is itself.
+          const direct = [];
+          for (let i = 0; i < 4; i++) {
+            const { status, reqId } = await requestDirect(port, '127.0.0.2', { 'x-forwarded-for': `203.0.113.${100 + i}` });
+            await waitForLine(run, reqId);
+            direct.push([status, lineOf(run, reqId)?.ip]);
+          }
+          expect(direct).toEqual([[200, '127.0.0.2'], [200, '127.0.0.2'], [200, '127.0.0.2'], [429, '127.0.0.2']]);
         } finally {
           await proxy.stop();
           run.child.kill('SIGKILL');
@@ -306,6 +315,18 @@ describe('emitted service end to end (Node 26)', () => {
     });
   });
 });
+
+/** GET /hello straight to the service from `localAddress` (a loopback address), with `headers`. */
+function requestDirect(port: number, localAddress: string, headers: Record<string, string>): Promise<{ status: number; reqId: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/hello', localAddress, agent: false, headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, reqId: res.headers['x-request-id'] as string | undefined });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.once('error', reject).end();
+  });
+}
 
 /** Waits (bounded) for the request line of `reqId`. */
 async function waitForLine(run: Running, reqId: string | undefined): Promise<void> {

@@ -284,7 +284,7 @@ export function createHttpServer(
     socket.once('close', () => sockets.delete(socket));
     const ip = unmapped(socket.remoteAddress ?? '');
     // A trusted proxy carries many clients: only MAX_CONNECTIONS applies to it.
-    if (trusted?.(ip, 0)) return;
+    if (trusted?.(ip)) return;
     const open = (perIp.get(ip) ?? 0) + 1;
     if (open > limits.maxConnectionsPerIp) {
       socket.destroy();

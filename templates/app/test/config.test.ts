@@ -91,6 +91,8 @@ describe('configuration', () => {
       },
     );
     assert.throws(() => loadConfig({ PORT: '80' }), /needs root/);
+    assert.throws(() => loadConfig({ TRUST_PROXY: '1' }), /TRUST_PROXY="1": a hop count would trust any caller/);
+    assert.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false);
     assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
     assert.throws(() => loadConfig({ SHUTDOWN_DELAY_MS: 'soon' }), /SHUTDOWN_DELAY_MS/);
     assert.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT/);
