@@ -31,6 +31,8 @@ export interface Config {
   limits: Limits;
   /** METRICS_PORT: Prometheus text metrics at /metrics on this port; unset = off. */
   metricsPort: number | undefined;
+  /** PROBE_PORT: /healthz and /readyz on a port of their own, off the public port's caps; unset = off. */
+  probePort: number | undefined;
   /**
    * TRUST_PROXY: the addresses the proxies connect from, whose X-Forwarded-For gives the client IP (logs, rate
    * limit, connection caps): a comma-separated list of addresses or CIDRs. Unset or 0: none. A hop count is
@@ -137,6 +139,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === httpPort) {
     problems.push(`METRICS_PORT=${metricsPort} must differ from PORT`);
   }
+  const probePort = port('PROBE_PORT', undefined);
+  if (probePort !== undefined && probePort !== 0 && (probePort === httpPort || probePort === metricsPort)) {
+    problems.push(`PROBE_PORT=${probePort} must differ from PORT and METRICS_PORT`);
+  }
 
   const shutdownDelayMs = integer('SHUTDOWN_DELAY_MS', DEFAULTS.shutdownDelayMs, 0, 600_000) ?? DEFAULTS.shutdownDelayMs;
   const shutdownTimeoutMs =
@@ -177,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: { max: rateLimitMax, windowMs: rateLimitWindowMs, maxClients: rateLimitMaxClients },
     limits,
     metricsPort,
+    probePort,
     trustProxy,
   };
 }

@@ -18,6 +18,9 @@ export interface AppOptions {
   rateLimitStore?: RateLimitStore;
 }
 
+/** What /readyz answers: the service's own state and, where it has one, its database's. */
+export type Readiness = () => { status: 200 | 503; body: { status: string } } | Promise<{ status: 200 | 503; body: { status: string } }>;
+
 export interface HttpService {
   /** Starts accepting connections; resolves to the bound port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
@@ -25,6 +28,8 @@ export interface HttpService {
   close(): Promise<void>;
   /** At the drain deadline: closes every connection still open; resolves to the ids of requests cut short. */
   closeAll(): Promise<string[]>;
+  /** What /readyz answers, for the probe listener (probe-server.ts) too. */
+  readiness: Readiness;
 }
 
 export interface ErrorBody {
