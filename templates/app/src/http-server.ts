@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import helmet from 'helmet';
 import { clientAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
 import { type AppOptions, errorBody, PROBE_PATHS, recordRequest, requestId } from './http-service.ts';
+import { PIPELINE_QUEUE, PipelineGate } from './pipeline.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 // Not `import { … } from 'node:http'`: importing a built-in as an ES module reads all of its exports, and reading
@@ -56,6 +57,8 @@ interface ConnectionState {
   rejected?: boolean;
   /** An answer went out before its request was read: nothing after it on this connection is run. */
   closing?: boolean;
+  /** How many of this connection's requests run at once, and whether it is read meanwhile. */
+  pipeline: PipelineGate;
 }
 
 type TrackedRequest = IncomingMessage & { [kRequest]?: RequestState };
@@ -151,8 +154,19 @@ export function createHttpServer(
     const started = performance.now();
     const socket = req.socket as TrackedSocket;
     const connection = socket[kConnection];
+    if (!connection) return run(req, res, started, refused, expectsContinue);
     // Sent after an answer that said Connection: close: its answer could not be delivered, so it is not run.
-    if (connection?.closing) return;
+    if (connection.closing) return;
+    if (!connection.pipeline.admit(() => run(req, res, started, refused, expectsContinue))) {
+      connection.closing = true;
+      socket.destroy();
+      logger.warn({ ip: unmapped(socket.remoteAddress ?? ''), limit: PIPELINE_QUEUE }, 'connection closed: too many pipelined requests ahead of their answers');
+    }
+  };
+
+  const run = (req: IncomingMessage, res: ServerResponse, started: number, refused?: [number, string], expectsContinue = false) => {
+    const socket = req.socket as TrackedSocket;
+    const connection = socket[kConnection];
     if (connection && hasBody(req)) closeIfAnsweredEarly(req, res, socket, connection);
     const client = clientAddress(socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     const id = requestId(req.headers['x-request-id']);
@@ -168,6 +182,7 @@ export function createHttpServer(
     }
     res.once('close', () => {
       inflight.delete(res);
+      connection?.pipeline.done();
       if (connection?.response === res) {
         connection.response = undefined;
         connection.request = undefined;
@@ -279,7 +294,7 @@ export function createHttpServer(
   const sockets = new Set<TrackedSocket>();
   const perIp = new Map<string, number>();
   server.on('connection', (socket: TrackedSocket) => {
-    socket[kConnection] = { idleMark: 0, since: performance.now() };
+    socket[kConnection] = { idleMark: 0, since: performance.now(), pipeline: new PipelineGate(socket, limits.idleTimeoutMs) };
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const ip = unmapped(socket.remoteAddress ?? '');
