@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import helmet from 'helmet';
 import { clientAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
-import { type AppOptions, errorBody, PROBE_PATHS, recordRequest, requestId } from './http-service.ts';
+import { type AppOptions, clientRequestId, errorBody, PROBE_PATHS, recordRequest } from './http-service.ts';
 import { PIPELINE_QUEUE, PipelineGate } from './pipeline.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -125,7 +125,11 @@ export function createHttpServer(
 
   /** The reason to answer a request here rather than in the app, if any. Counts it against the rate limit. */
   const refusal = (req: IncomingMessage, res: ServerResponse, client: ClientAddress): [number, string] | undefined => {
+    // Node's parser takes a request line without a version (GET /path) as HTTP/0.9.
+    if (req.httpVersionMajor !== 1) return [400, 'an HTTP/1.x request line is required'];
     if (req.headers.host === undefined && req.httpVersion === '1.1') return [400, 'a Host header is required'];
+    // Node keeps the first of two Host headers: a proxy in front may have routed by the other one.
+    if (hostHeaders(req) > 1) return [400, 'exactly one Host header is required'];
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -169,7 +173,7 @@ export function createHttpServer(
     const connection = socket[kConnection];
     if (connection && hasBody(req)) closeIfAnsweredEarly(req, res, socket, connection);
     const client = clientAddress(socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
-    const id = requestId(req.headers['x-request-id']);
+    const id = randomUUID();
     (req as TrackedRequest)[kRequest] = { id, client };
     for (const [name, value] of headers) res.setHeader(name, value);
     res.setHeader('x-request-id', id);
@@ -191,6 +195,7 @@ export function createHttpServer(
       }
       recordRequest(logger, metrics, {
         reqId: id,
+        clientReqId: clientRequestId(req.headers['x-request-id']),
         ip: client.ip,
         ipNote: client.note,
         method: req.method,
@@ -349,6 +354,12 @@ export function createHttpServer(
       return cut.map((res) => String(res.getHeader('x-request-id')));
     },
   };
+}
+
+function hostHeaders(req: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') count++;
+  return count;
 }
 
 function hasBody(req: IncomingMessage): boolean {

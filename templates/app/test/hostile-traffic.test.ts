@@ -202,6 +202,29 @@ describe('hostile traffic', { concurrency: true }, () => {
       await lineFor(svc, assertHardened(x.responses[0], 200));
     });
 
+    for (const [name, request] of [
+      ['two Host headers', `GET /hello HTTP/1.1\r\nHost: test\r\nHost: other\r\n\r\n`],
+      ['a request line without a version', `GET /hello\r\n${HOST}\r\n`],
+    ] as const) {
+      it(`${name}: 400 in the app shape, one log line`, async () => {
+        const x = await send([request]);
+        const res = assertHardened(x.responses[0], 400, 'bad_request');
+        assert.equal(x.responses.length, 1);
+        await lineFor(svc, res);
+      });
+    }
+
+    it('a caller’s X-Request-Id is never the request’s own id: another request’s id cannot be planted', async () => {
+      const first = await fetch(`${svc.url}/hello`);
+      const planted = first.headers.get('x-request-id')!;
+      const x = await send([`GET /hello HTTP/1.1\r\n${HOST}X-Request-Id: ${planted}\r\n\r\n`]);
+      const res = assertHardened(x.responses[0], 200);
+      assert.notEqual(res.headers['x-request-id'], planted);
+      const line = await lineFor(svc, res);
+      assert.equal(line.clientReqId, planted);
+      assert.equal(svc.logs.filter((l) => l.reqId === planted).length, 1, 'the first request alone has its id');
+    });
+
     it('HTTP/1.1 without Host: 400 in the app shape', async () => {
       const x = await send([`GET /hello HTTP/1.1\r\n\r\n`]);
       await lineFor(svc, assertHardened(x.responses[0], 400, 'bad_request'));
