@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatJson, formatSarif, formatTable } from '../lib/check/report.js';
-import { validatePreset } from '../lib/preset.js';
+import { type Preset, validatePreset } from '../lib/preset.js';
 import { audit, failedRules, generatedService } from './support/check.js';
 
 // deploy/image-policy.yaml is what makes the cluster refuse an undigested or foreign image. CHS-ADM-001 holds it
@@ -72,7 +72,7 @@ describe('CHS-ADM-001: a removed or loosened image admission policy fails, in ta
   });
 
   it("with a preset, a repository inside its allowedRegistries may be added; one outside may not", async () => {
-    const { preset } = validatePreset({ defaults: { image: 'ghcr.io/acme/{name}' }, constraints: { allowedRegistries: ['ghcr.io/acme/'] } }, 'p.yaml') as { preset: NonNullable<ReturnType<typeof validatePreset>['preset']> };
+    const { preset } = validatePreset({ defaults: { image: 'ghcr.io/acme/{name}' }, constraints: { allowedRegistries: ['ghcr.io/acme/'] } }, 'p.yaml') as { preset: Preset };
     const dir = await generatedService({}, preset);
     const path = join(dir, POLICY);
     const text = await readFile(path, 'utf8');
