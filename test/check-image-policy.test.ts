@@ -83,3 +83,32 @@ describe('CHS-ADM-001: a removed or loosened image admission policy fails, in ta
     await expectOnlyAdmFailure(dir, "admits ghcr.io/acme-evil/x, outside the preset's allowedRegistries (ghcr.io/acme/)");
   });
 });
+
+describe("CHS-PRE-006: a preset's required signature verifiers", () => {
+  const presetRequiring = (verifiers: string[]) => (validatePreset({ constraints: { requiredVerifiers: verifiers } }, 'p.yaml') as { preset: Preset }).preset;
+  const KIT = { 'policy-controller': 'verify/policy-controller.yaml', kyverno: 'verify/kyverno.yaml' } as const;
+  const status = (report: Awaited<ReturnType<typeof audit>>) => report.rules.find((r) => r.rule.id === 'CHS-PRE-006')!.status;
+
+  it('a generated service keeps both: pass; without the constraint the rule is skipped', async () => {
+    expect(status(await audit(await generatedService({}, presetRequiring(['policy-controller', 'kyverno']))))).toBe('pass');
+    expect(status(await audit(await generatedService()))).toBe('skip');
+  });
+
+  const changes: [string, keyof typeof KIT, (t: string) => string, string][] = [
+    ['the policy-controller policy removed', 'policy-controller', () => '', 'no ClusterImagePolicy in verify/policy-controller.yaml, which the preset requires'],
+    ['policy-controller only warns', 'policy-controller', replaced('mode: enforce', 'mode: warn'), 'does not deny an image that fails verification'],
+    ['Kyverno audits only', 'kyverno', replaced('validationActions: [Deny]', 'validationActions: [Audit]'), 'does not deny an image that fails verification'],
+    ['any repository may sign (Kyverno)', 'kyverno', replaced(/subjectRegExp: .*$/m, "subjectRegExp: '^https://github\\.com/.+'"), "not the pipeline's identity"],
+    ['another issuer (policy-controller)', 'policy-controller', replaced('issuer: "https://token.actions.githubusercontent.com"', 'issuer: "https://accounts.google.com"'), "not the pipeline's identity"],
+  ];
+  it.each(changes)('%s', async (_name, verifier, change, says) => {
+    const dir = await generatedService({}, presetRequiring([verifier]));
+    const path = join(dir, KIT[verifier]);
+    await writeFile(path, change(await readFile(path, 'utf8')));
+    const report = await audit(dir);
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual(['CHS-PRE-006']);
+    const finding = report.findings.find((f) => f.ruleId === 'CHS-PRE-006');
+    expect(finding?.message).toContain(says);
+    expect(finding?.file).toBe(KIT[verifier]);
+  });
+});

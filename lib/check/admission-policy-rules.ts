@@ -13,6 +13,49 @@ const spec = (o: LocatedObject | undefined) => obj(o?.object.spec);
 const nameOf = (o: LocatedObject) => String(obj(o.object.metadata).name ?? '');
 const at = (o: LocatedObject | undefined, fallback: string) => (o ? { file: o.file, ...(o.line ? { line: o.line } : {}) } : { file: fallback });
 
+/** The signature verifiers a preset can require (constraints.requiredVerifiers): the generator's policy file for each. */
+export const VERIFIERS: Record<string, { file: string; kind: string; description: string }> = {
+  'policy-controller': { file: 'verify/policy-controller.yaml', kind: 'ClusterImagePolicy', description: 'sigstore policy-controller' },
+  kyverno: { file: 'verify/kyverno.yaml', kind: 'ImageValidatingPolicy', description: 'Kyverno' },
+};
+
+/** The keyless identities (issuer, subject) a verifier's policy accepts, and whether it denies what fails. */
+function verifierPolicy(object: Obj): { identities: unknown[]; denies: boolean } {
+  const spec = obj(object.spec);
+  if (object.kind === 'ClusterImagePolicy') {
+    return {
+      identities: list(spec.authorities).flatMap((a) => list(obj(obj(a).keyless).identities)),
+      denies: (spec.mode ?? 'enforce') === 'enforce',
+    };
+  }
+  return {
+    identities: list(spec.attestors).flatMap((a) => list(obj(obj(obj(a).cosign).keyless).identities)),
+    denies: list(spec.validationActions).includes('Deny'),
+  };
+}
+
+/**
+ * CHS-PRE-006: each verifier the preset requires has its policy in verify/, denying what fails, and accepting
+ * exactly the identities of the generator's (the pipeline's own), no other signer.
+ */
+export function checkRequiredVerifiers(files: Map<string, Obj[]>, reference: Map<string, Obj[]>, required: string[], sink: FindingSink): void {
+  for (const name of required) {
+    const { file, kind, description } = VERIFIERS[name]!;
+    const add = (message: string) => sink.add({ ruleId: 'CHS-PRE-006', level: 'error', file, message: `${description}: ${message}` });
+    const object = (files.get(file) ?? []).find((o) => o.kind === kind);
+    if (!object) {
+      add(`no ${kind} in ${file}, which the preset requires (upgrade brings it back)`);
+      continue;
+    }
+    const mine = verifierPolicy(object);
+    const generated = verifierPolicy((reference.get(file) ?? []).find((o) => o.kind === kind) ?? {});
+    if (!mine.denies) add(`${kind} ${String(obj(object.metadata).name)} does not deny an image that fails verification`);
+    if (JSON.stringify(mine.identities) !== JSON.stringify(generated.identities)) {
+      add(`${kind} ${String(obj(object.metadata).name)} accepts ${JSON.stringify(mine.identities)}, not the pipeline's identity ${JSON.stringify(generated.identities)}`);
+    }
+  }
+}
+
 const POLICY = 'ValidatingAdmissionPolicy';
 const BINDING = 'ValidatingAdmissionPolicyBinding';
 /** The variable that lists the admitted repositories: the one part of the policy a team may change (narrow). */

@@ -293,6 +293,15 @@ export const checkRules = [
     modes: service,
     tags: ['preset', 'ci'],
   },
+  {
+    id: 'CHS-PRE-006',
+    name: 'preset-required-verifiers',
+    title: "Every signature verifier the preset requires has its policy in verify/, denying, with the pipeline's identity only",
+    why: 'The organisation runs that verifier in its clusters: without the policy, or with a looser identity, images nobody signed (or someone else signed) are admitted.',
+    fix: "Restore verify/<verifier>.yaml (upgrade brings it back): a denying policy whose keyless identity is the generator's (the pipeline's issuer and subject).",
+    modes: service,
+    tags: ['preset', 'supply-chain'],
+  },
 ] as const satisfies readonly CheckRule[];
 
 export type RuleId = (typeof checkRules)[number]['id'];

@@ -19,7 +19,7 @@ import { targetMinor } from './kubernetes-api.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
 import { checkManifestFile } from './manifest-rule.js';
-import { checkImageAdmissionPolicy } from './admission-policy-rules.js';
+import { checkImageAdmissionPolicy, checkRequiredVerifiers, VERIFIERS } from './admission-policy-rules.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
@@ -252,7 +252,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     });
   }
   if (!preset) {
-    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
+    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
   } else {
     const locks = Object.entries(preset.locks);
     if (!manifest) sink.skip('CHS-PRE-001', `no ${MANIFEST_PATH}: no recorded answers to compare with the locks`);
@@ -278,6 +278,23 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     }
     if (!preset.constraints.allowedRegistries) sink.skip('CHS-PRE-002', 'the preset allows every registry');
     if (!preset.constraints.maxMemoryLimit) sink.skip('CHS-PRE-004', 'the preset sets no memory ceiling');
+    const verifiers = preset.constraints.requiredVerifiers;
+    if (!verifiers?.length) sink.skip('CHS-PRE-006', 'the preset requires no signature verifier');
+    else if (!reference.ok) sink.skip('CHS-PRE-006', `cannot render the generator's verification policies to compare with: ${reference.error}`);
+    else {
+      // A file that does not parse holds no policy: CHS-PRE-006 says so.
+      const objectsOf = (text: string | undefined, file: string) => {
+        try {
+          return splitManifests(text ?? '', file).map((o) => o.object);
+        } catch {
+          return [];
+        }
+      };
+      const files = verifiers.map((v) => VERIFIERS[v]!.file);
+      const mine = new Map(await Promise.all(files.map(async (f) => [f, objectsOf(await readIfExists(join(dir, f)), f)] as const)));
+      const generated = new Map(files.map((f) => [f, objectsOf(reference.tree.get(f)?.toString('utf8'), f)] as const));
+      checkRequiredVerifiers(mine, generated, verifiers, sink);
+    }
   }
 
   const findings = sortFindings(sink.result());
