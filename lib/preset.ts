@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { type Answers, type OptionSpec, options, parseOptionValue } from '../core/options.js';
 import { UsageError } from './errors.js';
-import { VERIFIERS } from './check/admission-policy-rules.js';
+import { VERIFIERS } from './check/verifiers.js';
 import { supportedKubernetesMinors } from './check/kubernetes-api.js';
 import { versions } from '../core/versions.js';
 

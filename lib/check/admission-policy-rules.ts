@@ -1,5 +1,6 @@
 import type { FindingSink } from './findings.js';
 import type { LocatedObject } from './kubernetes-rules.js';
+import { VERIFIERS } from './verifiers.js';
 
 type Obj = Record<string, unknown>;
 
@@ -12,12 +13,6 @@ function list(v: unknown): unknown[] {
 const spec = (o: LocatedObject | undefined) => obj(o?.object.spec);
 const nameOf = (o: LocatedObject) => String(obj(o.object.metadata).name ?? '');
 const at = (o: LocatedObject | undefined, fallback: string) => (o ? { file: o.file, ...(o.line ? { line: o.line } : {}) } : { file: fallback });
-
-/** The signature verifiers a preset can require (constraints.requiredVerifiers): the generator's policy file for each. */
-export const VERIFIERS: Record<string, { file: string; kind: string; description: string }> = {
-  'policy-controller': { file: 'verify/policy-controller.yaml', kind: 'ClusterImagePolicy', description: 'sigstore policy-controller' },
-  kyverno: { file: 'verify/kyverno.yaml', kind: 'ImageValidatingPolicy', description: 'Kyverno' },
-};
 
 /** The keyless identities (issuer, subject) a verifier's policy accepts, and whether it denies what fails. */
 function verifierPolicy(object: Obj): { identities: unknown[]; denies: boolean } {
