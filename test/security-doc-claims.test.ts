@@ -514,6 +514,14 @@ const CLAIMS: Claim[] = [
     },
   },
   {
+    says: "The pipeline publishes from the project's default branch, and the identity assumes it is `main`",
+    file: '.gitlab-ci.yml, verify/',
+    check: (s) => {
+      expect(JSON.stringify(gitlab(s)['.publish-rules'])).toContain('$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH');
+      expect(parseManifests(text(s, 'verify/kyverno.yaml'))[0]!.spec.attestors[0].cosign.keyless.identities[0].subjectRegExp).toContain('@refs/(heads/main|');
+    },
+  },
+  {
     says: '`verify/` and the commands below carry exactly this identity.',
     file: 'verify/, SECURITY.md',
     check: (s) => {
