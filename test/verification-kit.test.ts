@@ -141,6 +141,19 @@ describe.each(Object.keys(VARIANTS) as Variant[])('verify/ (%s)', (v) => {
     expect(kyverno(v).spec.validations[0].expression).toMatch(/^\(images\.containers \+ images\.initContainers \+ images\.ephemeralContainers\)\s*\.map\(image, verifyImageSignatures\(image, \[attestors\.pipeline\]\)\)\.all\(e, e > 0\)$/);
   });
 
+  it("policy-controller's glob (its own translation to a regular expression) matches the image by digest, not a sibling", () => {
+    const { glob } = facts.signing.verifiers.policyController;
+    const pattern: string = policyController(v).spec.images[0].glob;
+    expect(new RegExp(glob.valid).test(pattern)).toBe(true);
+    // Compile: "." → "\.", "**" → a placeholder → ".*", "*" → "[^/]*", anchored.
+    const source = pattern.replaceAll('.', '\\.').replaceAll('**', '#').replaceAll('*', '[^/]*').replaceAll('#', '.*');
+    expect(glob.translation).toEqual([['.', '\\.'], ['**', '.*'], ['*', '[^/]*']]);
+    const re = new RegExp(`^${source}$`);
+    const image = VARIANTS[v].image;
+    expect(re.test(`${image}@sha256:${'ab'.repeat(32)}`)).toBe(true);
+    expect(re.test(`${image.replace(/\/[^/]+$/, '/other')}@sha256:${'ab'.repeat(32)}`)).toBe(false);
+  });
+
   it('the pipeline signs in the format both verifiers accept (data/admission-facts.json)', () => {
     const { policyController: pc, kyverno: ky } = facts.signing.verifiers;
     expect([pc.acceptsLegacy, ky.acceptsLegacy, pc.acceptsCosignV3Bundle]).toEqual([true, true, false]);
