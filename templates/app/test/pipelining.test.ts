@@ -67,9 +67,9 @@ describe('pipelining', () => {
     }
   });
 
-  // Not yet a guarantee (todo: reported, never failing the suite): measured on a shared 2-core machine, the peak
-  // stayed under the limit on Node 22, 24 and 26 (110–250 MiB), but a process still died now and then while the
-  // attackers' connections were torn down (Node aborts each pending request with an error object).
+  // Not yet a guarantee (todo: reported, never failing the suite): on a shared 2-core machine the peak anonymous
+  // memory reached 110–250 MiB on Node 22, 24 and 26, and the process often ran out of its 128 MiB heap: Node
+  // parses a whole 64 KiB read (about 1,800 of these requests) before the gate can stop it, for every connection.
   it(`${ATTACK.connections} connections pipelining GET /healthz and never reading: the process stays within ${MEMORY_LIMIT_MIB} MiB and serves on`, { timeout: 60_000, todo: true }, async () => {
     const child = spawn(process.execPath, [`--max-old-space-size=${MEMORY_LIMIT_MIB / 2}`, join(import.meta.dirname, '..', 'src', 'server.ts')], {
       env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', PROBE_PORT: '0', LOG_LEVEL: 'info', SECRETS_DIR: import.meta.dirname, SHUTDOWN_DELAY_MS: '0' },
@@ -97,10 +97,17 @@ describe('pipelining', () => {
       // Anonymous memory is what a pod's memory limit cannot reclaim (the mapped Node binary can be); sampled.
       let peakMiB = 0;
       for (const end = Date.now() + ATTACK.seconds * 1_000; Date.now() < end && child.exitCode === null; await new Promise((r) => setTimeout(r, 100))) {
-        const anon = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        let status = '';
+        try {
+          status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        } catch {
+          break; // gone: said below
+        }
+        const anon = /RssAnon:\s+(\d+) kB/.exec(status);
         peakMiB = Math.max(peakMiB, Number(anon?.[1] ?? 0) / 1024);
       }
-      assert.equal(child.exitCode, null, `the process died:\n${out.slice(-2_000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(child.exitCode === null && child.signalCode === null, `the process died (${child.exitCode ?? child.signalCode}):\n${out.slice(-2_000)}`);
       console.log(`pipelining attack: peak anonymous RSS ${peakMiB.toFixed(0)} MiB on Node ${process.version}`);
       assert.ok(peakMiB < MEMORY_LIMIT_MIB, `peak anonymous RSS ${peakMiB.toFixed(0)} MiB`);
       for (const socket of sockets) socket.destroy();
