@@ -49,6 +49,27 @@ export interface Versions {
 /** The single data file for every version, digest, SHA and end-of-life date the generator emits. */
 export const versions: Versions = JSON.parse(readFileSync(join(packageRoot, 'data', 'versions.json'), 'utf8'));
 
+/** Gateway API data planes: where each implementation's proxies run and how they are labelled, with sources. */
+export const gatewayDataPlanes = JSON.parse(readFileSync(join(packageRoot, 'data', 'gateway-data-planes.json'), 'utf8')) as GatewayDataPlanes;
+
+export interface DataPlaneFacts {
+  label: string;
+  /** The proxies' namespace; {gatewayNamespace} is the Gateway's own. */
+  namespace?: string;
+  /** Labels of the proxy pods; {gatewayName} and {gatewayNamespace} are the Gateway's. */
+  podLabels?: Record<string, string>;
+  /** Cilium: the reserved identity its Envoy sends from (no pod to select). */
+  entity?: string;
+  retired?: boolean;
+  fact: string;
+  sources?: string[];
+}
+
+interface GatewayDataPlanes {
+  gateway: { name: string; namespace: string; sectionName: string };
+  dataPlanes: Record<'infrastructure-labels' | 'envoy-gateway' | 'envoy-gateway-namespaced' | 'istio' | 'nginx-gateway-fabric' | 'cilium' | 'ingress-nginx', DataPlaneFacts>;
+}
+
 /** `1.35` → 35. */
 export function kubernetesMinorNumber(minor: string): number {
   return Number(minor.split('.')[1]);

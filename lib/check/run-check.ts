@@ -16,6 +16,7 @@ import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
 import { targetMinor } from './kubernetes-api.js';
+import { checkExposure } from './exposure-rules.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
 import { checkManifestFile } from './manifest-rule.js';
@@ -209,6 +210,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
       workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
       checkSchemas(objects, sink, { kubeVersion, note });
+      checkExposure(objects, sink, note);
       checkAdmissionFit(deployObjects, objects, namespace, sink, note);
     }
   }
@@ -312,6 +314,7 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
   if (objects.length === 0) throw new UsageError(`--manifests ${target}: no Kubernetes objects in it`);
   const workloads = checkKubernetesObjects(objects, sink, { level, kubeVersion: `v${kubeVersion}`, ...(opts.preset ? { preset: opts.preset } : {}) });
   checkSchemas(objects, sink, { kubeVersion });
+  checkExposure(objects, sink);
   if (workloads === 0) skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002'], 'no pods or pod templates in the manifests');
   const namespaces = objects.filter((o) => o.object.kind === 'Namespace');
   for (const ns of namespaces) checkNamespaceLabels(ns, sink);
