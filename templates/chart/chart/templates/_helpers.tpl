@@ -214,10 +214,10 @@ requests at most limits, limits at most the LimitRange maximum, and the pods at 
 {{- end }}
 {{- if ne .Values.service.type "ClusterIP" }}
 {{- if eq (float64 (include "svc.milli" (index $quota "services.nodeports"))) 0.0 }}
-{{- fail (printf "service.type %s allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress" .Values.service.type) }}
+{{- fail (printf "service.type %s allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress" .Values.service.type) }}
 {{- end }}
 {{- if and (eq .Values.service.type "LoadBalancer") (eq (float64 (include "svc.milli" (index $quota "services.loadbalancers"))) 0.0) }}
-{{- fail "service.type LoadBalancer: the namespace's ResourceQuota allows no load balancer (services.loadbalancers: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress" }}
+{{- fail "service.type LoadBalancer: the namespace's ResourceQuota allows no load balancer (services.loadbalancers: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress" }}
 {{- end }}
 {{- end }}
 {{- end }}

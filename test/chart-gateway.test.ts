@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import type { Answers } from '../core/options.js';
+import { gatewayDataPlanes } from '../core/versions.js';
+import { checkExposure } from '../lib/check/exposure-rules.js';
+import { FindingSink } from '../lib/check/findings.js';
+import { splitManifests } from '../lib/check/kubernetes-rules.js';
+import { checkSchemas } from '../lib/check/schema-rules.js';
+import { kubernetesTarget } from '../generators/features/kubernetes.js';
+import { answersFor } from './support/answers.js';
+import { audit, failedRules, generatedService } from './support/check.js';
+import { edit } from './support/older-service.js';
+import { helmTemplate, type KubeObject, parseManifests, runHelm, writeService } from './support/kubernetes.js';
+
+// Gateway API exposure: the HTTPRoute every variant renders is valid against Gateway API v1.5 (the schema of
+// @kubernetes-models/gateway-api 2.0.0, unknown fields rejected as check does), and the NetworkPolicy admits
+// the service port from exactly the data plane data/gateway-data-planes.json records for the answer.
+
+const { helmKubeVersion } = kubernetesTarget();
+const { gateway, dataPlanes } = gatewayDataPlanes;
+const fill = (text: string) => text.replaceAll('{gatewayName}', gateway.name).replaceAll('{gatewayNamespace}', gateway.namespace);
+const current = Object.keys(dataPlanes).filter((k) => !dataPlanes[k as keyof typeof dataPlanes].retired) as Answers['dataPlane'][];
+
+async function render(given: Partial<Record<keyof Answers, string>>, values: Record<string, unknown> = {}) {
+  const { dir } = await writeService(await answersFor('my-svc', given));
+  const result = await helmTemplate(join(dir, 'chart'), values, { kubeVersion: helmKubeVersion });
+  expect(result.exitCode, result.stderr).toBe(0);
+  return { dir, text: result.stdout, objects: parseManifests(result.stdout) };
+}
+
+/** check's own schema rule (Gateway API v1.5, Cilium; unknown fields rejected) and exposure rules over a render. */
+function checkFindings(text: string): string[] {
+  const sink = new FindingSink();
+  const objects = splitManifests(text, 'rendered.yaml');
+  checkSchemas(objects, sink, { kubeVersion: kubernetesTarget().minor });
+  checkExposure(objects, sink);
+  return sink.result().map((f) => `${f.ruleId} ${f.level} ${f.message}`);
+}
+
+const addFile = (dir: string, path: string, text: string) => writeFile(join(dir, path), text);
+const kinds = (objects: KubeObject[]) => objects.map((o) => o.kind);
+const find = (objects: KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
+
+describe.each(current)('--data-plane %s (exposure gateway, the default)', (plane) => {
+  it('renders an HTTPRoute valid against Gateway API v1.5, to the chart Service, and a NetworkPolicy admitting exactly the data plane', async () => {
+    const { dir, text, objects } = await render({ dataPlane: plane });
+    expect(checkFindings(text)).toEqual([]);
+    const [route] = find(objects, 'HTTPRoute');
+    expect(route!.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route!.spec.parentRefs).toEqual([{ name: gateway.name, namespace: gateway.namespace, sectionName: gateway.sectionName }]);
+    expect(route!.spec.rules).toEqual([
+      { backendRefs: [{ name: 'my-svc', port: 80, weight: 1 }], matches: [{ path: { type: 'PathPrefix', value: '/' } }] },
+    ]);
+    const facts = dataPlanes[plane];
+    const policy = find(objects, 'NetworkPolicy')[0]!.spec;
+    const cilium = find(objects, 'CiliumNetworkPolicy');
+    if (facts.entity) {
+      expect(policy.ingress ?? []).toEqual([]);
+      expect(cilium.map((c) => c.spec.ingress)).toEqual([[{ fromEntities: [facts.entity], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] }]]);
+    } else {
+      expect(cilium).toEqual([]);
+      const podLabels = Object.fromEntries(Object.entries(facts.podLabels ?? {}).map(([k, v]) => [k, fill(v)]));
+      expect(policy.ingress).toEqual([
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': fill(facts.namespace!) } }, podSelector: { matchLabels: podLabels } }],
+          ports: [{ port: 8080, protocol: 'TCP' }],
+        },
+      ]);
+    }
+    // No default names the retired controller.
+    expect(text).not.toContain('ingress-nginx');
+    expect(await readFile(join(dir, 'chart/values.yaml'), 'utf8')).not.toContain('ingress-nginx');
+  });
+});
+
+describe('HTTPRoute values shaped as helm create scaffolds them', () => {
+  const variants: [string, Record<string, unknown>][] = [
+    ['rules with matches and filters', {
+      httpRoute: {
+        rules: [
+          { matches: [{ path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'version', value: 'v2' }] }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['User-Agent'] } }] },
+          { matches: [{ path: { type: 'Exact', value: '/healthz' }, method: 'GET' }] },
+        ],
+      },
+    }],
+    ['several Gateways, a wildcard hostname and annotations', {
+      httpRoute: {
+        annotations: { 'example.com/team': 'orders' },
+        parentRefs: [{ name: 'public', namespace: 'infra', sectionName: 'https' }, { name: 'internal', namespace: 'infra' }],
+        hostnames: ['*.orders.example.com', 'orders.example.com'],
+      },
+    }],
+    ['no hostnames (the listener decides)', { httpRoute: { hostnames: [] } }],
+  ];
+  it.each(variants)('%s: valid against Gateway API v1.5, every rule to the chart Service', async (_name, values) => {
+    const { text, objects } = await render({}, values);
+    expect(checkFindings(text)).toEqual([]);
+    const [route] = find(objects, 'HTTPRoute');
+    for (const rule of route!.spec.rules) expect(rule.backendRefs).toEqual([{ name: 'my-svc', port: 80, weight: 1 }]);
+  });
+
+  it('the values keep the scaffold keys of helm create (data/gateway-data-planes.json helmScaffold)', async () => {
+    const { dir } = await writeService(await answersFor('my-svc'));
+    const values = parse(await readFile(join(dir, 'chart/values.yaml'), 'utf8'));
+    expect(Object.keys(values.httpRoute)).toEqual(gatewayDataPlanes.helmScaffold.values);
+  });
+
+  it.each([
+    ['an uppercase hostname', { httpRoute: { hostnames: ['Orders.example.com'] } }, 'httpRoute/hostnames/0'],
+    ['an IP address as hostname', { httpRoute: { hostnames: ['10.0.0.1'] } }, 'not a lowercase DNS name'],
+    ['no Gateway to attach to', { httpRoute: { parentRefs: [] } }, 'httpRoute/parentRefs'],
+    ['a route with nothing admitted to receive it', { networkPolicy: { dataPlane: { implementation: 'none', namespaceSelector: null, podSelector: null } } }, 'networkPolicy.dataPlane.implementation is none'],
+  ])('the chart refuses %s', async (_name, values, says) => {
+    const { dir } = await writeService(await answersFor('my-svc'));
+    const result = await helmTemplate(join(dir, 'chart'), values, { kubeVersion: helmKubeVersion });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(says);
+  });
+});
+
+describe('--exposure ingress and none', () => {
+  it('ingress: no HTTPRoute, the Ingress template off until real hosts, the data plane admitted', async () => {
+    const { text, objects } = await render({ exposure: 'ingress' });
+    expect(kinds(objects)).not.toContain('HTTPRoute');
+    expect(kinds(objects)).not.toContain('Ingress');
+    expect(find(objects, 'NetworkPolicy')[0]!.spec.ingress).toHaveLength(1);
+    expect(checkFindings(text)).toEqual([]);
+    const on = await render({ exposure: 'ingress' }, { ingress: { enabled: true } });
+    expect(kinds(on.objects)).toContain('Ingress');
+  });
+
+  it('none: no route, and nothing admitted to the service port', async () => {
+    const { dir, text, objects } = await render({ exposure: 'none' });
+    expect(kinds(objects)).not.toContain('HTTPRoute');
+    expect(find(objects, 'NetworkPolicy')[0]!.spec.ingress ?? []).toEqual([]);
+    expect(checkFindings(text)).toEqual([]);
+    expect(parse(await readFile(join(dir, 'chart/values.yaml'), 'utf8')).networkPolicy.dataPlane).toEqual({ implementation: 'none' });
+  });
+});
+
+describe("the chart README's install commands", () => {
+  /** The `helm install` lines of the Exposure section, continuation lines joined, as helm template runs. */
+  function installCommands(readme: string): string[][] {
+    const block = /### Exposure[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    return block
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .filter((line) => line.startsWith('helm install '))
+      .map((line) => [...line.replace('<digest from CI>', 'a'.repeat(64)).matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!));
+  }
+
+  it.each(['gateway', 'ingress', 'none'])('a service answered --exposure %s: each command renders what it says', async (exposure) => {
+    const { dir } = await writeService(await answersFor('my-svc', { exposure }));
+    const commands = installCommands(await readFile(join(dir, 'chart/README.md'), 'utf8'));
+    expect(commands).toHaveLength(3);
+    const rendered: string[][] = [];
+    for (const args of commands) {
+      const result = await runHelm(['template', ...args.slice(2), '--kube-version', helmKubeVersion].map((a) => (a === './chart' ? join(dir, 'chart') : a)));
+      expect(result.exitCode, `${args.join(' ')}\n${result.stderr}`).toBe(0);
+      expect(checkFindings(result.stdout)).toEqual([]);
+      rendered.push(kinds(parseManifests(result.stdout)));
+    }
+    const [viaGateway, viaIngress, notExposed] = rendered;
+    expect(viaGateway).toContain('HTTPRoute');
+    expect(viaGateway).not.toContain('Ingress');
+    expect(viaIngress).toContain('Ingress');
+    expect(viaIngress).not.toContain('HTTPRoute');
+    expect(notExposed).not.toContain('Ingress');
+    expect(notExposed).not.toContain('HTTPRoute');
+  });
+
+  it('the data-plane table says what data/gateway-data-planes.json says', async () => {
+    const { dir } = await writeService(await answersFor('my-svc'));
+    const readme = await readFile(join(dir, 'chart/README.md'), 'utf8');
+    for (const plane of current) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${plane}\` |`));
+      const facts = dataPlanes[plane];
+      if (facts.entity) expect(row).toContain(`\`${facts.entity}\` identity`);
+      else {
+        expect(row).toContain(`namespace \`${fill(facts.namespace!)}\``);
+        for (const [k, v] of Object.entries(facts.podLabels ?? {})) expect(row).toContain(`\`${k}=${fill(v)}\``);
+      }
+    }
+    expect(readme).not.toContain('| `ingress-nginx` |');
+  });
+});
+
+describe('check: routes and the data plane', () => {
+  it('catches an HTTPRoute to a port the Service does not have (CHS-ROUTE-001)', async () => {
+    const dir = await generatedService();
+    await edit(dir, 'chart/templates/httproute.yaml', (t) => t.replace('port: {{ $.Values.service.port }}', 'port: {{ add $.Values.service.port 1 }}'));
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual(['CHS-ROUTE-001']);
+    expect(report.findings.map((f) => f.message).join('\n')).toContain('HTTPRoute my-svc: rules[0].backendRefs[0] sends to port 81 of Service my-svc, which has only port 80');
+  });
+
+  it('catches a NetworkPolicy opened to a whole namespace, wider than the data plane (CHS-NET-004)', async () => {
+    const dir = await generatedService({ dataPlane: 'istio' });
+    await addFile(dir, 'chart/values-team.yaml', 'networkPolicy:\n  dataPlane:\n    podSelector:\n      matchLabels: null\n');
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual(['CHS-NET-004']);
+    expect(report.findings.map((f) => f.message).join('\n')).toContain(
+      "NetworkPolicy my-svc: ingress[0].from[0] admits every pod of the selected namespaces, wider than a data plane's proxies (rendered with chart/values-team.yaml)",
+    );
+  });
+
+  it('catches a CiliumNetworkPolicy that admits more than the ingress identity (CHS-NET-004)', async () => {
+    const dir = await generatedService({ dataPlane: 'cilium' });
+    await edit(dir, 'chart/templates/ciliumnetworkpolicy.yaml', (t) => t.replace('        - ingress\n', '        - ingress\n        - world\n'));
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual(['CHS-NET-004']);
+  });
+
+  it('a fresh service passes with every data plane, user namespaces on', async () => {
+    for (const plane of ['envoy-gateway', 'cilium'] as const) {
+      const report = await audit(await generatedService({ dataPlane: plane, userNamespaces: 'on' }));
+      expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
+    }
+  });
+});
+
+describe('user namespaces', () => {
+  it('a preset turns them on: the pod gets hostUsers: false and stays restricted', async () => {
+    const dir = await generatedService({}, { source: 'acme.yaml', defaults: { userNamespaces: 'on' }, locks: {}, constraints: {} });
+    const values = parse(await readFile(join(dir, 'chart/values.yaml'), 'utf8'));
+    expect(values.hostUsers).toBe(false);
+    const result = await helmTemplate(join(dir, 'chart'), {}, { kubeVersion: helmKubeVersion });
+    const deployment = find(parseManifests(result.stdout), 'Deployment')[0]!;
+    expect(deployment.spec.template.spec.hostUsers).toBe(false);
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, '.hardened-service.json'), 'utf8'));
+    expect(manifest.answers.userNamespaces).toBe('on');
+  });
+});
