@@ -12,7 +12,8 @@ import { checkSchemas } from '../lib/check/schema-rules.js';
 import { kubernetesTarget } from '../generators/features/kubernetes.js';
 import { answersFor } from './support/answers.js';
 import { audit, failedRules, generatedService } from './support/check.js';
-import { edit } from './support/older-service.js';
+import { runCli, tempDir } from './support/cli.js';
+import { edit, generate, replaceOnce, rewindToOlderGenerator } from './support/older-service.js';
 import { helmTemplate, type KubeObject, parseManifests, runHelm, writeService } from './support/kubernetes.js';
 
 // Gateway API exposure: the HTTPRoute every variant renders is valid against Gateway API v1.5 (the schema of
@@ -233,5 +234,91 @@ describe('user namespaces', () => {
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, '.hardened-service.json'), 'utf8'));
     expect(manifest.answers.userNamespaces).toBe('on');
+  });
+});
+
+describe('upgrade of a service made before --exposure and --data-plane', () => {
+  // What 0.1.0's chart had, in the places the new answers change: the NetworkPolicy admitted every pod of the
+  // namespace ingress-nginx, through networkPolicy.ingressController; no HTTPRoute, no hostUsers.
+  const OLDER_POLICY_RULE = [
+    '    - from:',
+    '        - namespaceSelector:',
+    '            {{- toYaml .Values.networkPolicy.ingressController.namespaceSelector | nindent 12 }}',
+    '          podSelector:',
+    '            {{- toYaml .Values.networkPolicy.ingressController.podSelector | nindent 12 }}',
+    '      ports:',
+    '        - port: {{ .Values.containerPort }}',
+    '          protocol: TCP',
+  ].join('\n');
+  const OLDER_VALUES = [
+    'networkPolicy:',
+    '  # Ingress to the service port is allowed only from pods matching this (the ingress controller).',
+    '  ingressController:',
+    '    namespaceSelector:',
+    '      matchLabels:',
+    '        kubernetes.io/metadata.name: ingress-nginx',
+    '    podSelector: {}',
+    '',
+  ].join('\n');
+
+  function olderChart(tree: Map<string, Buffer>): void {
+    tree.delete('chart/templates/httproute.yaml');
+    tree.delete('chart/templates/ciliumnetworkpolicy.yaml');
+    const policy = tree.get('chart/templates/networkpolicy.yaml')!.toString();
+    tree.set('chart/templates/networkpolicy.yaml', Buffer.from(policy.replace(/ {4}\{\{- with \.Values\.networkPolicy\.dataPlane \}\}[\s\S]*?\{\{- end \}\}\n {4}\{\{- end \}\}/, OLDER_POLICY_RULE)));
+    const change = (path: string, find: string) => tree.set(path, Buffer.from(replaceOnce(tree.get(path)!.toString(), find, '')));
+    change('chart/templates/_helpers.tpl', '{{- include "svc.validateHTTPRoute" . }}\n');
+    change('chart/templates/deployment.yaml', '      {{- if not .Values.hostUsers }}\n      # Its own user namespace: uids in the pod map to unprivileged uids on the node.\n      hostUsers: false\n      {{- end }}\n');
+    const notes = tree.get('chart/templates/NOTES.txt')!.toString();
+    tree.set('chart/templates/NOTES.txt', Buffer.from(notes.replace(/\{\{- if \.Values\.httpRoute\.enabled \}\}[\s\S]*?Accepted\?.*\n\{\{- end \}\}\n/, '')));
+    const values = tree.get('chart/values.yaml')!.toString();
+    const older = values
+      .replace(/networkPolicy:\n[\s\S]*?podSelector: \{\}\n/, OLDER_VALUES)
+      .replace(/# Exposure through Gateway API[\s\S]*?# Exposure through an Ingress: off until hosts and TLS name real ones\.\n/, '')
+      .replace(/# User namespaces:[\s\S]*?hostUsers: true\n\n/, '')
+      .replace('expose it through httpRoute or ingress.', 'expose the service through the Ingress.');
+    expect(older).toContain('ingressController:');
+    expect(older).not.toContain('httpRoute');
+    expect(older).not.toContain('hostUsers');
+    tree.set('chart/values.yaml', Buffer.from(older));
+  }
+
+  it("keeps the team's edits and its ingress-nginx source (reported, not replaced), adds the HTTPRoute template, changes no exposure", async () => {
+    const parent = await tempDir('chs-gateway-upgrade-');
+    const dir = await generate(parent, 'orders', ['--exposure', 'ingress', '--data-plane', 'ingress-nginx']);
+    await rewindToOlderGenerator(dir, olderChart, (manifest) => {
+      const answers = manifest.answers as Partial<typeof manifest.answers>;
+      delete answers.exposure;
+      delete answers.dataPlane;
+      delete answers.userNamespaces;
+    });
+    await edit(dir, 'chart/values.yaml', (t) => replaceOnce(t, 'replicaCount: 1', 'replicaCount: 3').replace('  extraIngress: []', '  extraIngress:\n    - from:\n        - podSelector:\n            matchLabels:\n              app: billing'));
+    // (The older tree keeps today's values.schema.json, which the older values do not meet: rendered without it.)
+    const before = await runHelm(['template', 'orders', join(dir, 'chart'), '--namespace', 'orders', '--kube-version', helmKubeVersion, '--skip-schema-validation']);
+    expect(before.exitCode, before.stderr).toBe(0);
+
+    const result = await runCli(['upgrade', dir, '--yes'], { cwd: parent });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('kept --data-plane ingress-nginx, retired upstream (check warns, CHS-NET-005)');
+    const manifest = JSON.parse(await readFile(join(dir, '.hardened-service.json'), 'utf8'));
+    expect(manifest.answers).toMatchObject({ exposure: 'ingress', dataPlane: 'ingress-nginx', userNamespaces: 'off' });
+    const values = parse(await readFile(join(dir, 'chart/values.yaml'), 'utf8'));
+    expect(values.replicaCount).toBe(3);
+    expect(values.networkPolicy.extraIngress).toEqual([{ from: [{ podSelector: { matchLabels: { app: 'billing' } } }] }]);
+    expect(values.networkPolicy.dataPlane).toEqual({ implementation: 'ingress-nginx', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} });
+    expect(values.httpRoute.enabled).toBe(false);
+    expect(values.hostUsers).toBe(true);
+    expect(await readFile(join(dir, 'chart/templates/httproute.yaml'), 'utf8')).toContain('kind: HTTPRoute');
+
+    // The same objects as before the upgrade: exposure and the admitted sources did not change.
+    const after = await helmTemplate(join(dir, 'chart'), {}, { release: 'orders', namespace: 'orders', kubeVersion: helmKubeVersion });
+    expect(after.exitCode, after.stderr).toBe(0);
+    const policyOf = (text: string) => parseManifests(text).find((o) => o.kind === 'NetworkPolicy')!.spec.ingress;
+    expect(policyOf(after.stdout)).toEqual(policyOf(before.stdout));
+    expect(kinds(parseManifests(after.stdout)).sort()).toEqual(kinds(parseManifests(before.stdout)).sort());
+
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === 'CHS-NET-005').map((f) => f.level)).toEqual(['warning']);
   });
 });

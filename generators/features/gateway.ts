@@ -40,7 +40,7 @@ export function exposureContext(answers: Answers) {
       retired: plane.retired === true,
       cilium: exposed && plane.entity !== undefined,
       namespace: exposed && plane.namespace !== undefined ? forGateway(plane.namespace) : undefined,
-      podLabels: exposed && plane.podLabels ? Object.fromEntries(Object.entries(plane.podLabels).map(([k, v]) => [k, forGateway(v)])) : undefined,
+      podLabels: exposed && plane.podLabels && Object.keys(plane.podLabels).length > 0 ? Object.fromEntries(Object.entries(plane.podLabels).map(([k, v]) => [k, forGateway(v)])) : undefined,
       placeholder: answers.dataPlane === 'infrastructure-labels',
     },
     dataPlaneImplementations: [...Object.keys(gatewayDataPlanes.dataPlanes), 'none'],
