@@ -72,6 +72,20 @@ interface GatewayDataPlanes {
   dataPlanes: Record<'infrastructure-labels' | 'envoy-gateway' | 'envoy-gateway-namespaced' | 'istio' | 'nginx-gateway-fabric' | 'cilium' | 'ingress-nginx', DataPlaneFacts>;
 }
 
+/** Node requirements of user namespaces (hostUsers: false) and what Pod Security relaxes for them, with sources. */
+export const userNamespaceFacts = (JSON.parse(readFileSync(join(packageRoot, 'data', 'kubernetes-api.json'), 'utf8')) as { userNamespaces: UserNamespaceFacts }).userNamespaces;
+
+export interface UserNamespaceFacts {
+  stableIn: string;
+  linux: string;
+  containerd: string;
+  crio: string;
+  runc: string;
+  containerdSilentlyIgnoresUpTo: string;
+  podSecurityRelaxesFrom: string;
+  podSecurityRelaxes: string[];
+}
+
 /** `1.35` → 35. */
 export function kubernetesMinorNumber(minor: string): number {
   return Number(minor.split('.')[1]);

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Answers } from '../core/options.js';
-import { gatewayDataPlanes } from '../core/versions.js';
+import { gatewayDataPlanes, userNamespaceFacts } from '../core/versions.js';
+import { supportedKubernetesMinors } from '../lib/check/kubernetes-api.js';
+import { checkPodSecurity, extractPodSpecs } from '../lib/policy/pod-security.js';
 import { checkExposure } from '../lib/check/exposure-rules.js';
 import { FindingSink } from '../lib/check/findings.js';
 import { splitManifests } from '../lib/check/kubernetes-rules.js';
@@ -320,5 +323,41 @@ describe('upgrade of a service made before --exposure and --data-plane', () => {
     const report = await audit(dir);
     expect(failedRules(report)).toEqual([]);
     expect(report.findings.filter((f) => f.ruleId === 'CHS-NET-005').map((f) => f.level)).toEqual(['warning']);
+  });
+});
+
+describe('user namespaces and Pod Security, against the upstream fixtures', () => {
+  const fixtures = fileURLToPath(new URL('fixtures/pod-security-admission/restricted', import.meta.url));
+  const relaxed = userNamespaceFacts.podSecurityRelaxes.filter((c) => c !== 'procMount');
+
+  it.each(supportedKubernetesMinors)(
+    'Kubernetes %s: pods upstream rejects for runAsNonRoot or runAsUser pass once they run in a user namespace; the chart pod passes either way',
+    async (minor) => {
+      const failing = readdirSync(join(fixtures, `v${minor}`, 'fail')).filter((f) => relaxed.some((c) => f.startsWith(c.toLowerCase())));
+      expect(failing.length).toBeGreaterThan(3);
+      for (const file of failing) {
+        const pod = parse(readFileSync(join(fixtures, `v${minor}`, 'fail', file), 'utf8'));
+        const control = relaxed.find((c) => file.startsWith(c.toLowerCase()))!;
+        expect(checkPodSecurity(pod, 'restricted', `v${minor}`).map((f) => f.control), file).toContain(control);
+        const inUserNamespace = { ...pod, spec: { ...pod.spec, hostUsers: false } };
+        const relaxes = Number(minor.split('.')[1]) >= Number(userNamespaceFacts.podSecurityRelaxesFrom.split('.')[1]);
+        expect(checkPodSecurity(inUserNamespace, 'restricted', `v${minor}`).map((f) => f.control).includes(control), file).toBe(!relaxes);
+      }
+      const { text } = await render({ userNamespaces: 'on' });
+      for (const pod of extractPodSpecs(text)) expect(checkPodSecurity(pod.object, 'restricted', `v${minor}`)).toEqual([]);
+    },
+  );
+
+  it('the chart README states the node requirements data/kubernetes-api.json records', async () => {
+    const { dir } = await writeService(await answersFor('my-svc', { userNamespaces: 'on' }));
+    const readme = (await readFile(join(dir, 'chart/README.md'), 'utf8')).replace(/\s+/g, ' ');
+    const f = userNamespaceFacts;
+    for (const claim of [
+      `stable since Kubernetes ${f.stableIn}`,
+      `Linux ≥ ${f.linux} and containerd ≥ ${f.containerd} or CRI-O ≥ ${f.crio}, with runc ≥ ${f.runc}`,
+      `containerd ${f.containerdSilentlyIgnoresUpTo} and older accept the pod and silently run it without a user namespace`,
+      `From Kubernetes ${f.podSecurityRelaxesFrom}, Pod Security`,
+      'on for this service',
+    ]) expect(readme).toContain(claim);
   });
 });

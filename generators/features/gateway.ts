@@ -1,5 +1,5 @@
 import type { Answers, DataPlane } from '../../core/options.js';
-import { type DataPlaneFacts, gatewayDataPlanes } from '../../core/versions.js';
+import { type DataPlaneFacts, gatewayDataPlanes, userNamespaceFacts } from '../../core/versions.js';
 
 /** Fills {gatewayName} and {gatewayNamespace} in a fact of data/gateway-data-planes.json. */
 function forGateway(text: string): string {
@@ -50,5 +50,6 @@ export function exposureContext(answers: Answers) {
     // A service answered --exposure none admits no data plane: its README's commands that expose it name one.
     dataPlaneFlags: exposed ? '' : helmSetFlags(answers.dataPlane),
     hostUsers: answers.userNamespaces !== 'on',
+    userNamespaceFacts,
   };
 }
