@@ -96,9 +96,13 @@ export function kubernetesMinorNumber(minor: string): number {
  * end of life), oldest first: what the chart accepts, and the range `check` works within.
  */
 export function kubernetesMinorsInSupport(): Versions['kubernetes']['minors'] {
-  const { minors, checked } = versions.kubernetes;
+  return minorsInSupportOn(versions.kubernetes.minors, versions.kubernetes.checked);
+}
+
+/** The minors released on or before `day` (YYYY-MM-DD) and not past their end of life, oldest first. */
+export function minorsInSupportOn(minors: Versions['kubernetes']['minors'], day: string): Versions['kubernetes']['minors'] {
   return minors
-    .filter((m) => m.released <= checked && m.endOfLife > checked)
+    .filter((m) => m.released <= day && m.endOfLife > day)
     .sort((a, b) => kubernetesMinorNumber(a.minor) - kubernetesMinorNumber(b.minor));
 }
 
