@@ -8,6 +8,8 @@ import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2/Cili
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
+import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
@@ -54,6 +56,7 @@ const models: ModelClass[] = [
   PodDisruptionBudget,
   ClusterRole, ClusterRoleBinding, Role, RoleBinding,
   PriorityClass,
+  ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
   PodMonitor, ServiceMonitor,
   HTTPRoute, CiliumNetworkPolicy,
 ];

@@ -110,6 +110,7 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
   const autoscaling = await import('kubernetes-models/autoscaling/v2');
   const rbac = await import('kubernetes-models/rbac.authorization.k8s.io/v1');
   const batch = await import('kubernetes-models/batch/v1');
+  const admission = await import('kubernetes-models/admissionregistration.k8s.io/v1');
   const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
   const gatewayApi = await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1');
   const cilium = await import('@kubernetes-models/cilium/cilium.io/v2');
@@ -134,6 +135,8 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
     'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor,
     'gateway.networking.k8s.io/v1/HTTPRoute': gatewayApi.HTTPRoute,
     'cilium.io/v2/CiliumNetworkPolicy': cilium.CiliumNetworkPolicy,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': admission.ValidatingAdmissionPolicy,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': admission.ValidatingAdmissionPolicyBinding,
   } as unknown as Record<string, ModelClass>;
 }
 
@@ -156,6 +159,8 @@ const CLIENT_NODE_TYPES: Record<string, string> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
   'rbac.authorization.k8s.io/v1/Role': 'V1Role',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': 'V1ValidatingAdmissionPolicy',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': 'V1ValidatingAdmissionPolicyBinding',
 };
 
 type AttributeMap = { name: string; baseName: string; type: string }[];
