@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -218,8 +218,23 @@ describe('check: routes and the data plane', () => {
     expect(failedRules(report)).toEqual(['CHS-NET-004']);
   });
 
+  it("catches a NetworkPolicy that no longer admits the answered data plane's proxies (CHS-NET-004)", async () => {
+    const dir = await generatedService({ dataPlane: 'envoy-gateway' });
+    await addFile(dir, 'chart/values-team.yaml', 'networkPolicy:\n  dataPlane:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: istio-system\n');
+    const report = await audit(dir);
+    expect(failedRules(report)).toEqual(['CHS-NET-004']);
+    expect(report.findings.map((f) => f.message).join('\n')).toContain(
+      'answered --data-plane envoy-gateway, but no NetworkPolicy admits its proxies (namespace envoy-gateway-system, app.kubernetes.io/name=envoy, app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway) to the service port (rendered with chart/values-team.yaml)',
+    );
+    const cilium = await generatedService({ dataPlane: 'cilium' });
+    await rm(join(cilium, 'chart/templates/ciliumnetworkpolicy.yaml'));
+    const dropped = await audit(cilium);
+    expect(failedRules(dropped)).toEqual(['CHS-NET-004']);
+    expect(dropped.findings.map((f) => f.message).join('\n')).toContain("answered --data-plane cilium, but no CiliumNetworkPolicy admits Cilium's `ingress` identity");
+  });
+
   it('a fresh service passes with every data plane, user namespaces on', async () => {
-    for (const plane of ['envoy-gateway', 'cilium'] as const) {
+    for (const plane of current) {
       const report = await audit(await generatedService({ dataPlane: plane, userNamespaces: 'on' }));
       expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
     }

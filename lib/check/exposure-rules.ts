@@ -1,3 +1,4 @@
+import type { DataPlaneFacts } from '../../core/versions.js';
 import { extractPodSpecs } from '../policy/pod-security.js';
 import type { FindingSink } from './findings.js';
 import type { LocatedObject } from './kubernetes-rules.js';
@@ -144,8 +145,50 @@ function checkDataPlaneSources(objects: LocatedObject[], sink: FindingSink, note
   }
 }
 
+/**
+ * CHS-NET-004, for a service whose answers name its data plane: the service port must admit that implementation's
+ * proxies, by the facts that do not depend on the team's Gateway (a fixed namespace, fixed labels), or Cilium's
+ * identity. A policy pointed elsewhere drops every request the Gateway sends, or admits the wrong pods.
+ */
+function checkAnsweredDataPlane(objects: LocatedObject[], sink: FindingSink, answered: AnsweredDataPlane, note?: string): void {
+  const { implementation, facts } = answered;
+  const where = objects.find((o) => o.object.kind === 'NetworkPolicy') ?? objects[0];
+  if (!where) return;
+  if (facts.entity) {
+    const admitted = objects.some((o) => o.object.kind === 'CiliumNetworkPolicy' && list(obj(o.object.spec).ingress).some((r) => Array.isArray(r.fromEntities) && r.fromEntities.includes(facts.entity)));
+    if (!admitted) sink.add({ ruleId: 'CHS-NET-004', level: 'error', ...at(where), message: `answered --data-plane ${implementation}, but no CiliumNetworkPolicy admits Cilium's \`${facts.entity}\` identity: the Gateway's traffic is dropped` }, note);
+    return;
+  }
+  const fixed = (v: string) => !v.includes('{');
+  const namespace = facts.namespace && fixed(facts.namespace) ? facts.namespace : undefined;
+  const labels = Object.entries(facts.podLabels ?? {}).filter(([, v]) => fixed(v));
+  if (!namespace && labels.length === 0) return; // every fact names the team's own Gateway
+  const ports = servicePorts(objects);
+  const peers = objects
+    .filter((o) => o.object.kind === 'NetworkPolicy')
+    .flatMap((o) => list(obj(o.object.spec).ingress))
+    .filter((r) => list(r.ports).some((p) => ports.has(Number(p.port)) || p.port === 'http'))
+    .flatMap((r) => list(r.from));
+  const admits = peers.some((peer) => {
+    const ns = obj(obj(peer.namespaceSelector).matchLabels)['kubernetes.io/metadata.name'];
+    const podLabels = obj(obj(peer.podSelector).matchLabels);
+    return (!namespace || ns === namespace) && labels.every(([k, v]) => podLabels[k] === v);
+  });
+  if (!admits) {
+    const wanted = [...(namespace ? [`namespace ${namespace}`] : []), ...labels.map(([k, v]) => `${k}=${v}`)].join(', ');
+    sink.add({ ruleId: 'CHS-NET-004', level: 'error', ...at(where), message: `answered --data-plane ${implementation}, but no NetworkPolicy admits its proxies (${wanted}) to the service port` }, note);
+  }
+}
+
+/** The data plane a service's answers name (service mode), with its facts from data/gateway-data-planes.json. */
+export interface AnsweredDataPlane {
+  implementation: string;
+  facts: DataPlaneFacts;
+}
+
 /** The exposure rules over one render: routes to what exists, and the service port open to the data plane only. */
-export function checkExposure(objects: LocatedObject[], sink: FindingSink, note?: string): void {
+export function checkExposure(objects: LocatedObject[], sink: FindingSink, note?: string, answered?: AnsweredDataPlane): void {
   checkRoutes(objects, sink, note);
   checkDataPlaneSources(objects, sink, note);
+  if (answered && !answered.facts.retired) checkAnsweredDataPlane(objects, sink, answered, note);
 }

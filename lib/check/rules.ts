@@ -72,7 +72,7 @@ export const checkRules = [
     id: 'CHS-NET-004',
     name: 'ingress-data-plane-only',
     title: "The service port admits only the data plane's proxies: pods by label, or Cilium's ingress identity",
-    why: 'The Gateway (or ingress controller) is the one hop that authenticates, rate-limits at the edge and sets X-Forwarded-For. A NetworkPolicy that also admits a whole namespace, every namespace or every address lets any pod there call the service directly, around the edge, and forge the client address the service trusts.',
+    why: 'The Gateway (or ingress controller) is the one hop that authenticates, rate-limits at the edge and sets X-Forwarded-For. A NetworkPolicy that also admits a whole namespace, every namespace or every address lets any pod there call the service directly, around the edge, and forge the client address the service trusts. For a generated service the proxies of the answered implementation must be the ones admitted (its fixed namespace and labels, or the identity Cilium sends from): a policy pointed elsewhere drops every request the Gateway sends.',
     fix: "Set networkPolicy.dataPlane to the proxies of your implementation (answer --data-plane; facts in data/gateway-data-planes.json): a namespaceSelector and a podSelector with their labels, or implementation cilium. Admit other callers by pod label in networkPolicy.extraIngress, never with an empty selector.",
     modes: both,
     tags: ['security', 'kubernetes', 'network'],

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { comparePaths, type FileTree } from '../../core/file-tree.js';
 import { decodeBase, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { generatorVersion } from '../../core/package-root.js';
+import { gatewayDataPlanes } from '../../core/versions.js';
 import { type Preset, presetFromRecord } from '../preset.js';
 import { renderService } from '../render-service.js';
 import { isBehindGenerator } from '../service-drift.js';
@@ -197,6 +198,12 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       /* helm reports broken values below */
     }
     const release = manifest?.answers.name ?? chartName;
+    // The data plane the answers name (none when the service is not exposed, or was made before the answer).
+    const answers = manifest?.answers as Partial<Answers> | undefined;
+    const answeredDataPlane =
+      answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
+        ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
+        : undefined;
     for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
       const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
       renders.push(note);
@@ -224,7 +231,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
       workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
       checkSchemas(objects, sink, { kubeVersion, note });
-      checkExposure(objects, sink, note);
+      checkExposure(objects, sink, note, answeredDataPlane);
       checkAdmissionFit(deployObjects, objects, namespace, sink, note);
     }
   }
