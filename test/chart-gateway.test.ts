@@ -192,45 +192,39 @@ describe("the chart README's install commands", () => {
   });
 });
 
+/** Audits the service: exactly `rule` fails, saying `says` when given. */
+async function failsOnly(dir: string, rule: string, says?: string): Promise<void> {
+  const report = await audit(dir);
+  expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([rule]);
+  if (says) expect(report.findings.map((f) => f.message).join('\n')).toContain(says);
+}
+
 describe('check: routes and the data plane', () => {
   it('catches an HTTPRoute to a port the Service does not have (CHS-ROUTE-001)', async () => {
     const dir = await generatedService();
     await edit(dir, 'chart/templates/httproute.yaml', (t) => t.replace('port: {{ $.Values.service.port }}', 'port: {{ add $.Values.service.port 1 }}'));
-    const report = await audit(dir);
-    expect(failedRules(report)).toEqual(['CHS-ROUTE-001']);
-    expect(report.findings.map((f) => f.message).join('\n')).toContain('HTTPRoute my-svc: rules[0].backendRefs[0] sends to port 81 of Service my-svc, which has only port 80');
+    await failsOnly(dir, 'CHS-ROUTE-001', 'HTTPRoute my-svc: rules[0].backendRefs[0] sends to port 81 of Service my-svc, which has only port 80');
   });
 
   it('catches a NetworkPolicy opened to a whole namespace, wider than the data plane (CHS-NET-004)', async () => {
     const dir = await generatedService({ dataPlane: 'istio' });
     await addFile(dir, 'chart/values-team.yaml', 'networkPolicy:\n  dataPlane:\n    podSelector:\n      matchLabels: null\n');
-    const report = await audit(dir);
-    expect(failedRules(report)).toEqual(['CHS-NET-004']);
-    expect(report.findings.map((f) => f.message).join('\n')).toContain(
-      "NetworkPolicy my-svc: ingress[0].from[0] admits every pod of the selected namespaces, wider than a data plane's proxies (rendered with chart/values-team.yaml)",
-    );
+    await failsOnly(dir, 'CHS-NET-004', "NetworkPolicy my-svc: ingress[0].from[0] admits every pod of the selected namespaces, wider than a data plane's proxies (rendered with chart/values-team.yaml)");
   });
 
   it('catches a CiliumNetworkPolicy that admits more than the ingress identity (CHS-NET-004)', async () => {
     const dir = await generatedService({ dataPlane: 'cilium' });
     await edit(dir, 'chart/templates/ciliumnetworkpolicy.yaml', (t) => t.replace('        - ingress\n', '        - ingress\n        - world\n'));
-    const report = await audit(dir);
-    expect(failedRules(report)).toEqual(['CHS-NET-004']);
+    await failsOnly(dir, 'CHS-NET-004');
   });
 
   it("catches a NetworkPolicy that no longer admits the answered data plane's proxies (CHS-NET-004)", async () => {
     const dir = await generatedService({ dataPlane: 'envoy-gateway' });
     await addFile(dir, 'chart/values-team.yaml', 'networkPolicy:\n  dataPlane:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: istio-system\n');
-    const report = await audit(dir);
-    expect(failedRules(report)).toEqual(['CHS-NET-004']);
-    expect(report.findings.map((f) => f.message).join('\n')).toContain(
-      'answered --data-plane envoy-gateway, but no NetworkPolicy admits its proxies (namespace envoy-gateway-system, app.kubernetes.io/name=envoy, app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway) to the service port (rendered with chart/values-team.yaml)',
-    );
+    await failsOnly(dir, 'CHS-NET-004', 'answered --data-plane envoy-gateway, but no NetworkPolicy admits its proxies (namespace envoy-gateway-system, app.kubernetes.io/name=envoy, app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway) to the service port (rendered with chart/values-team.yaml)');
     const cilium = await generatedService({ dataPlane: 'cilium' });
     await rm(join(cilium, 'chart/templates/ciliumnetworkpolicy.yaml'));
-    const dropped = await audit(cilium);
-    expect(failedRules(dropped)).toEqual(['CHS-NET-004']);
-    expect(dropped.findings.map((f) => f.message).join('\n')).toContain("answered --data-plane cilium, but no CiliumNetworkPolicy admits Cilium's `ingress` identity");
+    await failsOnly(cilium, 'CHS-NET-004', "answered --data-plane cilium, but no CiliumNetworkPolicy admits Cilium's `ingress` identity");
   });
 
   it('a fresh service passes with every data plane, user namespaces on', async () => {
