@@ -68,6 +68,8 @@ export interface DataPlaneFacts {
 interface GatewayDataPlanes {
   /** The keys of `helm create`'s httpRoute values, which the chart keeps. */
   helmScaffold: { source: string; values: string[] };
+  /** Schema files of the CRD kinds the chart renders, in the catalog the emitted kubeconform reads. */
+  crdsCatalog: { files: Record<string, string> };
   gateway: { name: string; namespace: string; sectionName: string };
   dataPlanes: Record<'infrastructure-labels' | 'envoy-gateway' | 'envoy-gateway-namespaced' | 'istio' | 'nginx-gateway-fabric' | 'cilium' | 'ingress-nginx', DataPlaneFacts>;
 }

@@ -125,6 +125,25 @@ describe('HTTPRoute values shaped as helm create scaffolds them', () => {
   });
 });
 
+describe("the emitted CI's kubeconform knows the new kinds", () => {
+  it.each(['github', 'gitlab'])('%s: every CRD kind a variant renders has its schema in the CRDs catalog the pipeline reads', async (ci) => {
+    const { dir, objects } = await render({ ci });
+    const cilium = await render({ ci, dataPlane: 'cilium' });
+    const pipeline = await readFile(join(dir, ci === 'github' ? '.github/workflows/chart.yml' : '.gitlab-ci.yml'), 'utf8');
+    const template = /datreeio\/CRDs-catalog\/main\/(\{\{\.Group\}\}\/\{\{\.ResourceKind\}\}_\{\{\.ResourceAPIVersion\}\}\.json)/.exec(pipeline)?.[1];
+    expect(template).toBeDefined();
+    // Kubernetes' own groups: none (core), a plain name (apps, policy) or *.k8s.io, except Gateway API's, a CRD.
+    const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
+    const builtIn = (g: string) => !g.includes('.') || (g.endsWith('.k8s.io') && g !== 'gateway.networking.k8s.io');
+    const crds = [...objects, ...cilium.objects].filter((o) => !builtIn(group(o.apiVersion)));
+    const paths = [...new Set(crds.map((o) => {
+      const [group, version] = o.apiVersion.split('/');
+      return template!.replace('{{.Group}}', group!).replace('{{.ResourceKind}}', o.kind.toLowerCase()).replace('{{.ResourceAPIVersion}}', version!);
+    }))].sort();
+    expect(paths).toEqual(Object.keys(gatewayDataPlanes.crdsCatalog.files).sort());
+  });
+});
+
 describe('--exposure ingress and none', () => {
   it('ingress: no HTTPRoute, the Ingress template off until real hosts, the data plane admitted', async () => {
     const { text, objects } = await render({ exposure: 'ingress' });
