@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { imageRef, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import type { Feature } from './types.js';
@@ -21,13 +22,40 @@ export function backingContext(answers: Pick<Answers, 'name' | 'database' | 'rat
       /** The database's default port and how the docs name it. */
       databasePort: answers.database === 'mysql' ? 3306 : 5432,
       databaseProduct: answers.database === 'mysql' ? 'MySQL' : 'PostgreSQL',
-      /** The database, and the service's user in it, by default: the service name as an SQL identifier. */
-      databaseName: answers.name.replace(/-/g, '_'),
+      /** The database, by default: the service name as an SQL identifier. */
+      databaseName: sqlName(answers.name),
+      /** The service's user and the migrations Job's, as every supported database accepts them. */
+      ...roleNames(answers.name, answers.database === 'postgres'),
       /** The service containers of the CI's integration tests: `name:tag` for readers, and pinned by digest. */
       ciImage: ciImage(answers.database === 'mysql' ? 'mysql' : 'postgres'),
       redisCiImage: ciImage('redis'),
     },
   };
+}
+
+/** A service name (a DNS-1123 label) as an SQL identifier. */
+function sqlName(name: string): string {
+  return name.replace(/-/g, '_');
+}
+
+/** PostgreSQL refuses role names starting with pg_, and cuts identifiers to 63 bytes (a login then fails). */
+const POSTGRES_RESERVED_ROLE = /^pg_/;
+const POSTGRES_MAX_IDENTIFIER = 63;
+const MIGRATIONS_SUFFIX = '_migrations';
+
+/**
+ * The service's role and the migrations Job's: the service name, and `<that>_migrations`. For PostgreSQL a name
+ * that would start with pg_ gets the prefix svc_, and one too long is shortened with a hash of the full name.
+ */
+export function roleNames(name: string, postgres: boolean): { databaseUser: string; migrationsUser: string } {
+  let base = sqlName(name);
+  if (postgres) {
+    if (POSTGRES_RESERVED_ROLE.test(`${base}${MIGRATIONS_SUFFIX}`)) base = `svc_${base}`;
+    if (base.length + MIGRATIONS_SUFFIX.length > POSTGRES_MAX_IDENTIFIER) {
+      base = `${base.slice(0, POSTGRES_MAX_IDENTIFIER - MIGRATIONS_SUFFIX.length - 7)}_${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
+    }
+  }
+  return { databaseUser: base, migrationsUser: `${base}${MIGRATIONS_SUFFIX}` };
 }
 
 function ciImage(which: 'postgres' | 'mysql' | 'redis') {

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { SecretFile } from './backing-config.ts';
+import { SecretFile, verifiedTls } from './backing-config.ts';
 import type { Logger } from './logger.ts';
 import type { RateLimitOptions, RateLimitStore, Window } from './rate-limiter.ts';
 import { REDIS_PASSWORD_FILE, type RedisConfig } from './redis-config.ts';
-import { SecretError } from './secrets.ts';
 
 /** Counts sent to Redis and not yet answered, at most: beyond this, requests are counted locally only. */
 const MAX_IN_FLIGHT = 1_024;
@@ -124,7 +125,7 @@ export class SharedRateLimiter implements RateLimitStore {
       port: this.#config.port,
       ...(this.#config.user ? { username: this.#config.user } : {}),
       ...(password === undefined ? {} : { password }),
-      tls: tls ? { ca: tls.ca, rejectUnauthorized: true, ...(tls.servername ? { servername: tls.servername } : {}) } : undefined,
+      tls: tls ? verifiedTls(this.#config.host, tls) : undefined,
       connectTimeout: this.#config.connectTimeoutMs,
       commandTimeout: this.#config.commandTimeoutMs,
       // While disconnected, fail at once (the request is counted locally) instead of queueing without bound.
@@ -165,12 +166,9 @@ export class SharedRateLimiter implements RateLimitStore {
 
 /** The password file, or none when INSECURE_DEV_MODE allows a Redis without AUTH and no file is mounted. */
 function passwordFile(config: RedisConfig, dir: string, logger: Logger, onChange: (value: string) => void): SecretFile | undefined {
-  try {
-    return new SecretFile(REDIS_PASSWORD_FILE, dir, config.secretsReloadMs, onChange, logger);
-  } catch (err) {
-    if (err instanceof SecretError && config.passwordOptional) return undefined;
-    throw err;
-  }
+  // An empty file is refused even then: it is a mistake, not a Redis without AUTH.
+  if (config.passwordOptional && !existsSync(join(dir, REDIS_PASSWORD_FILE))) return undefined;
+  return new SecretFile(REDIS_PASSWORD_FILE, dir, config.secretsReloadMs, onChange, logger);
 }
 
 /** QUIT lets Redis answer what was sent first; a connection that cannot (it is down) is closed at once. */
