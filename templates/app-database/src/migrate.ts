@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   let pool;
   try {
     pool = openPool(database, readPassword(MIGRATIONS_PASSWORD_FILE, secretsDir), logger, { migrations: true });
-    const applied = await applyMigrations(pool, MIGRATIONS_DIR, logger);
+    const applied = await applyMigrations(pool, MIGRATIONS_DIR, logger, database.statementTimeoutMs);
     logger.info({ applied, user: database.user, database: database.database }, applied.length > 0 ? 'migrations applied' : 'migrations: nothing to apply');
     return 0;
   } catch (err) {

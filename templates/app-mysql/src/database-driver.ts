@@ -19,12 +19,18 @@ export const GREETING_SQL = {
  * halfway cannot be rolled back, and must be fixed forward.
  */
 export const MIGRATION_SQL = {
-  // Named per database (GET_LOCK names are server-wide); held for the whole run, waiting up to 10 minutes.
-  lock: sql`SELECT GET_LOCK(CONCAT(DATABASE(), '.schema_migrations'), 600) AS locked`,
+  // Named per database (GET_LOCK names are server-wide); held for the whole run. A second run waits for it, at
+  // most the seconds given (DB_MIGRATIONS_TIMEOUT_MS), then gets 0.
+  lock: sql`SELECT GET_LOCK(CONCAT(DATABASE(), '.schema_migrations'), ?) AS locked`,
+  lockParams: (timeoutMs: number): unknown[] => [Math.ceil(timeoutMs / 1_000)],
   unlock: sql`SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.schema_migrations'))`,
-  table: sql`CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, applied_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
-  applied: sql`SELECT version FROM schema_migrations`,
-  record: sql`INSERT INTO schema_migrations (version) VALUES (?)`,
+  table: sql`CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, checksum char(64), applied_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+  // A table from before checksums were recorded gets the column (MySQL has no ADD COLUMN IF NOT EXISTS).
+  hasChecksum: sql`SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'schema_migrations' AND column_name = 'checksum'`,
+  addChecksum: sql`ALTER TABLE schema_migrations ADD COLUMN checksum char(64)`,
+  applied: sql`SELECT version, checksum FROM schema_migrations`,
+  record: sql`INSERT INTO schema_migrations (version, checksum) VALUES (?, ?)`,
+  recordChecksum: sql`UPDATE schema_migrations SET checksum = ? WHERE version = ?`,
   begin: sql`START TRANSACTION`,
   commit: sql`COMMIT`,
   rollback: sql`ROLLBACK`,

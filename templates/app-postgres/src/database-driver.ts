@@ -17,12 +17,17 @@ export const GREETING_SQL = {
 
 /** The migration runner's statements (src/migrations.ts). PostgreSQL runs each migration in a transaction. */
 export const MIGRATION_SQL = {
-  // Held for the whole run: a second Job (a parallel deploy) waits instead of applying the same files.
+  // Held for the whole run: a second Job (a parallel deploy) waits, at most DB_MIGRATIONS_TIMEOUT_MS (the statement timeout).
   lock: sql`SELECT pg_advisory_lock(hashtext('schema_migrations')) AS locked`,
+  lockParams: (_timeoutMs: number): unknown[] => [],
   unlock: sql`SELECT pg_advisory_unlock(hashtext('schema_migrations'))`,
-  table: sql`CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-  applied: sql`SELECT version FROM schema_migrations`,
-  record: sql`INSERT INTO schema_migrations (version) VALUES ($1)`,
+  table: sql`CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, checksum char(64), applied_at timestamptz NOT NULL DEFAULT now())`,
+  // A table from before checksums were recorded gets the column.
+  hasChecksum: sql`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'checksum'`,
+  addChecksum: sql`ALTER TABLE schema_migrations ADD COLUMN checksum char(64)`,
+  applied: sql`SELECT version, checksum FROM schema_migrations`,
+  record: sql`INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)`,
+  recordChecksum: sql`UPDATE schema_migrations SET checksum = $1 WHERE version = $2`,
   begin: sql`BEGIN`,
   commit: sql`COMMIT`,
   rollback: sql`ROLLBACK`,
