@@ -216,6 +216,8 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
 
   it.runIf(withDatabase)("migrations: a slow one outlives the pods' statement timeout, two Jobs at once apply it once (the second waits for the lock), and an applied file edited later stops the run with one line", async () => {
     expect(jobEnvironment.DB_MIGRATIONS_TIMEOUT_MS).toBe('600000');
+    const before = migrate();
+    expect(await exitWithin(before, 60_000), before.raw.join('\n')).toBe(0);
     // 2 s of work, with the pods' statement timeout at 1 s: only the Job's own timeout lets it through.
     const slow = join(app, 'migrations', '0002_slow_marker.sql');
     await writeFile(slow, `${server === 'postgres' ? 'SELECT pg_sleep(2);' : 'DO SLEEP(2);'}\nCREATE TABLE slow_marker (id int);\n`);
