@@ -101,6 +101,12 @@ describe('role names from the service name (README: Users and grants), on the re
     const migrationsUser = /^ {4}user: (\S+)$/m.exec(values)![1]!;
     expect(grants).toContain(database === 'postgres' ? `CREATE ROLE ${migrationsUser} LOGIN` : `CREATE USER '${migrationsUser}'@'%'`);
     expect(grants).toContain(database === 'postgres' ? `CREATE ROLE ${user} LOGIN` : `CREATE USER '${user}'@'%'`);
+    // The roles exist under exactly the names the chart gives the pods and the Job.
+    const count = (role: string) =>
+      database === 'postgres'
+        ? servers.postgres.admin(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}';`)
+        : servers.mysql.admin(`SELECT COUNT(*) FROM mysql.user WHERE User = '${role}';`);
+    expect([await count(user), await count(migrationsUser)]).toEqual(['1', '1']);
   });
 });
 
@@ -507,9 +513,9 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     }
     expect(probes.every((p) => p.healthz === 200), JSON.stringify(probes.filter((p) => p.healthz !== 200))).toBe(true);
     expect(loadStatuses.filter((s) => s === 200).length).toBeGreaterThan(0);
-    // During the outage the sample route fails fast (500), it does not hang; nothing else but 200 and 500.
-    expect(loadStatuses.filter((s) => s !== 200 && s !== 500)).toEqual([]);
-    expect(loadStatuses).toContain(500);
+    // During the outage the sample route fails fast (503 with Retry-After), it does not hang; nothing else but 200 and 503.
+    expect(loadStatuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(loadStatuses).toContain(503);
     expect(run.lines.some((l) => l.msg === 'database unreachable: readiness is now false')).toBe(true);
     expect(run.lines.some((l) => l.msg === 'database reachable again: readiness restored')).toBe(true);
     expect(await stop(run)).toBe(0);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { imageRef, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import type { Feature } from './types.js';
@@ -38,23 +37,17 @@ function sqlName(name: string): string {
   return name.replace(/-/g, '_');
 }
 
-/** PostgreSQL refuses role names starting with pg_, and cuts identifiers to 63 bytes (a login then fails). */
+/** PostgreSQL refuses to create a role whose name starts with pg_ (they are reserved for its own roles). */
 const POSTGRES_RESERVED_ROLE = /^pg_/;
-const POSTGRES_MAX_IDENTIFIER = 63;
 const MIGRATIONS_SUFFIX = '_migrations';
 
 /**
- * The service's role and the migrations Job's: the service name, and `<that>_migrations`. For PostgreSQL a name
- * that would start with pg_ gets the prefix svc_, and one too long is shortened with a hash of the full name.
+ * The service's role and the migrations Job's: the service name as an SQL identifier, and `<that>_migrations`. For
+ * PostgreSQL, a name whose migrations role would start with pg_ (services named pg or pg-…) gets the prefix svc_.
  */
 export function roleNames(name: string, postgres: boolean): { databaseUser: string; migrationsUser: string } {
   let base = sqlName(name);
-  if (postgres) {
-    if (POSTGRES_RESERVED_ROLE.test(`${base}${MIGRATIONS_SUFFIX}`)) base = `svc_${base}`;
-    if (base.length + MIGRATIONS_SUFFIX.length > POSTGRES_MAX_IDENTIFIER) {
-      base = `${base.slice(0, POSTGRES_MAX_IDENTIFIER - MIGRATIONS_SUFFIX.length - 7)}_${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
-    }
-  }
+  if (postgres && POSTGRES_RESERVED_ROLE.test(`${base}${MIGRATIONS_SUFFIX}`)) base = `svc_${base}`;
   return { databaseUser: base, migrationsUser: `${base}${MIGRATIONS_SUFFIX}` };
 }
 
