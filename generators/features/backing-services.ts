@@ -45,7 +45,7 @@ const MIGRATIONS_SUFFIX = '_migrations';
  * The service's role and the migrations Job's: the service name as an SQL identifier, and `<that>_migrations`. For
  * PostgreSQL, a name whose migrations role would start with pg_ (services named pg or pg-…) gets the prefix svc_.
  */
-export function roleNames(name: string, postgres: boolean): { databaseUser: string; migrationsUser: string } {
+function roleNames(name: string, postgres: boolean): { databaseUser: string; migrationsUser: string } {
   let base = sqlName(name);
   if (postgres && POSTGRES_RESERVED_ROLE.test(`${base}${MIGRATIONS_SUFFIX}`)) base = `svc_${base}`;
   return { databaseUser: base, migrationsUser: `${base}${MIGRATIONS_SUFFIX}` };
