@@ -130,6 +130,12 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
   /** The files of the pod's Secret: each backing service's password. */
   const podSecrets = () => ({ ...(withDatabase ? { 'database-password': passwords.service } : {}), ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
 
+  /**
+   * For a test that loads the service from one address: a limit it never reaches, and counts of its own in Redis,
+   * so the shared count of the tests after it starts from zero.
+   */
+  const unlimited = () => ({ RATE_LIMIT_MAX: '1000000', REDIS_KEY_PREFIX: `${NAME}:rate-limit:${randomBytes(6).toString('hex')}:` });
+
   /** Runs `args` (dist/server.js by default) in the pod's sandbox, with the pod's mounts and environment. */
   const inPod = (env: Record<string, string>, mounts: Record<string, string> = {}, args = ['dist/server.js']) =>
     startLogging(
@@ -224,6 +230,8 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(jobEnvironment.DB_MIGRATIONS_TIMEOUT_MS).toBe('600000');
     const before = migrate();
     expect(await exitWithin(before, 60_000), before.raw.join('\n')).toBe(0);
+    // A schema_migrations from before checksums were recorded (a service upgraded): the runs below add the column.
+    await database().admin(server === 'postgres' ? `\\connect ${DB}\nALTER TABLE schema_migrations DROP COLUMN checksum;` : `ALTER TABLE ${DB}.schema_migrations DROP COLUMN checksum;`);
     // 2 s of work, with the pods' statement timeout at 1 s: only the Job's own timeout lets it through.
     const slow = join(app, 'migrations', '0002_slow_marker.sql');
     await writeFile(slow, `${server === 'postgres' ? 'SELECT pg_sleep(2);' : 'DO SLEEP(2);'}\nCREATE TABLE slow_marker (id int);\n`);
@@ -300,7 +308,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     // The table to lock, when this test runs alone.
     const migrated = migrate();
     expect(await exitWithin(migrated, 60_000), migrated.raw.join('\n')).toBe(0);
-    const { run, base } = await serve({ DB_STATEMENT_TIMEOUT_MS: String(timeoutMs), DB_POOL_MAX: String(poolMax), RATE_LIMIT_MAX: '1000000' });
+    const { run, base } = await serve({ DB_STATEMENT_TIMEOUT_MS: String(timeoutMs), DB_POOL_MAX: String(poolMax), ...unlimited() });
     await run.waitForLog('database reachable');
     const timed = async () => {
       const started = performance.now();
@@ -474,7 +482,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
 
   it.runIf(withDatabase)('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database', async () => {
     // The load comes from one address: the rate limit would answer it instead of the database.
-    const { run, base } = await serve({ RATE_LIMIT_MAX: '1000000' });
+    const { run, base } = await serve(unlimited());
     await run.waitForLog('database reachable');
     let loading = true;
     const loadStatuses: number[] = [];
