@@ -42,7 +42,8 @@ export class DatabaseUnavailable extends Error {
   readonly code: string;
 
   constructor(kind: DatabaseUnavailable['kind'], code: string, cause?: unknown) {
-    super(`database unavailable: ${kind} (${code})`, { cause });
+    // The driver's own message where there is one (what a log line of the migrations Job or of readiness shows).
+    super(cause instanceof Error ? cause.message : `database unavailable: ${kind} (${code})`, { cause });
     this.kind = kind;
     this.code = code;
   }
