@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.js';
 import type { Answers } from '../core/options.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
-import { imageRef, nodeLine, versions } from '../core/versions.js';
+import { gatewayDataPlanes, imageRef, nodeLine, userNamespaceFacts, versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { signingIdentity } from '../generators/features/signing.js';
 import { admit } from './support/admission-policy.js';
@@ -133,7 +133,7 @@ function expectScheduledImageRescan(s: Service) {
 }
 
 // ---- the backing services (--database, --rate-limit-store redis) ----
-type Spec = { policyTypes: string[]; ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }[]; egress: { to?: unknown[]; ports: { port: number }[] }[] };
+type Spec = { policyTypes: string[]; ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: { matchLabels: Record<string, string> } }[] }[]; egress: { to?: unknown[]; ports: { port: number }[] }[] };
 const hasDatabase = (s: Service) => s.given.database === 'postgres' || s.given.database === 'mysql';
 const hasRedis = (s: Service) => s.given.rateLimitStore === 'redis';
 /** The ports the backing-services NetworkPolicy opens: the database's, then Redis's. */
@@ -210,13 +210,24 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: "The chart's NetworkPolicy lets only the ingress controller in, on the service port, and only DNS out",
+    says: "The chart's NetworkPolicy lets only the proxies of the data plane that routes to the service in (`networkPolicy.dataPlane`: the Gateway's, or the ingress controller's), on the service port, and only DNS out",
     file: 'chart/templates/networkpolicy.yaml',
     check: async (s) => {
       const { objects } = await s.render();
       const policy = servicePolicy(objects);
+      // The default data plane (infrastructure-labels): the Gateway's namespace and the label the platform sets.
+      const plane = gatewayDataPlanes.dataPlanes[(s.given.dataPlane as Answers['dataPlane'] | undefined) ?? 'infrastructure-labels'];
+      const fill = (v: string) => v.replace('{gatewayName}', gatewayDataPlanes.gateway.name).replace('{gatewayNamespace}', gatewayDataPlanes.gateway.namespace);
       expect(policy.ingress).toEqual([
-        { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] },
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': fill(plane.namespace!) } },
+              podSelector: { matchLabels: Object.fromEntries(Object.entries(plane.podLabels!).map(([k, v]) => [k, fill(v)])) },
+            },
+          ],
+          ports: [{ port: 8080, protocol: 'TCP' }],
+        },
       ]);
       expect(egressPorts(policy)).toEqual([53, 53]);
       // "plus the database's port", "plus Redis's port": the backing services' policy, egress only.
@@ -915,12 +926,12 @@ const CLAIMS: Claim[] = [
     check: async (s) => expect(pod((await s.render({ secrets: { existingSecret: 's' } })).objects).containers[0].volumeMounts).toContainEqual({ name: 'secrets', mountPath: '/run/secrets', readOnly: true }),
   },
   {
-    says: 'NetworkPolicy | ingress only from the ingress controller',
+    says: "NetworkPolicy | ingress only from the data plane's proxies (`networkPolicy.dataPlane`)",
     file: 'chart/',
     check: async (s) => {
       const { objects } = await s.render({ metrics: { enabled: true } });
       const policy = servicePolicy(objects);
-      expect(policy.ingress.map((r) => r.from[0]!.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['ingress-nginx', 'monitoring']);
+      expect(policy.ingress.map((r) => r.from[0]!.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual([gatewayDataPlanes.gateway.namespace, 'monitoring']);
       expect(policy.egress).toHaveLength(1);
       if (backingPorts(s).length) expect(egressPorts(backingPolicy(objects)!)).toEqual(backingPorts(s));
     },
@@ -1575,7 +1586,109 @@ const CLAIMS: Claim[] = [
       expectE2e('a rotated Redis password: the ACL user holds both, the mounted file changes');
     },
   },
+  ...exposureClaims(),
 ];
+
+/** The chart README's Exposure and User namespaces sections (test/chart-gateway.test.ts runs their commands and upstream fixtures in full). */
+function exposureClaims(): Claim[] {
+  const { dataPlanes, gateway } = gatewayDataPlanes;
+  const fill = (v: string) => v.replace('{gatewayName}', gateway.name).replace('{gatewayNamespace}', gateway.namespace);
+  const current = (Object.keys(dataPlanes) as Answers['dataPlane'][]).filter((k) => !dataPlanes[k].retired);
+  const readme = (s: Service) => text(s, 'chart/README.md');
+  return [
+    {
+      says: 'This service is exposed through Gateway API (`--exposure gateway`): an HTTPRoute (`gateway.networking.k8s.io/v1`',
+      file: 'chart/templates/httproute.yaml, chart/values.yaml',
+      check: async (s) => {
+        const route = kind((await s.render()).objects, 'HTTPRoute')!;
+        expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+        expect(route.spec.rules.flatMap((r: { backendRefs: { name: string }[] }) => r.backendRefs.map((b) => b.name))).toEqual([NAME]);
+        expect(Object.keys(parse(text(s, 'chart/values.yaml')).httpRoute)).toEqual(gatewayDataPlanes.helmScaffold.values);
+      },
+    },
+    {
+      says: 'The platform owns the Gateway, its listeners and their TLS; the chart only references it.',
+      file: 'chart/',
+      check: async (s) => {
+        const { objects } = await s.render();
+        expect(objects.map((o) => o.kind)).not.toContain('Gateway');
+        expect(kind(objects, 'HTTPRoute')!.spec.parentRefs).toEqual([{ name: gateway.name, namespace: gateway.namespace, sectionName: gateway.sectionName }]);
+      },
+    },
+    {
+      says: 'Each exposure installs with one of these',
+      file: 'chart/README.md',
+      check: (s) => expect(readme(s).match(/^helm install /gm)?.length).toBe(4),
+    },
+    {
+      says: 'The NetworkPolicy admits the service port from the proxies that really send the traffic, and nothing else',
+      file: 'chart/templates/networkpolicy.yaml',
+      check: async (s) => {
+        const policy = servicePolicy((await s.render()).objects);
+        expect(policy.ingress).toHaveLength(1);
+        expect(Object.keys(policy.ingress[0]!.from[0]!.podSelector.matchLabels)).not.toHaveLength(0);
+      },
+    },
+    {
+      says: '`--data-plane` | the proxies the NetworkPolicy admits',
+      file: 'chart/README.md',
+      check: (s) => expect(current.filter((plane) => readme(s).includes(`| \`${plane}\` |`))).toEqual(current),
+    },
+    ...current.map((plane): Claim => ({
+      says: `\`${plane}\` | `,
+      file: 'chart/values.yaml (--data-plane)',
+      check: async () => {
+        const tree = await renderService(await answersFor(NAME, { dataPlane: plane }));
+        const values = parse(tree.get('chart/values.yaml')!.toString()).networkPolicy.dataPlane;
+        const facts = dataPlanes[plane];
+        if (facts.entity) expect(values).toEqual({ implementation: 'cilium' });
+        else {
+          expect(values.namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': fill(facts.namespace!) } });
+          expect(values.podSelector).toEqual({ matchLabels: Object.fromEntries(Object.entries(facts.podLabels!).map(([k, v]) => [k, fill(v)])) });
+        }
+      },
+    })),
+    {
+      says: 'Client addresses: the data plane is the one hop in front of the pods, and its proxies connect from pod addresses.',
+      file: 'chart/templates/networkpolicy.yaml',
+      check: async (s) => expect(servicePolicy((await s.render()).objects).ingress[0]!.from.every((peer: Record<string, unknown>) => !('ipBlock' in peer) && 'podSelector' in peer)).toBe(true),
+    },
+    {
+      says: 'Set `config.trustProxy` to the addresses those proxies connect from',
+      file: 'chart/values.yaml',
+      check: (s) => expect(parse(text(s, 'chart/values.yaml')).config).toHaveProperty('trustProxy'),
+    },
+    {
+      says: '`--user-namespaces on` (or `hostUsers: false` in `chart/values.yaml`',
+      file: 'chart/templates/deployment.yaml',
+      check: async (s) => {
+        expect(pod((await s.render()).objects).hostUsers).toBeUndefined();
+        expect(pod((await s.render({ hostUsers: false })).objects).hostUsers).toBe(false);
+        expect(readme(s)).toContain(`stable since Kubernetes ${userNamespaceFacts.stableIn}`);
+      },
+    },
+    {
+      says: 'Every node must run Linux ≥',
+      file: 'data/kubernetes-api.json',
+      check: (s) => {
+        const f = userNamespaceFacts;
+        expect(readme(s).replace(/\s+/g, ' ')).toContain(`Linux ≥ ${f.linux} and containerd ≥ ${f.containerd} or CRI-O ≥ ${f.crio}, with runc ≥ ${f.runc}; containerd ${f.containerdSilentlyIgnoresUpTo} and older`);
+      },
+    },
+    {
+      says: 'Pod Security (kubernetes/pod-security-admission) no longer requires runAsNonRoot or a non-zero runAsUser of a pod with `hostUsers: false`',
+      file: 'chart/templates/deployment.yaml',
+      check: async (s) => {
+        const podSpec = pod((await s.render({ hostUsers: false })).objects);
+        expect(podSpec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+        const rootInUserNamespace = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...podSpec, securityContext: { ...podSpec.securityContext, runAsNonRoot: false, runAsUser: 0 } } };
+        const controls = (spec: object) => checkPodSecurity({ ...rootInUserNamespace, spec }, 'restricted', `v${userNamespaceFacts.podSecurityRelaxesFrom}`).map((f) => f.control);
+        expect(controls(rootInUserNamespace.spec)).toEqual([]);
+        expect(controls({ ...rootInUserNamespace.spec, hostUsers: true })).toEqual(expect.arrayContaining(['runAsNonRoot', 'runAsUser']));
+      },
+    },
+  ];
+}
 
 // ---- reading the statements of the documents ----
 
