@@ -227,6 +227,8 @@ describe('GitHub Actions workflows', () => {
       'private-key': '${{ secrets.UPGRADE_APP_PRIVATE_KEY }}',
       'permission-contents': 'write',
       'permission-pull-requests': 'write',
+      // An upgrade may change .github/workflows/: only the workflows permission lets it be pushed.
+      'permission-workflows': 'write',
     });
   });
 

@@ -1,10 +1,10 @@
 import { execa } from 'execa';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ciFacts } from './support/ci-facts.js';
 import { parseWorkflow, renderText, workflowFiles, type Step } from './support/ci-workflows.js';
-import { repoRoot } from './support/cli.js';
+import { repoRoot, tempDir } from './support/cli.js';
 import {
   bashGlobTests,
   callProblems,
@@ -133,5 +133,106 @@ describe('emitted workflows as a graph', () => {
 
   it('every step has the permissions its action or command needs where it runs', async () => {
     for (const given of githubVariants) expect(permissionProblems(await emittedWorkflows(given)), JSON.stringify(given)).toEqual([]);
+  });
+});
+
+type Setting = { setting: string; where: string; neededBy: string; refusal: string; alternative: string[]; source: string };
+const settings = (ciFacts as unknown as { repositorySettings: { github: Setting[] } }).repositorySettings.github;
+
+describe('repository settings the emitted jobs need', () => {
+  /** Steps whose command a setting gates, when they may run with the workflow's own token. */
+  async function gatedSteps() {
+    const files = await renderText();
+    const found: { path: string; step: Step; setting: Setting; header: string }[] = [];
+    for (const [path, text] of workflowFiles(files)) {
+      const header = text.slice(0, text.search(/^name:/m));
+      for (const job of Object.values(parseWorkflow(text).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (!String(step.env?.GH_TOKEN ?? '').includes('github.token')) continue;
+          for (const setting of settings) if (step.run && new RegExp(setting.neededBy).test(step.run)) found.push({ path, step, setting, header });
+        }
+      }
+    }
+    return { files, found };
+  }
+
+  it('are named, with what else works, in the README and the workflow header', async () => {
+    const { files, found } = await gatedSteps();
+    expect(found.map((f) => `${f.path}: ${f.setting.neededBy}`).sort()).toEqual(['.github/workflows/upgrade.yml: gh pr create', '.github/workflows/upgrade.yml: git .*push ']);
+    const readme = files.get('README.md')!.replace(/\s+/g, ' ');
+    for (const { setting, header, path } of found) {
+      const words = [setting.setting, ...setting.alternative];
+      if (setting.where.startsWith('Settings')) words.push(setting.where);
+      for (const w of words) {
+        expect(readme, `README: ${w}`).toContain(w);
+        expect(header.replace(/\s*#\s*/g, ' '), `${path} header: ${w}`).toContain(w);
+      }
+      expect(setting.source).toMatch(/\S/);
+    }
+  });
+
+  describe('the upgrade pull request step answers a refusal with one line naming the fix', () => {
+    async function runPullRequestStep(origin: { refusePush?: string }, ghRefusal?: string) {
+      const files = await renderText();
+      const step = parseWorkflow(files.get('.github/workflows/upgrade.yml')!).jobs['pull-request']!.steps!.find((s) => s.run?.includes('gh pr create'))!;
+      const work = await tempDir('chs-upgrade-pr-');
+      const git = (args: string[], cwd = work) => execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+      // The service's repository, with a bare origin whose pre-receive hook answers as GitHub does.
+      await git(['init', '-q', '--bare', 'origin.git']);
+      if (origin.refusePush) {
+        await writeFile(join(work, 'origin.git', 'hooks', 'pre-receive'), `#!/bin/sh\necho '${origin.refusePush}' >&2\nexit 1\n`, { mode: 0o755 });
+      }
+      await git(['init', '-q', '-b', 'main', 'svc']);
+      const svc = join(work, 'svc');
+      await writeFile(join(svc, 'README.md'), 'old\n');
+      await git(['add', '.'], svc);
+      await git(['commit', '-q', '-m', 'init'], svc);
+      await git(['remote', 'add', 'origin', join(work, 'origin.git')], svc);
+      await writeFile(join(svc, 'README.md'), 'new\n');
+      const patch = (await git(['diff', '--binary'], svc)).stdout + '\n';
+      await git(['checkout', '--', '.'], svc);
+      // gh is not installable here: a stand-in that lists no pull request and answers create as GitHub did.
+      const bin = join(work, 'bin');
+      await execa('mkdir', ['-p', bin]);
+      await writeFile(
+        join(bin, 'gh'),
+        `#!/bin/sh\nif [ "$2" = list ]; then exit 0; fi\n${ghRefusal ? `echo "pull request create failed: GraphQL: ${ghRefusal}" >&2\nexit 1` : 'echo https://github.com/o/r/pull/1'}\n`,
+        { mode: 0o755 },
+      );
+      return execa('bash', ['-e', '-c', step.run!], {
+        cwd: svc,
+        reject: false,
+        env: { PATH: `${bin}:/usr/bin:/bin`, RUNNER_TEMP: work, GH_TOKEN: 'token', PATCH: Buffer.from(patch).toString('base64'), REPORT: 'report', HOME: work, GIT_AUTHOR_NAME: 't', GIT_COMMITTER_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_EMAIL: 't@example.com' },
+      });
+    }
+    const setting = (neededBy: string) => settings.find((s) => s.neededBy === neededBy)!;
+
+    it('the setting is off and no App is set: one line naming both', async () => {
+      const result = await runPullRequestStep({}, `GitHub Actions is ${setting('gh pr create').refusal} (createPullRequest)`);
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout.trim().split('\n').pop()).toBe(
+        '::error::this token may not open pull requests: set the variable UPGRADE_APP_CLIENT_ID and the secret UPGRADE_APP_PRIVATE_KEY of a GitHub App, or turn on Settings > Actions > General > "Allow GitHub Actions to create and approve pull requests" (README: Generator upgrades)',
+      );
+    });
+
+    it('an upgrade that changes a workflow, pushed with the workflow token: one line naming the App', async () => {
+      const result = await runPullRequestStep({ refusePush: `! [remote rejected] (refusing to allow a GitHub App to create or update workflow \`.github/workflows/ci.yml\` ${setting('git .*push ').refusal})` });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout.trim().split('\n').pop()).toBe(
+        '::error::this token may not push changes to .github/workflows/: set the variable UPGRADE_APP_CLIENT_ID and the secret UPGRADE_APP_PRIVATE_KEY of a GitHub App with Workflows write access (README: Generator upgrades)',
+      );
+    });
+
+    it('any other failure shows what GitHub said', async () => {
+      const result = await runPullRequestStep({}, 'Resource not accessible by integration');
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('Resource not accessible by integration');
+      expect(result.stdout).not.toContain('::error::');
+    });
+
+    it('with the setting or the App, it opens the pull request', async () => {
+      const result = await runPullRequestStep({});
+      expect(result.exitCode, result.stderr).toBe(0);
+    });
   });
 });
