@@ -11,7 +11,7 @@ import { imageRef, nodeLine, versions } from '../core/versions.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
-import { helmLint, helmTemplate, type KubeObject, parseManifests } from './support/kubernetes.js';
+import { DEPLOYED_IMAGE, helmLint, helmTemplate, type KubeObject, parseManifests } from './support/kubernetes.js';
 
 // Every concrete statement of the emitted SECURITY.md and of the README's security sections, held against the
 // files it is about. The statements are read from the documents (table rows, list items, sentences); each must
@@ -386,11 +386,19 @@ const CLAIMS: Claim[] = [
   {
     says: 'Deploy by digest with the chart value `image.digest`',
     file: 'chart/',
-    // The default image is on the CI system's own registry.
-    check: async (s) =>
-      expect(pod((await s.render({ image: { digest: DIGEST } })).objects).containers[0].image).toBe(
-        `${s.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/platform/${NAME}@${DIGEST}`,
-      ),
+    // No image named by default: the deploy sets image.repository too (test/support/kubernetes.ts).
+    check: async (s) => expect(pod((await s.render({ image: { digest: DIGEST } })).objects).containers[0].image).toBe(`${DEPLOYED_IMAGE}@${DIGEST}`),
+  },
+  {
+    says: "The chart's `image.repository` is empty until you deploy: set it, with `image.digest`, to what the publish job printed",
+    file: 'chart/values.yaml, chart/templates/_helpers.tpl, CI',
+    check: async (s) => {
+      expect(parse(text(s, 'chart/values.yaml')).image.repository).toBe('');
+      expect(text(s, 'chart/templates/_helpers.tpl')).toContain('required "image.repository is not set: set it to the image CI published');
+      // The publish jobs print the name and the digest.
+      const printed = s.ci === 'gitlab' ? text(s, '.gitlab-ci.yml') : text(s, '.github/workflows/container.yml');
+      expect(printed).toContain('Published ${IMAGE}@${DIGEST}');
+    },
   },
   {
     says: "The pod's root filesystem is read-only; only `/tmp` is writable",

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ciFacts } from './support/ci-facts.js';
+import { ciFacts, parseGitlab, scriptLines } from './support/ci-facts.js';
 import { parseWorkflow, renderText, workflowFiles, type Step } from './support/ci-workflows.js';
 import { repoRoot, tempDir } from './support/cli.js';
 import {
@@ -234,5 +234,68 @@ describe('repository settings the emitted jobs need', () => {
       const result = await runPullRequestStep({});
       expect(result.exitCode, result.stderr).toBe(0);
     });
+  });
+});
+
+describe('a service generated with --yes publishes to its own repository\'s registry with the default token', () => {
+  it('GitHub: every image reference of a publishing job is the name one step derives from the repository, lower-cased', async () => {
+    const files = await emittedWorkflows();
+    for (const path of ['.github/workflows/container.yml', '.github/workflows/rescan.yml']) {
+      const text = files.get(path)!;
+      expect(text, path).not.toMatch(/ghcr\.io\/platform\//);
+      const job = Object.values(parseWorkflow(text).jobs).find((j) => j.steps?.some((s) => s.id === 'image'))!;
+      const imageStep = job.steps!.find((s) => s.id === 'image')!;
+      // Run it as GitHub does, for a repository whose name has capitals (GHCR names are lower-case).
+      const runnerTemp = await tempDir('chs-image-step-');
+      const output = join(runnerTemp, 'output');
+      const env = join(runnerTemp, 'env');
+      await writeFile(output, '');
+      await writeFile(env, '');
+      const result = await execa('bash', ['-e', '-c', imageStep.run!], { env: { GITHUB_REPOSITORY: 'Acme-Corp/Orders-API', GITHUB_OUTPUT: output, GITHUB_ENV: env, ...(imageStep.env as Record<string, string>) } });
+      expect(result.exitCode).toBe(0);
+      expect(await readFile(output, 'utf8')).toBe('name=ghcr.io/acme-corp/orders-api\n');
+      expect(await readFile(env, 'utf8')).toBe('IMAGE=ghcr.io/acme-corp/orders-api\n');
+      // Every later reference reads that name; the registry login is ghcr.io with this workflow's token.
+      const later = JSON.stringify(job.steps!.slice(job.steps!.indexOf(imageStep) + 1));
+      const refs = later.match(/(?:image-ref|subject-name|outputs)":"[^"]*/g) ?? [];
+      expect(refs.length, path).toBeGreaterThan(0);
+      for (const ref of refs) expect(ref, `${path}: ${ref}`).toMatch(/steps\.image\.outputs\.name|type=image,name=\$\{\{ steps\.image/);
+      const login = job.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
+      expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
+    }
+    const publish = parseWorkflow(files.get('.github/workflows/container.yml')!).jobs.publish!;
+    expect((publish.permissions as Record<string, string>).packages).toBe('write');
+  });
+
+  it('GitLab: IMAGE is $CI_REGISTRY_IMAGE, which the push job\'s guard accepts with the job token', async () => {
+    const text = (await renderText({ ci: 'gitlab' })).get('.gitlab-ci.yml')!;
+    const { doc, jobs } = parseGitlab(text);
+    const variables = doc.variables as Record<string, string>;
+    expect(variables.IMAGE).toBe('$CI_REGISTRY_IMAGE');
+    expect(variables.REGISTRY).toBe('$CI_REGISTRY');
+    // GitLab expands the variables before the job runs: here for a project at gitlab.com/acme/orders.
+    const predefined = { CI_REGISTRY: 'registry.gitlab.com', CI_REGISTRY_IMAGE: 'registry.gitlab.com/acme/orders' };
+    const guard = scriptLines(jobs['image-push']!)[0]!;
+    const run = (vars: Record<string, string>) => execa('sh', ['-e', '-c', guard], { reject: false, env: { ...predefined, ...vars } });
+    expect((await run({ IMAGE: predefined.CI_REGISTRY_IMAGE, REGISTRY: predefined.CI_REGISTRY })).exitCode).toBe(0);
+    // What the old default did: a namespace the job token cannot write.
+    const old = await run({ IMAGE: 'registry.gitlab.com/platform/orders', REGISTRY: 'registry.gitlab.com' });
+    expect(old.exitCode).toBe(1);
+    expect(old.stderr).toContain('the job token cannot push there');
+  });
+
+  it('a named image (a team\'s or a preset\'s org registry) is used as given everywhere', async () => {
+    const github = await renderText({ image: 'ghcr.io/acme/orders' });
+    const step = parseWorkflow(github.get('.github/workflows/container.yml')!).jobs.publish!.steps!.find((s) => s.id === 'image')!;
+    expect(step.env).toEqual({ NAMED_IMAGE: 'ghcr.io/acme/orders' });
+    expect(github.get('chart/values.yaml')).toContain('repository: "ghcr.io/acme/orders"');
+    const gitlab = parseGitlab((await renderText({ ci: 'gitlab', image: 'registry.acme.example/team/orders' })).get('.gitlab-ci.yml')!);
+    expect((gitlab.doc.variables as Record<string, string>).IMAGE).toBe('registry.acme.example/team/orders');
+  });
+
+  it('the chart has no default image.repository then: its README\'s install command sets it', async () => {
+    const files = await renderText();
+    expect(files.get('chart/values.yaml')).toMatch(/^ {2}repository: ""$/m);
+    expect(files.get('chart/README.md')).toContain('--set image.repository=<image CI published>');
   });
 });

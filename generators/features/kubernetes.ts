@@ -1,3 +1,4 @@
+import { imageTarget } from '../../core/image.js';
 import type { Answers } from '../../core/options.js';
 import { kubernetesMinorsInSupport, versions } from '../../core/versions.js';
 import type { Feature } from './types.js';
@@ -82,6 +83,8 @@ function kubernetesContext(answers: Answers) {
     namespacePolicy: NAMESPACE_POLICY,
     chartNames: chartNames(answers.name),
     chartVersion: '0.1.0',
+    /** The image rule (core/image.ts): the chart's default image.repository, or none when CI names it at run time. */
+    chartImage: imageTarget(answers),
   };
 }
 

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { localImageName } from '../../core/image.js';
 import { resolveAnswers } from '../answers.js';
 import { GenerationError, UsageError } from '../errors.js';
 import { withManifest } from '../manifest.js';
@@ -98,7 +99,7 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   say('');
   say('Next steps:');
   const node = nodeSwitchSteps(process.versions.node, answers.nodeVersion);
-  for (const step of [...cd, ...node, ...(args.flags.install ? [] : ['npm install']), 'npm test', `docker build -t ${answers.image}:dev .`]) say(`  ${step}`);
+  for (const step of [...cd, ...node, ...(args.flags.install ? [] : ['npm install']), 'npm test', `docker build -t ${localImageName(answers)}:dev .`]) say(`  ${step}`);
   say('Read SECURITY.md for what is hardened, and README.md for deploying with the Helm chart.');
   return 0;
 }

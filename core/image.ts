@@ -1,0 +1,57 @@
+/**
+ * Where a service's image is published: the one rule the generator, the chart, `check` and presets share.
+ *
+ * - An image the team named (the `image` answer, or a preset's default or lock) is used as given: every pipeline,
+ *   the chart's `image.repository` default and `check` use that name.
+ * - Without one (the answer is empty, the default), each pipeline publishes to its own repository's registry,
+ *   where its job token can push, and derives the name at run time: on GitHub `ghcr.io/<owner>/<repo>` from
+ *   `github.repository`, lower-cased (GHCR names are lower-case; GITHUB_TOKEN writes only its repository's
+ *   packages); on GitLab `$CI_REGISTRY_IMAGE` (the only path the job token may push to). The chart then has no
+ *   default repository: the deploy sets `image.repository` to the name the publish job printed, and the chart
+ *   refuses to render without it.
+ * - A preset that limits registries (constraints.allowedRegistries) needs a named image: a name known only at
+ *   run time cannot be held to a list.
+ */
+export interface ImageAnswers {
+  image: string;
+  ci: 'github' | 'gitlab';
+  name: string;
+}
+
+export type ImageTarget =
+  | { named: true; name: string }
+  | {
+      named: false;
+      /** How the pipeline derives the name, in words. */
+      rule: string;
+      /** The shell expression the pipeline evaluates for the name (GitHub: bash in a step; GitLab: a variable). */
+      expression: string;
+      /** The registry host's expression (GitHub: ghcr.io; GitLab: $CI_REGISTRY). */
+      registry: string;
+    };
+
+/** The empty answer: no image named, the pipeline's repository registry. */
+export const REPOSITORY_REGISTRY = '';
+
+export function imageTarget(answers: Pick<ImageAnswers, 'image' | 'ci'>): ImageTarget {
+  if (answers.image !== REPOSITORY_REGISTRY) return { named: true, name: answers.image };
+  return answers.ci === 'gitlab'
+    ? { named: false, rule: "this project's container registry ($CI_REGISTRY_IMAGE)", expression: '$CI_REGISTRY_IMAGE', registry: '$CI_REGISTRY' }
+    : { named: false, rule: "this repository's package on ghcr.io, ghcr.io/<owner>/<repository> in lower case", expression: 'ghcr.io/${GITHUB_REPOSITORY,,}', registry: 'ghcr.io' };
+}
+
+/**
+ * A name that stands for the run-time one where something must render the chart without a deploy's values
+ * (`check`, the chart's own CI lint): syntactically an image of the pipeline's registry, never pushed or pulled.
+ */
+export function renderStandIn(answers: ImageAnswers): string {
+  const target = imageTarget(answers);
+  if (target.named) return target.name;
+  return answers.ci === 'gitlab' ? `registry.gitlab.com/set-at-deploy/${answers.name}` : `ghcr.io/set-at-deploy/${answers.name}`;
+}
+
+/** The tag a local `docker build` uses in the printed next steps and the README. */
+export function localImageName(answers: ImageAnswers): string {
+  const target = imageTarget(answers);
+  return target.named ? target.name : answers.name;
+}
