@@ -62,7 +62,23 @@ function permissionProblems(files: WorkflowFiles): string[] {
   return problems;
 }
 
+/** `needs:` that name no job of the workflow (GitHub refuses the whole workflow then). */
+function needsProblems(files: WorkflowFiles): string[] {
+  const problems: string[] = [];
+  for (const [path, text] of files) {
+    const jobs = parseWorkflow(text).jobs;
+    for (const [id, job] of Object.entries(jobs)) {
+      for (const need of [job.needs ?? []].flat()) if (!(need in jobs)) problems.push(`${path} job ${id} needs ${need}, which is not a job here`);
+    }
+  }
+  return problems;
+}
+
 describe("this repository's workflows as a graph", () => {
+  it('every job another job waits for exists', async () => {
+    expect(needsProblems(await repoWorkflows())).toEqual([]);
+  });
+
   it('every reusable workflow call passes the secrets and inputs the callee uses and grants its permissions', async () => {
     const files = await repoWorkflows();
     const calls = reusableCalls(files);
@@ -123,6 +139,10 @@ describe('the canary reads the runs of an emitted service as GitHub displays the
 });
 
 describe('emitted workflows as a graph', () => {
+  it('every job another job waits for exists', async () => {
+    for (const given of githubVariants) expect(needsProblems(await emittedWorkflows(given)), JSON.stringify(given)).toEqual([]);
+  });
+
   it('every reusable workflow call passes what the callee uses and grants its permissions', async () => {
     for (const given of githubVariants) {
       const files = await emittedWorkflows(given);
