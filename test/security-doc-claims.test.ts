@@ -397,7 +397,7 @@ const CLAIMS: Claim[] = [
       expect(text(s, 'chart/templates/_helpers.tpl')).toContain('required "image.repository is not set: set it to the image CI published');
       // The publish jobs print the name and the digest.
       const printed = s.ci === 'gitlab' ? text(s, '.gitlab-ci.yml') : text(s, '.github/workflows/container.yml');
-      expect(printed).toContain('Published ${IMAGE}@${DIGEST}');
+      expect(printed).toMatch(/Published \$\{IMAGE\}@\$\{DIGEST\}.*: deploy it with the chart values image\.repository=\$\{IMAGE\} and image\.digest=\$\{DIGEST\}/);
     },
   },
   {
