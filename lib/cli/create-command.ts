@@ -50,7 +50,7 @@ async function runStep(io: CliIO, what: string, command: string, args: string[],
  * The step that moves the shell to the service's Node line when the generator runs on another one: the service's
  * .nvmrc names its line, and its .npmrc (engine-strict) makes npm install refuse an older one (EBADENGINE).
  */
-export function nodeSwitchSteps(runningVersion: string, serviceMajor: number): string[] {
+function nodeSwitchSteps(runningVersion: string, serviceMajor: number): string[] {
   const running = Number(runningVersion.split('.')[0]);
   if (running === serviceMajor) return [];
   const why = running < serviceMajor ? `npm install refuses Node ${running}` : `its tests should run on the image's line`;
