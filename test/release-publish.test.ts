@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -47,10 +47,13 @@ describe('package.json names the repository the release publishes from', () => {
 let server: Server;
 let registry: string;
 let published: { authorization?: string; versions: string[] } | undefined;
+/** Authorization headers of the lookups (GET), in order. */
+let lookups: (string | undefined)[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const path = `/${pkg.name}`;
+    if (req.method === 'GET') lookups.push(req.headers.authorization);
     if (req.method === 'GET' && req.url === path && published) {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ name: pkg.name, 'dist-tags': { latest: published.versions[0] }, versions: Object.fromEntries(published.versions.map((v) => [v, { name: pkg.name, version: v }])) }));
@@ -74,6 +77,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   published = undefined;
+  lookups = [];
 });
 
 /** A tarball with this package's name, version and repository (what publish.sh reads of it). */
@@ -87,20 +91,25 @@ async function tarball(repository = pkg.repository): Promise<string> {
 /** publish.sh as the publish job runs it: setup-node's .npmrc reads NODE_AUTH_TOKEN; nothing else of the user's. */
 async function publish(file: string, env: Record<string, string> = {}) {
   const home = await tempDir('chs-publisher-');
+  // setup-node writes its .npmrc into RUNNER_TEMP, not the working directory.
+  const runnerTemp = join(home, 'runner-temp');
+  const work = join(home, 'work');
+  await mkdir(runnerTemp);
+  await mkdir(work);
   const host = registry.replace(/^http:/, '');
-  await writeFile(join(home, '.npmrc'), `${host}:_authToken=\${NODE_AUTH_TOKEN}\n`);
+  await writeFile(join(runnerTemp, '.npmrc'), `${host}:_authToken=\${NODE_AUTH_TOKEN}\n`);
   return execa('bash', [join(repoRoot, 'scripts', 'release', 'publish.sh'), file], {
-    cwd: home,
+    cwd: work,
     extendEnv: false,
     reject: false,
     env: {
       PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
       HOME: home,
-      RUNNER_TEMP: home,
+      RUNNER_TEMP: runnerTemp,
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: githubRepository!,
       npm_config_registry: registry,
-      npm_config_userconfig: join(home, '.npmrc'),
+      npm_config_userconfig: join(runnerTemp, '.npmrc'),
       npm_config_cache: join(home, '.npm-cache'),
       npm_config_update_notifier: 'false',
       npm_config_fetch_retries: '0',
@@ -124,6 +133,8 @@ describe('the first publish, then trusted publishing (scripts/release/publish.sh
     expect(result.exitCode, result.stderr).toBe(0);
     expect(published).toEqual({ authorization: 'Bearer npm_bootstrap-token-for-the-test', versions: [pkg.version] });
     expect(result.stdout).toContain('::notice::first publish of create-hardened-service with the bootstrap token; now configure trusted publishing');
+    // The lookup that found the name free went without any credential.
+    expect(lookups[0]).toBeUndefined();
   });
 
   it('a published name: it refuses the token, so that it cannot outlive the first publish', async () => {
