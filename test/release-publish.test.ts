@@ -91,7 +91,8 @@ async function tarball(repository = pkg.repository): Promise<string> {
 /** publish.sh as the publish job runs it: setup-node's .npmrc reads NODE_AUTH_TOKEN; nothing else of the user's. */
 async function publish(file: string, env: Record<string, string> = {}) {
   const home = await tempDir('chs-publisher-');
-  // setup-node writes its .npmrc into RUNNER_TEMP, not the working directory.
+  // setup-node writes its .npmrc into RUNNER_TEMP, not the working directory, and points NPM_CONFIG_USERCONFIG at
+  // it (actions/setup-node@820762786026740c76f36085b0efc47a31fe5020:src/authutil.ts).
   const runnerTemp = join(home, 'runner-temp');
   const work = join(home, 'work');
   await mkdir(runnerTemp);

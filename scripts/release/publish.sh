@@ -23,7 +23,8 @@ if [ "$normalized" != "$expected" ]; then
   exit 1
 fi
 
-# Anonymous: reads need no credential, and setup-node leaves a placeholder token in its .npmrc.
+# Anonymous: reads need no credential, and setup-node's $RUNNER_TEMP/.npmrc names ${NODE_AUTH_TOKEN}, which npm
+# would send unexpanded while it is unset (actions/setup-node@820762786026740c76f36085b0efc47a31fe5020:src/authutil.ts).
 if npm view "$name" name --userconfig=/dev/null > /dev/null 2> "${RUNNER_TEMP:-/tmp}/npm-view.err"; then
   exists=true
 elif grep -q 'code E404' "${RUNNER_TEMP:-/tmp}/npm-view.err"; then
@@ -43,7 +44,7 @@ if [ "$exists" = true ] && [ -n "${NPM_BOOTSTRAP_TOKEN:-}" ]; then
 fi
 
 if [ "$exists" = false ]; then
-  # setup-node's registry-url wrote an .npmrc that reads NODE_AUTH_TOKEN.
+  # setup-node's registry-url wrote $RUNNER_TEMP/.npmrc, which reads NODE_AUTH_TOKEN (NPM_CONFIG_USERCONFIG).
   export NODE_AUTH_TOKEN="$NPM_BOOTSTRAP_TOKEN"
   echo "::notice::first publish of ${name} with the bootstrap token; now configure trusted publishing on npmjs.com and delete the secret NPM_TOKEN (CONTRIBUTING.md: The first release)"
 fi
