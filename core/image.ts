@@ -1,3 +1,5 @@
+import { slug } from './options.js';
+
 /**
  * Where a service's image is published: the one rule the generator, the chart, `check` and presets share.
  *
@@ -41,13 +43,15 @@ export function imageTarget(answers: Pick<ImageAnswers, 'image' | 'ci'>): ImageT
 }
 
 /**
- * A name that stands for the run-time one where something must render the chart without a deploy's values
- * (`check`, the chart's own CI lint): syntactically an image of the pipeline's registry, never pushed or pulled.
+ * The name a file must give the image at generation time (the admission and signature policies, `check`'s render
+ * of the chart): the named image, or, when CI names it at run time, the repository it is assumed to live in,
+ * <owner>/<name> on the CI's registry (GitLab.com's for GitLab). The files that use it say it is an assumption
+ * the team corrects when the repository is elsewhere.
  */
-export function renderStandIn(answers: ImageAnswers): string {
+export function assumedImage(answers: ImageAnswers & { owner: string }): string {
   const target = imageTarget(answers);
   if (target.named) return target.name;
-  return answers.ci === 'gitlab' ? `registry.gitlab.com/set-at-deploy/${answers.name}` : `ghcr.io/set-at-deploy/${answers.name}`;
+  return `${answers.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/${slug(answers.owner)}/${answers.name}`;
 }
 
 /** The tag a local `docker build` uses in the printed next steps and the README. */

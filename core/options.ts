@@ -91,7 +91,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'name',
     type: 'string',
     description: 'Service name (DNS-1123 label: lowercase letters, digits and -, at most 63 characters)',
-    affects: ['app', 'docker', 'chart', 'namespace', 'ci', 'docs'],
+    affects: ['app', 'docker', 'chart', 'namespace', 'ci', 'docs', 'verify'],
     since: '0.1.0',
     default: (ctx) => serviceNameFromDir(ctx.targetDir),
     validate: (v) => {
@@ -184,7 +184,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'owner',
     type: 'string',
     description: 'Owning team (as your catalog names it, e.g. platform or group:default/platform)',
-    affects: ['docs', 'ci'],
+    affects: ['docs', 'ci', 'verify'],
     since: '0.1.0',
     default: () => 'platform',
     validate: (v) =>
@@ -201,7 +201,7 @@ export const options: readonly OptionSpec[] = [
       { value: 'github', label: 'GitHub Actions (default)' },
       { value: 'gitlab', label: 'GitLab CI' },
     ],
-    affects: ['ci', 'docs'],
+    affects: ['ci', 'docs', 'verify'],
     since: '0.1.0',
     default: () => 'github',
   },
@@ -210,7 +210,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'image',
     type: 'string',
     description: "Container image name without tag, e.g. ghcr.io/acme/orders-api; empty: the CI repository's own registry, named at run time",
-    affects: ['docker', 'chart', 'ci', 'docs'],
+    affects: ['docker', 'chart', 'namespace', 'ci', 'docs', 'verify'],
     since: '0.1.0',
     // Empty: the pipeline publishes where its own token can push, the name derived at run time (core/image.ts).
     default: () => REPOSITORY_REGISTRY,

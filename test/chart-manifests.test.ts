@@ -5,7 +5,8 @@ import { kubernetesTarget } from '../generators/features/kubernetes.js';
 import { kubesecMaxScore, kubesecScore } from '../lib/policy/kubesec-score.js';
 import { checkPodSecurity, extractPodSpecs } from '../lib/policy/pod-security.js';
 import { DIGEST, valuesMatrix } from './support/chart-values.js';
-import { DEPLOYED_IMAGE, helmTemplate, type KubeObject, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
+import { assumedImage } from '../core/image.js';
+import { helmTemplate, type KubeObject, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
 import { apiServerProblems, namespaceAdmissionProblems } from './support/namespace-admission.js';
 
 // What the chart renders, for every values combination: valid Kubernetes objects whose pods pass the
@@ -18,7 +19,7 @@ let namespaceObjects: KubeObject[];
 beforeAll(async () => {
   const { dir, answers } = await writeService();
   // No image named: the chart's repository is the one the deploy sets (test/support/kubernetes.ts).
-  image = answers.image || DEPLOYED_IMAGE;
+  image = assumedImage(answers);
   namespaceObjects = parseManifests(await readFile(join(dir, 'deploy/namespace.yaml'), 'utf8'));
   await Promise.all(
     Object.entries(valuesMatrix).map(async ([combo, values]) => {

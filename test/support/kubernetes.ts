@@ -84,13 +84,22 @@ function asYaml(values: Record<string, unknown>): string {
 export const DEPLOYED_IMAGE = 'ghcr.io/acme/my-svc';
 
 /**
+ * The image a deploy sets for such a chart: the repository the service's own admission policy admits (the one the
+ * generated files assume, core/image.ts assumedImage), else DEPLOYED_IMAGE.
+ */
+async function deployedImage(chartDir: string): Promise<string> {
+  const policy = await readFile(join(chartDir, '..', 'deploy', 'image-policy.yaml'), 'utf8').catch(() => '');
+  return /expression: "\['([a-z0-9._:/-]+)'/.exec(policy)?.[1] ?? DEPLOYED_IMAGE;
+}
+
+/**
  * Values written to a file (as a team would). A chart without a default image.repository (core/image.ts) gets the
  * one its deploy sets, unless the test gives one.
  */
 async function valuesFileFor(chartDir: string, values: Record<string, unknown>): Promise<string> {
   const defaults = parse(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as { image?: { repository?: string } };
   const image = (values.image ?? {}) as Record<string, unknown>;
-  const withImage = defaults.image?.repository === '' && !('repository' in image) ? { ...values, image: { ...image, repository: DEPLOYED_IMAGE } } : values;
+  const withImage = defaults.image?.repository === '' && !('repository' in image) ? { ...values, image: { ...image, repository: await deployedImage(chartDir) } } : values;
   const valuesFile = join(await mkdtemp(join(tmpdir(), 'chs-values-')), 'values.yaml');
   await writeFile(valuesFile, asYaml(withImage));
   return valuesFile;
@@ -122,6 +131,7 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
   const autoscaling = await import('kubernetes-models/autoscaling/v2');
   const rbac = await import('kubernetes-models/rbac.authorization.k8s.io/v1');
   const batch = await import('kubernetes-models/batch/v1');
+  const admission = await import('kubernetes-models/admissionregistration.k8s.io/v1');
   const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
   return {
     'v1/Namespace': core.Namespace,
@@ -142,6 +152,8 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
     'rbac.authorization.k8s.io/v1/Role': rbac.Role,
     'rbac.authorization.k8s.io/v1/RoleBinding': rbac.RoleBinding,
     'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': admission.ValidatingAdmissionPolicy,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': admission.ValidatingAdmissionPolicyBinding,
   } as unknown as Record<string, ModelClass>;
 }
 
@@ -164,6 +176,8 @@ const CLIENT_NODE_TYPES: Record<string, string> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
   'rbac.authorization.k8s.io/v1/Role': 'V1Role',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': 'V1ValidatingAdmissionPolicy',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': 'V1ValidatingAdmissionPolicyBinding',
 };
 
 type AttributeMap = { name: string; baseName: string; type: string }[];
