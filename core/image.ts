@@ -1,4 +1,4 @@
-import { slug } from './options.js';
+import { REPOSITORY_REGISTRY, slug } from './options.js';
 
 /**
  * Where a service's image is published: the one rule the generator, the chart, `check` and presets share.
@@ -31,9 +31,6 @@ export type ImageTarget =
       /** The registry host's expression (GitHub: ghcr.io; GitLab: $CI_REGISTRY). */
       registry: string;
     };
-
-/** The empty answer: no image named, the pipeline's repository registry. */
-export const REPOSITORY_REGISTRY = '';
 
 export function imageTarget(answers: Pick<ImageAnswers, 'image' | 'ci'>): ImageTarget {
   if (answers.image !== REPOSITORY_REGISTRY) return { named: true, name: answers.image };

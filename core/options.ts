@@ -1,5 +1,4 @@
 import { basename, resolve } from 'node:path';
-import { REPOSITORY_REGISTRY } from './image.js';
 import { versions } from './versions.js';
 
 /**
@@ -57,6 +56,9 @@ export interface Answers {
   system: string;
   lifecycle: 'experimental' | 'production' | 'deprecated';
 }
+
+/** The empty `image` answer: no image named, the CI repository's own registry, named at run time (core/image.ts). */
+export const REPOSITORY_REGISTRY = '';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // OCI distribution reference without tag/digest: [registry[:port]/]path, lowercase path components.
