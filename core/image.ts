@@ -13,6 +13,9 @@ import { REPOSITORY_REGISTRY, slug } from './options.js';
  *   refuses to render without it.
  * - A preset that limits registries (constraints.allowedRegistries) needs a named image: a name known only at
  *   run time cannot be held to a list.
+ * - Where a file must name the image at generation time (deploy/image-policy.yaml, verify/, `check`'s render of
+ *   the chart), a run-time name is assumed to be <owner>/<name> on the CI's registry (assumedImage), and those
+ *   files say so.
  */
 export interface ImageAnswers {
   image: string;
