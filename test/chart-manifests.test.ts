@@ -5,6 +5,7 @@ import { kubernetesTarget } from '../generators/features/kubernetes.js';
 import { kubesecMaxScore, kubesecScore } from '../lib/policy/kubesec-score.js';
 import { checkPodSecurity, extractPodSpecs } from '../lib/policy/pod-security.js';
 import { DIGEST, valuesMatrix } from './support/chart-values.js';
+import { assumedImage } from '../core/image.js';
 import { helmTemplate, type KubeObject, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
 import { apiServerProblems, namespaceAdmissionProblems } from './support/namespace-admission.js';
 
@@ -17,7 +18,8 @@ let namespaceObjects: KubeObject[];
 
 beforeAll(async () => {
   const { dir, answers } = await writeService();
-  image = answers.image;
+  // No image named: the chart's repository is the one the deploy sets (test/support/kubernetes.ts).
+  image = assumedImage(answers);
   namespaceObjects = parseManifests(await readFile(join(dir, 'deploy/namespace.yaml'), 'utf8'));
   await Promise.all(
     Object.entries(valuesMatrix).map(async ([combo, values]) => {
@@ -109,7 +111,7 @@ describe.each(combos)('values %s', (combo) => {
 describe('default values', () => {
   it('render exactly the always-on objects', () => {
     expect(rendered.default!.objects.map((o) => o.kind).sort()).toEqual(
-      ['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount'].sort(),
+      ['Deployment', 'HTTPRoute', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount'].sort(),
     );
   });
 
@@ -134,12 +136,17 @@ describe('default values', () => {
     ]);
   });
 
-  it('NetworkPolicy: ingress only from the ingress controller on the app port (none to the probe port: the kubelet is never blocked), egress only to cluster DNS', () => {
+  it("NetworkPolicy: ingress only from the Gateway's proxies (explicit placeholder labels) on the app port (none to the probe port: the kubelet is never blocked), egress only to cluster DNS", () => {
     const policy = find('default', 'NetworkPolicy')!.spec;
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.ingress).toEqual([
       {
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } },
+            podSelector: { matchLabels: { 'gateway.example.com/data-plane': 'public' } },
+          },
+        ],
         ports: [{ port: 8080, protocol: 'TCP' }],
       },
     ]);

@@ -210,8 +210,8 @@ describe('GitHub Actions workflows', () => {
     const steps = rescan.jobs.rescan!.steps!;
     const scans = steps.filter((s) => s.uses?.startsWith('aquasecurity/trivy-action@'));
     expect(scans.map((s) => s.with?.['image-ref'])).toEqual([
-      'ghcr.io/platform/my-svc@${{ steps.published.outputs.default }}',
-      'ghcr.io/platform/my-svc@${{ steps.published.outputs.release }}',
+      '${{ steps.image.outputs.name }}@${{ steps.published.outputs.default }}',
+      '${{ steps.image.outputs.name }}@${{ steps.published.outputs.release }}',
     ]);
     for (const scan of scans) expect(scan.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1', trivyignores: '.trivyignore' });
     const resolve = steps.find((s) => s.id === 'published')!.run!;
@@ -227,6 +227,8 @@ describe('GitHub Actions workflows', () => {
       'private-key': '${{ secrets.UPGRADE_APP_PRIVATE_KEY }}',
       'permission-contents': 'write',
       'permission-pull-requests': 'write',
+      // An upgrade may change .github/workflows/: only the workflows permission lets it be pushed.
+      'permission-workflows': 'write',
     });
   });
 
@@ -235,7 +237,9 @@ describe('GitHub Actions workflows', () => {
     expect(ghcr.jobs.publish!.if).toContain("github.event_name == 'push'");
     expect(ghcr.jobs.publish!.if).toContain('default_branch');
     expect(ghcr.jobs.publish!.if).toContain("startsWith(github.ref, 'refs/tags/v')");
-    expect(ghcr.env?.IMAGE).toBe('ghcr.io/platform/my-svc');
+    // No image named: this repository's package on ghcr.io, lower-cased at run time (core/image.ts).
+    const imageStep = (wf: typeof ghcr) => wf.jobs.publish!.steps!.find((s) => s.id === 'image')!;
+    expect(imageStep(ghcr).run).toContain('image="ghcr.io/${GITHUB_REPOSITORY,,}"');
     const login = ghcr.jobs.publish!.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
     expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
 
@@ -248,7 +252,8 @@ describe('GitHub Actions workflows', () => {
       username: '${{ secrets.REGISTRY_USERNAME }}',
       password: '${{ secrets.REGISTRY_PASSWORD }}',
     });
-    expect(other.env?.IMAGE).toBe('registry.example.com:5000/team/orders-api');
+    expect(imageStep(other).env).toEqual({ NAMED_IMAGE: 'registry.example.com:5000/team/orders-api' });
+    expect(imageStep(other).run).toContain('image="${NAMED_IMAGE}"');
     expect((await renderText({ image: 'acme/orders-api' })).get('.github/workflows/container.yml')).toContain(
       'registry: docker.io',
     );
@@ -283,7 +288,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('the only Handlebars expressions are action pins, partials, pipeline values, the backing services (booleans and pins from data/) and validated answers', async () => {
-    const allowed = /^(action|yaml|if|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env)$/;
+    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env|image-name-step)$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {

@@ -1,3 +1,4 @@
+import { imageTarget } from '../../core/image.js';
 import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import { kubernetesTarget } from './kubernetes.js';
@@ -37,11 +38,14 @@ export function registryAuthKey(registry: string): string {
 
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
-  const registry = imageRegistry(answers.image);
+  const target = imageTarget(answers);
+  const registry = target.named ? imageRegistry(target.name) : target.registry;
   const helmVersion = tool('helm').version;
   return {
+    /** The image rule (core/image.ts): a named image, or the repository's registry, named at run time. */
+    image: target.named ? { named: true, name: target.name } : { named: false, rule: target.rule, expression: target.expression },
     registry,
-    registryAuthKey: registryAuthKey(registry),
+    registryAuthKey: target.named ? registryAuthKey(registry) : registry,
     /** GHCR: push with the workflow's own GITHUB_TOKEN; any other registry needs REGISTRY_USERNAME/PASSWORD secrets. */
     isGhcr: registry === 'ghcr.io',
     nodeMajor: String(answers.nodeVersion),

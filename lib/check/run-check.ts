@@ -5,17 +5,20 @@ import { glob } from 'tinyglobby';
 import { parse as parseYaml } from 'yaml';
 import { kubernetesTarget, serviceNamespace } from '../../generators/features/kubernetes.js';
 import { type Answers, options } from '../../core/options.js';
+import { assumedImage } from '../../core/image.js';
 import { resolveAnswers } from '../answers.js';
 import { UsageError } from '../errors.js';
 import { comparePaths, type FileTree } from '../../core/file-tree.js';
 import { decodeBase, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { generatorVersion } from '../../core/package-root.js';
+import { gatewayDataPlanes } from '../../core/versions.js';
 import { type Preset, presetFromRecord } from '../preset.js';
 import { renderService } from '../render-service.js';
 import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
 import { targetMinor } from './kubernetes-api.js';
+import { checkExposure } from './exposure-rules.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
 import { checkManifestFile } from './manifest-rule.js';
@@ -196,7 +199,17 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       /* helm reports broken values below */
     }
     const release = manifest?.answers.name ?? chartName;
+    // The data plane the answers name (none when the service is not exposed, or was made before the answer).
+    const answers = manifest?.answers as Partial<Answers> | undefined;
+    const answeredDataPlane =
+      answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
+        ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
+        : undefined;
+    // A chart whose image CI names at run time (core/image.ts) renders with a stand-in name, as its CI lints it.
+    const standIn = ownImage === '' ? assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' }) : undefined;
+    if (standIn) ownImage = standIn;
     for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
+      const set = standIn && !(await setsImageRepository(chartDir, valuesFile)) ? [`image.repository=${standIn}`] : [];
       const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
       renders.push(note);
       const rendered = await helmTemplate(chartDir, {
@@ -204,6 +217,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
         namespace,
         kubeVersion: `${kubeVersion}.0`,
         valuesFiles: valuesFile ? [join(chartDir, valuesFile)] : [],
+        set,
         ...(opts.env ? { env: opts.env } : {}),
       });
       if (!rendered.ok) {
@@ -223,6 +237,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
       workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
       checkSchemas(objects, sink, { kubeVersion, note });
+      checkExposure(objects, sink, note, answeredDataPlane);
       checkAdmissionFit(deployObjects, objects, namespace, sink, note);
     }
   }
@@ -343,6 +358,7 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
   if (objects.length === 0) throw new UsageError(`--manifests ${target}: no Kubernetes objects in it`);
   const workloads = checkKubernetesObjects(objects, sink, { level, kubeVersion: `v${kubeVersion}`, ...(opts.preset ? { preset: opts.preset } : {}) });
   checkSchemas(objects, sink, { kubeVersion });
+  checkExposure(objects, sink);
   if (workloads === 0) skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002'], 'no pods or pod templates in the manifests');
   const namespaces = objects.filter((o) => o.object.kind === 'Namespace');
   for (const ns of namespaces) checkNamespaceLabels(ns, sink);
@@ -366,4 +382,15 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
 
 export function reportExitCode(report: CheckReport): number {
   return report.rules.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** Whether a values file names the image (then it, not a stand-in, is what that render deploys). */
+async function setsImageRepository(chartDir: string, valuesFile: string | undefined): Promise<boolean> {
+  if (!valuesFile) return false;
+  try {
+    const values = parseYaml((await readIfExists(join(chartDir, valuesFile))) ?? '') as { image?: { repository?: unknown } } | null;
+    return typeof values?.image?.repository === 'string' && values.image.repository !== '';
+  } catch {
+    return false;
+  }
 }
