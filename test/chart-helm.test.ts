@@ -108,7 +108,7 @@ describe('NOTES.txt (helm install --dry-run=client, offline)', () => {
     const result = await install([], []);
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe(
-      'Error: INSTALLATION FAILED: execution error at (my-svc/templates/deployment.yaml:55:20): image.repository is not set: set it to the image CI published (its publish job prints the name and the digest)',
+      'Error: INSTALLATION FAILED: execution error at (my-svc/templates/deployment.yaml:59:20): image.repository is not set: set it to the image CI published (its publish job prints the name and the digest)',
     );
   });
 
