@@ -99,7 +99,7 @@ const weakenings: Weakening[] = [
           .replace('allowWeakerSecurity: false', 'allowWeakerSecurity: true')
           .replace(/reason: ""/, 'reason: "legacy image needs root until PLAT-9"'),
       ),
-    expected: ['CHS-PSS-002'],
+    expected: ['CHS-FLOOR-001', 'CHS-PSS-002'],
     says: 'runAsNonRoot',
   },
   {
@@ -109,19 +109,19 @@ const weakenings: Weakening[] = [
         join(dir, 'chart/values-prod.yaml'),
         'securityException:\n  allowWeakerSecurity: true\n  reason: "NET_ADMIN until PLAT-123"\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_ADMIN]\n',
       ),
-    expected: ['CHS-PSS-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-PSS-001'],
     says: 'must not add capability NET_ADMIN (beyond the default set) (capabilities_baseline at spec.template.spec.containers[0].securityContext.capabilities.add[0]) (rendered with chart/values-prod.yaml)',
   },
   {
     name: 'resources removed from the deployment template',
     weaken: (dir) => edit(dir, 'chart/templates/deployment.yaml', (t) => replaceOnce(t, '          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n', '')),
-    expected: ['CHS-RES-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-RES-001'],
     says: 'requests.cpu',
   },
   {
     name: "the chart's NetworkPolicy removed",
     weaken: (dir) => rm(join(dir, 'chart/templates/networkpolicy.yaml')),
-    expected: ['CHS-NET-002'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-002'],
     says: 'no NetworkPolicy',
   },
   {
@@ -222,7 +222,7 @@ const weakenings: Weakening[] = [
     name: 'Redis reachable on every port',
     given: { rateLimitStore: 'redis' },
     weaken: (dir) => edit(dir, 'chart/templates/_backing.tpl', (t) => t.replace(/  ports:\n    - port: \{\{ \.server\.port \}\}\n      protocol: TCP\n/, '')),
-    expected: ['CHS-NET-003'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-003'],
     says: 'leaves out ports: every port',
   },
   {
@@ -231,7 +231,7 @@ const weakenings: Weakening[] = [
       await mkdir(join(dir, 'chart/ci'), { recursive: true });
       await writeFile(join(dir, 'chart/ci/open-egress.yaml'), 'networkPolicy:\n  extraEgress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n      ports:\n        - port: 443\n          protocol: TCP\n');
     },
-    expected: ['CHS-NET-003'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-003'],
     says: 'allows 0.0.0.0/0: every address',
   },
   {

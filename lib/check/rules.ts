@@ -69,6 +69,15 @@ export const checkRules = [
     tags: ['security', 'kubernetes', 'network'],
   },
   {
+    id: 'CHS-FLOOR-001',
+    name: 'no-weaker-than-generated',
+    title: 'The chart renders nothing weaker than the generator renders for the service\'s answers',
+    why: "The generated chart is the hardened baseline: each securityContext field, the token left unmounted, ClusterIP Services only, NetworkPolicy peers and ports named, TLS on every Ingress host, RBAC limited to a Role of values rbac.rules, probes and limits on every container. An edited template, an added one or an escape-hatch value that loosens any of them reopens what the generator closed, even where no Pod Security or network rule looks.",
+    fix: "Restore the property the finding names in the file it names (compare with a fresh service, or run upgrade); when the service needs more, raise it with the platform team so the generator's data changes for everyone.",
+    modes: service,
+    tags: ['security', 'kubernetes'],
+  },
+  {
     id: 'CHS-NS-001',
     name: 'namespace-pod-security',
     title: 'The service\'s Namespace enforces, audits and warns at Pod Security restricted, pinned to a supported Kubernetes minor',
