@@ -127,7 +127,7 @@ const weakenings: Weakening[] = [
   {
     name: 'default-deny removed from the namespace manifest',
     weaken: (dir) => edit(dir, 'deploy/namespace.yaml', (t) => t.slice(0, t.lastIndexOf('---'))),
-    expected: ['CHS-NET-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-001'],
     says: 'no default-deny NetworkPolicy',
   },
   {

@@ -157,6 +157,11 @@ async function renderReference(dir: string, manifest: Manifest | undefined, pres
       const generated = splitManifests(reference.tree.get(NAMESPACE_FILE)?.toString('utf8') ?? '', NAMESPACE_FILE);
       checkResourceQuota(deployObjects, generated, namespace, sink, namespaceFile);
       checkLimitRange(deployObjects, generated, namespace, sink, namespaceFile);
+      if (manifest) {
+        // deploy/ as generated is its own floor: every object there, its peers, bindings and flags.
+        const generatedDeploy = [...reference.tree].filter(([path]) => /^deploy\/.*\.ya?ml$/.test(path)).flatMap(([path, bytes]) => splitManifests(bytes.toString('utf8'), path));
+        checkGeneratedFloor(deployObjects, { defaults: generatedDeploy, sameValues: generatedDeploy }, sink);
+      }
     } else {
       for (const id of ['CHS-NS-002', 'CHS-NS-003'] as const) sink.skip(id, `cannot render the generator's namespace to compare with: ${reference.error}`);
     }
