@@ -293,6 +293,15 @@ export const checkRules = [
     modes: service,
     tags: ['preset', 'ci'],
   },
+  {
+    id: 'CHS-PRE-006',
+    name: 'preset-pinned-by-org',
+    title: "The service's manifest records the organisation's preset (given with --preset or CREATE_HARDENED_SERVICE_PRESET)",
+    why: "The preset rules are the platform team's policy. If the preset came only from the service's own manifest, deleting or editing its \"preset\" key would switch them off; a check given the organisation's preset enforces that one and reports a manifest that dropped or changed it.",
+    fix: "Run `npx create-hardened-service upgrade --preset <the organisation's preset>` (it records the preset again), or restore .hardened-service.json from version control. Platform teams: pin the preset in CI (README, \"Pinning the organisation's preset\").",
+    modes: service,
+    tags: ['preset'],
+  },
 ] as const satisfies readonly CheckRule[];
 
 export type RuleId = (typeof checkRules)[number]['id'];

@@ -21,6 +21,7 @@ import { checkAdmissionFit } from './admission-fit.js';
 import { floorRenders, referenceChart } from './floor-renders.js';
 import { checkGeneratedFloor } from './generated-floor.js';
 import { checkManifestFile } from './manifest-rule.js';
+import { checkOrgPreset } from './org-preset-rule.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
 import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
@@ -113,6 +114,7 @@ async function renderReference(dir: string, manifest: Manifest | undefined, pres
     const level = opts.level ?? 'restricted';
 
     const manifest: Manifest | undefined = await checkManifestFile(dir, sink, options);
+  checkOrgPreset(manifest, existsSync(join(dir, MANIFEST_PATH)), opts.preset, sink);
     const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
     const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor, preset?.constraints.minKubernetesVersion);
 

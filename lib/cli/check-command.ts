@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { formatJson, formatReport, formatSarif, formatTable, REPORT_FORMATS, type ReportFormat, summaryLine } from '../check/report.js';
 import { type CheckOptions, type CheckReport, checkManifests, checkService, reportExitCode } from '../check/run-check.js';
 import { mapLimited } from '../map-limited.js';
-import { loadPreset } from '../preset.js';
+import { loadPreset, ORG_PRESET_ENV } from '../preset.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 
@@ -45,7 +45,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
   if (manifests !== undefined && args.positionals.length > 0) {
     throw new UsageError(`give either service directories or --manifests, not both (got ${args.positionals.join(' ')})`);
   }
-  const presetSpec = stringFlag(args, 'preset');
+  // The organisation's preset: --preset, else the variable the platform team sets in CI.
+  const presetSpec = stringFlag(args, 'preset') ?? (io.env[ORG_PRESET_ENV] || undefined);
   const options: CheckOptions = {
     level,
     env: io.env,

@@ -17,7 +17,7 @@ import { detectRenames } from '../upgrade/detect-renames.js';
 import { readServiceFiles, type ServiceFiles } from '../upgrade/read-service.js';
 import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
-import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
+import { enforcePresetOnTree, loadPreset, ORG_PRESET_ENV, presetFromRecord, recordPreset } from '../preset.js';
 import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
 import { fleetThreads, type RecordedOutput, upgradeInWorkers } from './upgrade-workers.js';
 import { type CliIO, printer } from './io.js';
@@ -161,9 +161,10 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   const recorded = manifest.generator.version;
   const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
   for (const key of Object.keys(recordedAnswers)) if (!options.some((o) => o.key === key)) delete recordedAnswers[key as keyof Answers];
-  // The recorded preset is re-applied; --preset replaces it.
-  const preset = typeof args.flags.preset === 'string'
-    ? await loadPreset(args.flags.preset, io.cwd)
+  // The recorded preset is re-applied; --preset (or the organisation's CREATE_HARDENED_SERVICE_PRESET) replaces it.
+  const presetSpec = typeof args.flags.preset === 'string' ? args.flags.preset : io.env[ORG_PRESET_ENV] || undefined;
+  const preset = presetSpec
+    ? await loadPreset(presetSpec, io.cwd)
     : manifest.preset ? presetFromRecord(manifest.preset, `${display}/${MANIFEST_PATH}`) : undefined;
   const ask = isInteractive(io, args) && !args.flags.check ? await createAsker(io) : undefined;
   const answers = await resolveAnswers({ given: args.given, recorded: recordedAnswers, context: { targetDir: dir }, ask, ...(preset ? { preset } : {}) });
