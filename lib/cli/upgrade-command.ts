@@ -67,6 +67,7 @@ const LABELS: Record<FileDecision['action'], string> = {
   conflict: 'CONFLICT',
   'binary-conflict': 'CONFLICT (binary: kept yours)',
   'encoding-conflict': 'CONFLICT (the template brings characters your file\'s encoding cannot hold: kept yours)',
+  'too-large-conflict': 'CONFLICT (too large to merge: more than 20,000 × 20,000 lines to compare; kept yours)',
   'left-alone': 'CONFLICT (left alone)',
   'rename-unsure': 'CONFLICT (deleted or renamed? the template changed it)',
   unresolved: 'CONFLICT (unresolved since the last upgrade: kept yours)',
