@@ -7,6 +7,7 @@ import { formatJson, formatReport, formatSarif, formatTable, REPORT_FORMATS, typ
 import { type CheckOptions, type CheckReport, checkManifests, checkService, reportExitCode } from '../check/run-check.js';
 import { mapLimited } from '../map-limited.js';
 import { loadPreset, ORG_PRESET_ENV } from '../preset.js';
+import { oneLine } from '../safe-read.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 
@@ -61,7 +62,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
 
   // A fleet: every service is audited (one failing does not stop the others), one line each.
   const lines: string[] = [];
-  const say = (line: string) => {
+  const say = (text: string) => {
+    const line = oneLine(text);
     lines.push(line);
     printer(format === 'table' || output ? io.stdout : io.stderr)(line);
   };
@@ -72,7 +74,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
       return { display, report, exitCode: reportExitCode(report) };
     } catch (err) {
       const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-      return { display, error: message, exitCode: err instanceof UsageError ? 2 : 1 };
+      // A service that cannot be audited fails (exit 1); 2 is for a command that is wrong as a whole.
+      return { display, error: message, exitCode: 1 };
     }
   });
   for (const o of outcomes) say('report' in o && o.report ? summaryLine(o.display, o.report) : `${o.display}: ERROR ${o.error}`);
