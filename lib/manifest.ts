@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import type { Answers } from '../core/options.js';
 import { UsageError } from './errors.js';
-import { displayPath, readRegularText } from './safe-read.js';
+import { displayPath, quotedPath, readRegularText } from './safe-read.js';
 import type { FileTree } from '../core/file-tree.js';
 import { generatorVersion } from '../core/package-root.js';
 import type { RecordedPreset } from './preset.js';
@@ -106,11 +106,11 @@ export function decodeBase(manifest: Manifest): FileTree {
   const tree: FileTree = new Map();
   for (const [path, v] of Object.entries(files)) {
     const problem = pathProblem(path);
-    if (problem) throw baseProblem(`holds the path ${JSON.stringify(path)}, which ${problem}`);
+    if (problem) throw baseProblem(`holds the path ${quotedPath(path)}, which ${problem}`);
     if (format === 1 && typeof v === 'string') tree.set(path, Buffer.from(v, 'base64'));
     else if (format === 2 && typeof v === 'string') tree.set(path, Buffer.from(v, 'utf8'));
     else if (format === 2 && typeof v?.base64 === 'string') tree.set(path, Buffer.from(v.base64, 'base64'));
-    else throw baseProblem(`holds ${JSON.stringify(path)} as neither text nor base64`);
+    else throw baseProblem(`holds ${quotedPath(path)} as neither text nor base64`);
   }
   return tree;
 }

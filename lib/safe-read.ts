@@ -14,6 +14,11 @@ export function displayPath(path: string): string {
   return path.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
+/** A path quoted for a message, cut at 120 characters: a refusal stays one short line whatever the path. */
+export function quotedPath(path: string): string {
+  return JSON.stringify(path.length > 120 ? `${path.slice(0, 120)}…` : path);
+}
+
 /** Any text as one line: what a fleet prints per service stays one line whatever file names it quotes. */
 export const oneLine = displayPath;
 

@@ -9,7 +9,8 @@ const USAGE: Record<Command, string> = {
   create-hardened-service check [dir...] [options]  audit services against the hardened baseline (see check --help)`,
   upgrade: `  create-hardened-service upgrade [dir... | glob]  [options]
   Re-renders each service with this generator and its recorded answers, and three-way merges the result
-  into the team's files. Conflicts are written inline with markers and listed; the exit code is then 1.
+  into the team's files. Conflicts are written inline with markers and listed; the exit code is then 1. In a
+  fleet a service that cannot be upgraded is exit 1 too (its line says why); 2 is a wrong command.
   The preset recorded in the service is re-applied (--preset, or the CREATE_HARDENED_SERVICE_PRESET variable
   a platform team sets, replaces it).`,
   check: `  create-hardened-service check [dir... | glob] [options]
@@ -23,7 +24,8 @@ const USAGE: Record<Command, string> = {
   The preset enforced is --preset, else CREATE_HARDENED_SERVICE_PRESET (a file, an installed package or its
   folder), else the one the service's manifest records; with the first two a manifest that drops or changes
   it fails CHS-PRE-006. Several folders (or a quoted glob) give one summary line per service.
-  Exit codes: 0 every rule passes (warnings allowed), 1 a rule fails, 2 bad usage.`,
+  Exit codes: 0 every rule passes (warnings allowed), 1 a rule fails (in a fleet: or a service cannot be
+  audited), 2 bad usage.`,
 };
 
 /** --help, written from the options model so it can never disagree with the prompts. */

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { FileTree } from '../../core/file-tree.js';
 import { pathProblem } from './service-paths.js';
+import { quotedPath } from '../safe-read.js';
 
 /** The team's side of an upgrade, read so that no path leads outside the service and no symlink is replaced. */
 export interface ServiceFiles {
@@ -59,7 +60,7 @@ type Located = { kind: 'file' | 'missing'; real: string } | { kind: 'special'; w
  */
 function locate(dir: string, root: string, path: string, realFolders: Map<string, string>): Located {
   const problem = pathProblem(path);
-  if (problem) throw new UsageError(`the path ${JSON.stringify(path)} ${problem}: refused, nothing written`);
+  if (problem) throw new UsageError(`the path ${quotedPath(path)} ${problem}: refused, nothing written`);
   let existing = join(dir, path);
   const rest: string[] = [];
   let info = lstatOrUndefined(existing);
