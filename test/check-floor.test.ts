@@ -66,6 +66,13 @@ const weakenings: { name: string; weaken: (dir: string) => Promise<void>; file: 
     says: 'granting ClusterRole cluster-admin',
   },
   {
+    name: 'an HTTPRoute added by hand (an exposure the generator does not render for these values)',
+    weaken: (dir) =>
+      addFile(dir, 'chart/templates/route.yaml', `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n${meta}spec:\n  parentRefs:\n    - name: public\n      namespace: gateways\n  rules:\n    - backendRefs:\n        - name: {{ include "svc.fullname" . }}\n          port: 80\n`),
+    file: 'chart/templates/route.yaml',
+    says: 'HTTPRoute my-svc-public: the generator renders no such route for these values',
+  },
+  {
     name: 'readOnlyRootFilesystem: false through the escape hatch',
     weaken: (dir) =>
       edit(dir, 'chart/values.yaml', (t) =>

@@ -221,6 +221,16 @@ function checkIngresses(service: LocatedObject[], floor: LocatedObject[], report
   }
 }
 
+/** Gateway API routes: what they expose depends on the Gateway's listeners (TLS or not), outside the chart. */
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
+
+function checkRoutes(service: LocatedObject[], sameValues: LocatedObject[], report: Report): void {
+  const generated = new Set(sameValues.map((o) => identity(o.object)));
+  for (const r of service.filter((o) => ROUTE_KINDS.has(String(o.object.kind)) && !generated.has(identity(o.object)))) {
+    report(r, `${identity(r.object)}: the generator renders no such route for these values: an exposure it does not hold to TLS and its NetworkPolicy sources`);
+  }
+}
+
 function checkRbac(service: LocatedObject[], floor: LocatedObject[], report: Report): void {
   for (const r of service.filter((o) => RBAC_KINDS.has(String(o.object.kind)))) {
     const mine = floor.find((f) => identity(f.object) === identity(r.object));
@@ -270,6 +280,7 @@ export function checkGeneratedFloor(service: LocatedObject[], floors: FloorRende
   }
   checkIngresses(service, both, report);
   checkRbac(service, both, report);
+  if (floors.sameValues) checkRoutes(service, floors.sameValues, report);
   // Every object the generator renders for these values is there (a NetworkPolicy, a PodDisruptionBudget...).
   const have = new Set(service.map((o) => identity(o.object)));
   for (const f of floors.sameValues ?? []) {
