@@ -1,5 +1,4 @@
 import { isKnownError } from '../errors.js';
-import { oneLine } from '../safe-read.js';
 import { generatorVersion } from '../../core/package-root.js';
 import { type CliIO, printer, processIO } from './io.js';
 import { parseCliArgs } from './parse-args.js';
@@ -25,7 +24,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return await (await import('./create-command.js')).createCommand(args, io);
   } catch (err) {
     if (isKnownError(err)) {
-      fail(`create-hardened-service: ${oneLine(err.message)}`);
+      fail(`create-hardened-service: ${err.message}`);
       return err.exitCode;
     }
     if (err instanceof Error && err.name === 'ExitPromptError') {
