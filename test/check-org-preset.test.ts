@@ -45,8 +45,8 @@ describe('the organisation pins the preset check enforces', () => {
     expect(alone.failed).not.toContain('CHS-PRE-002');
     const pinned = await check(dir, { CREATE_HARDENED_SERVICE_PRESET: EXAMPLE });
     expect(pinned.exitCode).toBe(1);
-    expect(pinned.failed).toEqual(expect.arrayContaining(['CHS-PRE-002', 'CHS-PRE-004', 'CHS-PRE-006']));
-    expect(pinned.messages).toContain('CHS-PRE-006 records no preset, but the organisation\'s preset');
+    expect(pinned.failed).toEqual(expect.arrayContaining(['CHS-PRE-002', 'CHS-PRE-004', 'CHS-PRE-007']));
+    expect(pinned.messages).toContain('CHS-PRE-007 records no preset, but the organisation\'s preset');
     expect(pinned.messages).toContain('docker.io/evil/miner');
     expect(pinned.messages).toContain('memory limit 2Gi is above the preset ceiling 1Gi');
   });
@@ -57,10 +57,10 @@ describe('the organisation pins the preset check enforces', () => {
       (m.preset as { constraints: Record<string, unknown> }).constraints.allowedRegistries = ['docker.io/'];
     });
     const pinned = await check(dir, { CREATE_HARDENED_SERVICE_PRESET: EXAMPLE });
-    expect(pinned.failed).toEqual(['CHS-PRE-006']);
-    expect(pinned.messages).toMatch(/CHS-PRE-006 records preset acme-platform, which differs from the organisation's preset .*example\.yaml in constraints/);
+    expect(pinned.failed).toEqual(['CHS-PRE-007']);
+    expect(pinned.messages).toMatch(/CHS-PRE-007 records preset acme-platform, which differs from the organisation's preset .*example\.yaml in constraints/);
     const flag = await execa('node', [cliPath, 'check', '.', '--preset', EXAMPLE], { cwd: dir, env: { ...(await checkEnv()), CREATE_HARDENED_SERVICE_PRESET: '/nonexistent.yaml' }, reject: false });
-    expect(flag.stdout).toContain('CHS-PRE-006');
+    expect(flag.stdout).toContain('CHS-PRE-007');
   });
 
   it('the untouched service passes with the organisation\'s preset; a deleted manifest does not', async () => {
@@ -68,8 +68,8 @@ describe('the organisation pins the preset check enforces', () => {
     expect((await check(dir, { CREATE_HARDENED_SERVICE_PRESET: EXAMPLE })).failed).toEqual([]);
     await rm(join(dir, '.hardened-service.json'));
     const gone = await check(dir, { CREATE_HARDENED_SERVICE_PRESET: EXAMPLE });
-    expect(gone.failed).toContain('CHS-PRE-006');
-    expect(gone.messages).toContain('CHS-PRE-006 missing: the organisation\'s preset');
+    expect(gone.failed).toContain('CHS-PRE-007');
+    expect(gone.messages).toContain('CHS-PRE-007 missing: the organisation\'s preset');
   });
 
   it('the variable may name the folder of an installed preset package (what the emitted CI installs)', async () => {

@@ -51,8 +51,8 @@ describe('check passes on every freshly generated variant', () => {
     const example = await loadPreset('presets/example.yaml', process.cwd());
     const report = await audit(await generatedService({}, example));
     expect(failedRules(report)).toEqual([]);
-    // CHS-PRE-006 needs the organisation's preset from outside (--preset, CREATE_HARDENED_SERVICE_PRESET): skipped here.
-    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
+    // CHS-PRE-007 needs the organisation's preset from outside (--preset, CREATE_HARDENED_SERVICE_PRESET): skipped here.
+    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
   });
 });
 
@@ -249,8 +249,8 @@ describe('check fails with the right rule for each weakened service', () => {
     const dir = await generatedService(w.given ?? {});
     await w.weaken(dir);
     const report = await audit(dir, w.preset ? { preset: w.preset } : {});
-    // A preset given to check (the organisation's) that the manifest does not record also fails CHS-PRE-006.
-    const expected = w.preset ? [...w.expected, 'CHS-PRE-006'] : w.expected;
+    // A preset given to check (the organisation's) that the manifest does not record also fails CHS-PRE-007.
+    const expected = w.preset ? [...w.expected, 'CHS-PRE-007'] : w.expected;
     expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([...expected].sort());
     const messages = report.findings.filter((f) => w.expected.includes(f.ruleId)).map((f) => `${f.file}: ${f.message}`).join('\n');
     expect(messages).toContain(w.says);

@@ -23,7 +23,7 @@ const USAGE: Record<Command, string> = {
   its default values and each chart/values*.yaml and chart/ci/*.yaml; without helm the chart rule fails.
   The preset enforced is --preset, else CREATE_HARDENED_SERVICE_PRESET (a file, an installed package or its
   folder), else the one the service's manifest records; with the first two a manifest that drops or changes
-  it fails CHS-PRE-006. Several folders (or a quoted glob) give one summary line per service.
+  it fails CHS-PRE-007. Several folders (or a quoted glob) give one summary line per service.
   Exit codes: 0 every rule passes (warnings allowed), 1 a rule fails (in a fleet: or a service cannot be
   audited), 2 bad usage.`,
 };
