@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { mkfifo } from './support/fifo.js';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,4 +118,30 @@ describe('a fleet over hostile trees', () => {
     expect(run.stdout).toMatch(/^10 services: \d+ passed, \d+ failed$/m);
     expect(run.exitCode).toBe(1);
   }, RUN_LIMIT_MS + 10_000);
+});
+
+/** Runs the CLI as a user the file modes apply to: root reads everything, so as root it drops to nobody. */
+function unprivileged(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const [cmd, ...rest] = [...asNobody, process.execPath, cliPath, ...args];
+  return execa(cmd!, rest, { cwd, env: { ...env, HOME: cwd }, reject: false, timeout: 60_000 });
+}
+
+describe('files the run may not read: one line naming the path', () => {
+  it('check on an unreadable chart/templates, upgrade --check on an unreadable README.md: exit 1, one line each', async () => {
+    const root = await tempDir('chs-unreadable-');
+    await chmod(root, 0o755);
+    const checked = await older('unreadable-chart');
+    const upgraded = await older('unreadable-readme');
+    for (const dir of [checked, upgraded]) await execa('cp', ['-r', dir, root]);
+    await chmod(join(root, 'unreadable-chart/chart/templates'), 0o000);
+    await chmod(join(root, 'unreadable-readme/README.md'), 0o000);
+    const check = await unprivileged(['check', 'unreadable-chart'], root, await checkEnv());
+    expect(check.stderr.trim()).toBe('create-hardened-service: chart/templates: cannot read (EACCES)');
+    expect(check.exitCode).toBe(1);
+    // --check: reads everything an upgrade reads, takes no lock (nobody may not write the folder).
+    const upgrade = await unprivileged(['upgrade', 'unreadable-readme', '--check'], root);
+    expect(upgrade.stderr.trim()).toBe('create-hardened-service: README.md: cannot read (EACCES): nothing written');
+    expect(upgrade.exitCode).toBe(1);
+  });
 });

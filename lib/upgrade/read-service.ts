@@ -1,9 +1,9 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { UsageError } from '../errors.js';
+import { GenerationError, UsageError } from '../errors.js';
 import type { FileTree } from '../../core/file-tree.js';
 import { pathProblem } from './service-paths.js';
-import { quotedPath } from '../safe-read.js';
+import { displayPath, quotedPath } from '../safe-read.js';
 
 /** The team's side of an upgrade, read so that no path leads outside the service and no symlink is replaced. */
 export interface ServiceFiles {
@@ -28,7 +28,7 @@ function lstatOrUndefined(path: string) {
     return lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
+    throw new GenerationError(`${displayPath(path)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): nothing written`);
   }
 }
 
@@ -85,6 +85,15 @@ function locate(dir: string, root: string, path: string, realFolders: Map<string
   return { kind: 'file', real };
 }
 
+/** The team's file, or one line naming it when it cannot be read (permissions, I/O): never an unexpected error. */
+function readTeamFile(real: string, path: string): Buffer {
+  try {
+    return readFileSync(real);
+  } catch (err) {
+    throw new GenerationError(`${displayPath(path)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): nothing written`);
+  }
+}
+
 /**
  * Reads the team's files for the given generated paths (a path the team renamed, as the manifest records, at
  * its new name). Throws a UsageError (exit 2, before anything is written) for any path that is not a plain
@@ -121,7 +130,7 @@ export function readServiceFiles(dir: string, paths: Iterable<string>, renamed: 
       claimed.set(real, path);
       files.locations.set(path, real);
     }
-    if (located.kind === 'file') files.ours.set(path, readFileSync(located.real));
+    if (located.kind === 'file') files.ours.set(path, readTeamFile(located.real, path));
   }
   return files;
 }
