@@ -96,6 +96,15 @@ export const checkRules = [
     tags: ['kubernetes', 'correctness', 'network'],
   },
   {
+    id: 'CHS-FLOOR-001',
+    name: 'no-weaker-than-generated',
+    title: 'The chart renders nothing weaker than the generator renders for the service\'s answers',
+    why: "The generated chart is the hardened baseline: each securityContext field, the token left unmounted, ClusterIP Services only, NetworkPolicy peers and ports named, TLS on every Ingress host, RBAC limited to a Role of values rbac.rules, probes and limits on every container. An edited template, an added one or an escape-hatch value that loosens any of them reopens what the generator closed, even where no Pod Security or network rule looks.",
+    fix: "Restore the property the finding names in the file it names (compare with a fresh service, or run upgrade); when the service needs more, raise it with the platform team so the generator's data changes for everyone.",
+    modes: service,
+    tags: ['security', 'kubernetes'],
+  },
+  {
     id: 'CHS-PROBE-001',
     name: 'probes-off-public-port',
     title: "The kubelet's HTTP probes ask a port that no Service exposes",
@@ -337,6 +346,15 @@ export const checkRules = [
     fix: "Restore verify/<verifier>.yaml (upgrade brings it back): a denying policy whose keyless identity is the generator's (the pipeline's issuer and subject).",
     modes: service,
     tags: ['preset', 'supply-chain'],
+  },
+  {
+    id: 'CHS-PRE-007',
+    name: 'preset-pinned-by-org',
+    title: "The service's manifest records the organisation's preset (given with --preset or CREATE_HARDENED_SERVICE_PRESET)",
+    why: "The preset rules are the platform team's policy. If the preset came only from the service's own manifest, deleting or editing its \"preset\" key would switch them off; a check given the organisation's preset enforces that one and reports a manifest that dropped or changed it.",
+    fix: "Run `npx create-hardened-service upgrade --preset <the organisation's preset>` (it records the preset again), or restore .hardened-service.json from version control. Platform teams: pin the preset in CI (README, \"Pinning the organisation's preset\").",
+    modes: service,
+    tags: ['preset'],
   },
 ] as const satisfies readonly CheckRule[];
 
