@@ -226,8 +226,11 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
           ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
           : undefined;
       // A chart whose image CI names at run time (core/image.ts) renders with a stand-in name, as its CI lints it.
-      const standIn = ownImage === '' ? assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' }) : undefined;
+      const assumed = () => assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' });
+      const standIn = ownImage === '' ? assumed() : undefined;
       if (standIn) ownImage = standIn;
+      // The generator's own chart has no image either when the answers leave it to CI: its defaults render gets the stand-in.
+      const floorImage = manifest?.answers.image === '' ? [`image.repository=${standIn ?? assumed()}`] : [];
       for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
         const set = standIn && !(await setsImageRepository(chartDir, valuesFile)) ? [`image.repository=${standIn}`] : [];
         const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
@@ -260,7 +263,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
         checkExposure(objects, sink, note, answeredDataPlane);
         checkAdmissionFit(deployObjects, objects, namespace, sink, note);
         if (floorChart && chartRel === 'chart') {
-          const settings = { release, namespace, kubeVersion: `${kubeVersion}.0`, set, toPath, ...(opts.env ? { env: opts.env } : {}) };
+          const settings = { release, namespace, kubeVersion: `${kubeVersion}.0`, set, defaultsSet: floorImage, toPath, ...(opts.env ? { env: opts.env } : {}) };
           // The service's values.yaml only when it differs: a chart as generated then shares helm's renders with its floor.
           const ownValues = join(chartDir, 'values.yaml');
           const edited = existsSync(ownValues) && !(reference.ok && readRegularFile(ownValues, posix(join(chartRel, 'values.yaml')))!.equals(reference.tree.get('chart/values.yaml') ?? Buffer.alloc(0)));
