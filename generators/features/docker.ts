@@ -14,6 +14,8 @@ export const docker: Feature = {
       nodeLine: line,
       /** uid/gid of distroless `nonroot`; the chart and tests use the same. */
       runtimeUid: 65532,
+      /** PROBE_PORT: /healthz and /readyz off the public port's caps (src/probe-server.ts); the chart uses the same. */
+      probePort: answers.port === 9465 ? 9466 : 9465,
     };
   },
 };
