@@ -1,6 +1,6 @@
 /**
  * Client identity behind the Ingress: the chart sets TRUST_PROXY from `config.trustProxy` (the addresses the
- * proxy connects from), trusting the private ranges when the Ingress is on and the list is left empty; the schema refuses values
+ * proxy connects from), trusting the private ranges when the HTTPRoute or the Ingress is on and the list is left empty; the schema refuses values
  * the service would refuse at start-up. The service's side is tested in its own suite
  * (test/client-address.test.ts) and through a real nginx in app-service.e2e.test.ts.
  */
@@ -18,8 +18,9 @@ beforeAll(async () => {
 
 describe('chart: TRUST_PROXY', () => {
   it.each([
-    ['no Ingress, no value: nobody is trusted', {}, undefined],
-    ['the Ingress on, no value: the private ranges its controller’s pods connect from', { ingress }, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7'],
+    ['neither HTTPRoute nor Ingress, no value: nobody is trusted', { httpRoute: { enabled: false } }, undefined],
+    ['the HTTPRoute on (the default exposure), no value: the private ranges the Gateway’s proxies connect from', {}, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7'],
+    ['the Ingress on, no value: the private ranges its controller’s pods connect from', { httpRoute: { enabled: false }, ingress }, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7'],
     ['the controller pods’ CIDR', { ingress, config: { trustProxy: ['10.244.0.0/16', 'fd00::/8'] } }, '10.244.0.0/16,fd00::/8'],
     ['a load balancer’s subnets without the Ingress', { config: { trustProxy: ['192.0.2.0/24'] } }, '192.0.2.0/24'],
   ])('%s', async (_case, values, expected) => {

@@ -129,6 +129,8 @@ describe('default values', () => {
       SHUTDOWN_DELAY_MS: '5000',
       SHUTDOWN_TIMEOUT_MS: '10000',
       SECRETS_DIR: '/run/secrets',
+      // The HTTPRoute is on: its Gateway's proxies connect from the pod network.
+      TRUST_PROXY: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7',
     });
     expect(container('default').ports).toEqual([
       { name: 'http', containerPort: 8080, protocol: 'TCP' },

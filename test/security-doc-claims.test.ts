@@ -1015,7 +1015,7 @@ const CLAIMS: Claim[] = [
       const env = async (values: Record<string, unknown>) =>
         pod((await s.render(values)).objects).containers[0].env.find((e: { name: string }) => e.name === 'TRUST_PROXY')?.value;
       expect(await env({ config: { trustProxy: ['10.244.0.0/16', 'fd00::/8'] } })).toBe('10.244.0.0/16,fd00::/8');
-      expect(await env({})).toBeUndefined();
+      expect(await env({ httpRoute: { enabled: false } })).toBeUndefined();
       expect(text(s, 'src/client-address.ts')).toContain('export type ProxyTrust = (address: string) => boolean;');
     },
   },
@@ -1037,7 +1037,7 @@ const CLAIMS: Claim[] = [
     says: 'ingress-nginx, Traefik, HAProxy Ingress, Envoy Gateway (pods in the cluster) | the CIDR their pods get',
     file: 'chart/templates/deployment.yaml',
     check: (s) =>
-      expect(text(s, 'chart/templates/deployment.yaml')).toMatch(/else if \.Values\.ingress\.enabled \}\}\n.*\n\s+- name: TRUST_PROXY\n\s+value: "10\.0\.0\.0\/8,172\.16\.0\.0\/12,192\.168\.0\.0\/16,fc00::\/7"/),
+      expect(text(s, 'chart/templates/deployment.yaml')).toMatch(/else if or \.Values\.ingress\.enabled \(default dict \.Values\.httpRoute\)\.enabled \}\}\n.*\n\s+- name: TRUST_PROXY\n\s+value: "10\.0\.0\.0\/8,172\.16\.0\.0\/12,192\.168\.0\.0\/16,fc00::\/7"/),
   },
   {
     says: 'a cloud load balancer sending to pod IPs (AWS ALB/NLB IP mode, GKE container-native) | the load balancer',
@@ -1045,9 +1045,9 @@ const CLAIMS: Claim[] = [
     check: async (s) => expect(await s.lint({ config: { trustProxy: ['192.0.2.0/24', '2001:db8::/32'] } })).toBe(0),
   },
   {
-    says: 'none (a Service of type LoadBalancer straight to the pods) | leave it empty with the Ingress off: nobody is trusted',
+    says: 'none (a Service of type LoadBalancer straight to the pods) | leave it empty with the HTTPRoute and the Ingress off: nobody is trusted',
     file: 'chart/templates/deployment.yaml',
-    check: async (s) => expect(JSON.stringify(pod((await s.render()).objects).containers[0].env)).not.toContain('TRUST_PROXY'),
+    check: async (s) => expect(JSON.stringify(pod((await s.render({ httpRoute: { enabled: false } })).objects).containers[0].env)).not.toContain('TRUST_PROXY'),
   },
   // ---- README.md: behind a pooling proxy, pipelining, probes ----
   {
