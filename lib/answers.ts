@@ -37,7 +37,7 @@ export async function resolveAnswers({ given, context, ask, recorded = {}, prese
     const presetDefault = preset?.defaults[key];
     const fallback = presetDefault !== undefined ? applyPlaceholders(presetDefault, answers) : option.default(context, answers);
     const raw = lock ?? given[key] ?? recorded[key] ?? (ask ? await ask(option, fallback) : fallback);
-    const parsed = parseOptionValue(option, raw);
+    const parsed = parseOptionValue(option, raw, answers);
     if ('error' in parsed) {
       const origin =
         lock !== undefined
