@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../core/package-root.js';
 import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
+import { baseImages } from './base-image.js';
 import { kubernetesTarget } from './kubernetes.js';
 import type { Feature } from './types.js';
 
@@ -35,6 +39,32 @@ export function registryAuthKey(registry: string): string {
   return registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
 }
 
+interface MultiArchFacts {
+  github: { runners: Record<string, string> };
+  gitlab: { runners: Record<string, string> };
+}
+const ciFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')) as { multiArch: MultiArchFacts };
+const baseFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8')) as {
+  distrolessVerify: { identity: string; issuer: string };
+};
+
+/** One entry per platform: the native runner of each CI system, and the platform as a name part (`linux-arm64`). */
+export function platformBuilds(platforms: string) {
+  return platforms.split(',').map((platform) => {
+    const github = ciFacts.multiArch.github.runners[platform];
+    const gitlab = ciFacts.multiArch.gitlab.runners[platform];
+    if (!github || !gitlab) throw new Error(`ci: no native runner recorded for ${platform} in data/ci-facts.json`);
+    return { platform, pair: platform.replace(/\//g, '-'), arch: platform.split('/')[1]!, github, gitlab };
+  });
+}
+
+/** Docker Scout, which verifies Docker Hardened Images before a build (data/versions.json tools.docker-scout). */
+function dockerScout() {
+  const entry = (versions.tools as Record<string, { version: string; sha256?: Record<string, string> }>)['docker-scout'];
+  if (!entry?.sha256) throw new Error('ci: no pinned Docker Scout in data/versions.json');
+  return { version: entry.version, bare: entry.version.replace(/^v/, ''), sha256: entry.sha256 };
+}
+
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
   const registry = imageRegistry(answers.image);
@@ -55,6 +85,15 @@ export function pipelineContext(answers: Answers) {
       gitleaks: { ...tool('gitleaks'), bare: tool('gitleaks').version.replace(/^v/, '') },
       cosign: tool('cosign'),
       crane: tool('crane'),
+    },
+    /** One build per platform, each on its native runner; an index merges them. */
+    platforms: platformBuilds(answers.platforms),
+    multiArch: answers.platforms.includes(','),
+    /** What CI logs in to and verifies before it builds on the base images. */
+    base: {
+      registry: baseImages(answers).loginRegistry,
+      distroless: baseFacts.distrolessVerify,
+      scout: dockerScout(),
     },
     /** GitLab image jobs: BuildKit, pinned by digest. */
     buildkitImage: tool('buildkit').gitlabImage,
