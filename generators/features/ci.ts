@@ -43,7 +43,10 @@ interface MultiArchFacts {
   github: { runners: Record<string, string> };
   gitlab: { runners: Record<string, string> };
 }
-const ciFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')) as { multiArch: MultiArchFacts };
+const ciFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')) as {
+  multiArch: MultiArchFacts;
+  releases: Record<string, { version: string; asset: string; sha256?: string }>;
+};
 const baseFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8')) as {
   distrolessVerify: { identity: string; issuer: string };
 };
@@ -58,11 +61,11 @@ export function platformBuilds(platforms: string) {
   });
 }
 
-/** Docker Scout, which verifies Docker Hardened Images before a build (data/versions.json tools.docker-scout). */
+/** Docker Scout, which verifies Docker Hardened Images before a build (data/ci-facts.json releases.docker-scout). */
 function dockerScout() {
-  const entry = (versions.tools as Record<string, { version: string; sha256?: Record<string, string> }>)['docker-scout'];
-  if (!entry?.sha256) throw new Error('ci: no pinned Docker Scout in data/versions.json');
-  return { version: entry.version, bare: entry.version.replace(/^v/, ''), sha256: entry.sha256 };
+  const release = ciFacts.releases['docker-scout'];
+  if (!release) throw new Error('ci: no Docker Scout release in data/ci-facts.json');
+  return { ...release, file: release.asset.split('/').pop()! };
 }
 
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
@@ -88,10 +91,14 @@ export function pipelineContext(answers: Answers) {
     },
     /** One build per platform, each on its native runner; an index merges them. */
     platforms: platformBuilds(answers.platforms),
-    multiArch: answers.platforms.includes(','),
+    /** `linux/amd64 and linux/arm64`, for prose. */
+    platformList: answers.platforms.split(',').join(' and '),
     /** What CI logs in to and verifies before it builds on the base images. */
     base: {
+      isDhi: answers.base === 'dhi',
       registry: baseImages(answers).loginRegistry,
+      buildImage: imageRef(baseImages(answers).build),
+      runtimeImage: imageRef(baseImages(answers).runtime),
       distroless: baseFacts.distrolessVerify,
       scout: dockerScout(),
     },

@@ -12,6 +12,8 @@ export interface Release {
   archiveMember: string | null;
   checksum: { url: string; format: string } | null;
   signature?: { url: string; format: string; key: string };
+  /** The asset's sha256 as upstream published it, when the release has no checksum file to download. */
+  sha256?: string;
   source: string;
 }
 export interface ImageFacts {
