@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generatorVersion, packageRoot, templatesRoot } from '../core/package-root.js';
 import { versions } from '../core/versions.js';
-import { parseWorkflow, renderText, runActionlint, usesLines, workflowFiles } from './support/ci-workflows.js';
+import { parseWorkflow, renderText, runActionlint, type Step, usesLines, workflowFiles } from './support/ci-workflows.js';
 
 /** Answers worth covering: defaults (GHCR), Docker Hub, a private registry with a port. */
 const variants: Record<string, Record<string, string>> = {
@@ -358,7 +358,7 @@ describe('multi-arch image and base images (container.yml), held to data/ci-fact
   const bases = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8'));
   type MatrixJob = { strategy?: { 'fail-fast'?: boolean; matrix?: { include?: Record<string, string>[] } } };
   const container = async (given: Record<string, string> = {}) => parseWorkflow((await renderText(given)).get('.github/workflows/container.yml')!);
-  const stepUsing = (steps: { uses?: string }[], action: string) => steps.filter((s) => s.uses?.startsWith(`${action}@`));
+  const stepUsing = (steps: Step[], action: string) => steps.filter((s) => s.uses?.startsWith(`${action}@`));
 
   it.each([
     ['linux/amd64,linux/arm64', ['linux/amd64', 'linux/arm64']],

@@ -8,6 +8,7 @@ import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.
 import type { Answers } from '../core/options.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { imageRef, nodeLine, versions } from '../core/versions.js';
+import { baseImages } from '../generators/features/base-image.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
@@ -24,6 +25,7 @@ const VARIANTS = {
   gitlab: { ci: 'gitlab' },
   'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
   'gitlab-mysql': { ci: 'gitlab', database: 'mysql' },
+  'github-dhi': { base: 'dhi', platforms: 'linux/arm64' },
 } as const satisfies Record<string, Partial<Record<keyof Answers, string>>>;
 type Variant = keyof typeof VARIANTS;
 interface Service {
@@ -80,6 +82,25 @@ function expectHighCriticalGates(s: Service) {
   }
 }
 
+/** Each platform is built on its own native runner (data/ci-facts.json multiArch). */
+async function expectNativeBuilds(s: Service, platforms: string[]) {
+  const runners = CI_FACTS.multiArch[s.ci].runners as Record<string, string>;
+  if (s.ci === 'github') {
+    const include = (workflow(s, 'container').jobs.publish as { strategy?: { matrix?: { include?: { platform: string; runner: string }[] } } }).strategy?.matrix?.include;
+    expect(include?.map((i) => [i.platform, i.runner])).toEqual(platforms.map((p) => [p, runners[p]]));
+  } else {
+    for (const p of platforms) expect(JSON.stringify(gitlab(s))).toContain(runners[p]!);
+  }
+}
+
+/** --base dhi: CI logs in to dhi.io with the documented secrets and verifies both base images before building. */
+function expectDhiLoginAndVerify(s: Service) {
+  const all = s.ci === 'github' ? JSON.stringify(workflow(s, 'container')) : JSON.stringify(gitlab(s));
+  for (const secret of ['DHI_USERNAME', 'DHI_TOKEN']) expect(all).toContain(secret);
+  expect(all).toContain('dhi.io');
+  expect(all).toContain('docker scout attest get --predicate-type https://cyclonedx.org/bom/v1.6 --verify');
+}
+
 function expectDigestPins(s: Service) {
   const froms = fromLines(s);
   expect(froms.length).toBeGreaterThan(0);
@@ -94,7 +115,10 @@ async function expectPublishByDigestSigned(s: Service) {
     const all = JSON.stringify(job.steps);
     expect(all).toContain('push-by-digest=true');
     expect(job.steps!.some((st) => trivyGate(st, 'image') && String(st.with?.['image-ref']).includes('steps.build.outputs.digest'))).toBe(true);
-    expect(all).toContain('cosign sign --yes \\"${IMAGE}@${DIGEST}\\"');
+    // The index of the platform digests is what is signed.
+    const sign = workflow(s, 'container').jobs.merge!.steps!.find((st) => st.run?.includes('cosign sign'))!;
+    expect(sign.env?.DIGEST).toBe('${{ steps.index.outputs.digest }}');
+    expect(sign.run).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
   } else {
     const ci = gitlab(s);
     expect(JSON.stringify(ci['image-push'])).toContain('$CI_DEFAULT_BRANCH');
@@ -147,26 +171,39 @@ const CI_FILE = (s: Service) => (s.ci === 'github' ? '.github/workflows/ci.yml' 
  * The end-to-end tests that run the emitted service against real servers (PostgreSQL, MariaDB, Redis), under the
  * pod's constraints: a claim about what the running service does names the test that shows it.
  */
+const CI_FACTS = JSON.parse(readFileSync(new URL('../data/ci-facts.json', import.meta.url), 'utf8'));
 const E2E = readFileSync(new URL('./backing-services.e2e.test.ts', import.meta.url), 'utf8');
 const expectE2e = (title: string) => expect(E2E, `test/backing-services.e2e.test.ts has no test "${title}"`).toContain(title);
+
+/** The base images the service was made with (--base), and its runtime user. */
+function base(s: Service) {
+  const answers = { base: (s.given.base ?? 'distroless') as Answers['base'], nodeVersion: Number(s.given.nodeVersion ?? versions.node.defaultMajor) };
+  return baseImages(answers);
+}
+const expectRuntimeBase = (s: Service) => expect(fromLines(s).at(-1)).toMatch(new RegExp(`^FROM ${escapeRegExp(imageRef(base(s).runtime))} AS runtime$`));
+const escapeRegExp = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const CLAIMS: Claim[] = [
   // ---- SECURITY.md: OWASP Docker Top 10 ----
   {
-    says: 'The image runs as the distroless `nonroot` user, numeric `USER 65532:65532`',
+    says: 'The image runs as the ',
     file: 'Dockerfile',
     check: (s) => {
-      expect(dockerfile(s)).toMatch(/^USER 65532:65532$/m);
-      expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\/nodejs\d+-debian13:nonroot@/);
+      const { uid, userName, title } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The image runs as the ${title} \`${userName}\` user, numeric \`USER ${uid}:${uid}\``);
+      expect(dockerfile(s)).toMatch(new RegExp(`^USER ${uid}:${uid}$`, 'm'));
+      expectRuntimeBase(s);
     },
   },
   {
-    says: 'The chart sets `runAsNonRoot: true`, `runAsUser: 65532` and `allowPrivilegeEscalation: false`',
+    says: 'The chart sets `runAsNonRoot: true`, `runAsUser: ',
     file: 'chart/',
     check: async (s) => {
+      const { uid } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The chart sets \`runAsNonRoot: true\`, \`runAsUser: ${uid}\` and \`allowPrivilegeEscalation: false\``);
       const spec = pod((await s.render()).objects);
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-      expect(spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid });
+      expect(spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, allowPrivilegeEscalation: false });
     },
   },
   {
@@ -234,9 +271,15 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'The runtime image is distroless: no shell, no package manager',
+    says: 'The runtime image is ',
     file: 'Dockerfile',
-    check: (s) => expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\//),
+    // No shell and no package manager in either base: data/base-images.json (distroless `absent`, DHI `absent`),
+    // held for the stand-ins in test/image-standins.e2e.test.ts.
+    check: (s) => {
+      const { title, runtime } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The runtime image is ${title} (\`${runtime.image}:${runtime.tag}\`): no shell, no package manager.`);
+      expectRuntimeBase(s);
+    },
   },
   {
     says: 'The chart sets `readOnlyRootFilesystem: true`, drops all capabilities and uses the RuntimeDefault seccomp and AppArmor profiles',
@@ -276,7 +319,9 @@ const CLAIMS: Claim[] = [
     says: 'One process per container',
     file: 'Dockerfile, chart/',
     check: async (s) => {
-      expect(dockerfile(s)).toMatch(/^CMD \["dist\/server\.js"\]$/m);
+      // Exec form, the service itself as the one process (under the image's node).
+      const cmd = [...base(s).nodeCommand, 'dist/server.js'].map((w) => JSON.stringify(w)).join(', ');
+      expect(dockerfile(s)).toMatch(new RegExp(`^CMD ${escapeRegExp(`[${cmd}]`)}$`, 'm'));
       expect(pod((await s.render()).objects).containers).toHaveLength(1);
     },
   },
@@ -376,7 +421,7 @@ const CLAIMS: Claim[] = [
     file: 'CI',
     check: (s) => {
       if (s.ci === 'github') {
-        const all = JSON.stringify(steps(s, 'container', 'publish'));
+        const all = JSON.stringify(steps(s, 'container', 'merge'));
         expect(all).toContain('cosign attest --yes --type cyclonedx');
         // "and a build provenance attestation"
         expect(all).toContain('actions/attest-build-provenance');
@@ -402,18 +447,20 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'Application files are owned by root (`COPY --chown=0:65532`)',
+    says: 'Application files are owned by root (`COPY --chown=0:',
     file: 'Dockerfile',
     check: (s) => {
+      const { uid } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`Application files are owned by root (\`COPY --chown=0:${uid}\`)`);
       const runtime = dockerfile(s).slice(dockerfile(s).lastIndexOf('\nFROM '));
       const copies = runtime.split('\n').filter((l) => l.startsWith('COPY '));
       expect(copies.length).toBeGreaterThan(0);
-      for (const copy of copies) expect(copy).toContain('--chown=0:65532');
+      for (const copy of copies) expect(copy).toContain(`--chown=0:${uid}`);
     },
   },
   {
     // Built and held for real (modes, writes as 65532, reads as another user) in test/image-service.e2e.test.ts.
-    says: 'Their group 65532 can read them and other users cannot; neither the service nor its group can write them',
+    says: 'can read them and other users cannot; neither the service nor its group can write them',
     file: 'Dockerfile',
     check: (s) => {
       const runtimeAt = dockerfile(s).lastIndexOf('\nFROM ');
@@ -577,7 +624,7 @@ const CLAIMS: Claim[] = [
   {
     says: "From the generator's versions data (checked ",
     file: 'SECURITY.md',
-    check: (s) => expect(text(s, 'SECURITY.md')).toContain(`(checked ${nodeLine(26).runtime.checked})`),
+    check: (s) => expect(text(s, 'SECURITY.md')).toContain(`(checked ${base(s).runtime.checked})`),
   },
   {
     says: '`npx create-hardened-service upgrade` brings the next one',
@@ -595,21 +642,26 @@ const CLAIMS: Claim[] = [
     file: 'Dockerfile, .nvmrc',
     check: (s) => {
       expect(nodeLine(26).endOfLife).toBe('2029-04-30');
-      expect(fromLines(s).at(-1)).toContain('nodejs26-debian13');
+      expect(`${base(s).runtime.image}:${base(s).runtime.tag}`).toMatch(/node(js)?26-debian13|node:26-debian13/);
+      expectRuntimeBase(s);
     },
   },
   {
     says: 'Debian 13 "trixie", the base image\'s OS',
     file: 'Dockerfile',
     check: (s) => {
-      expect(fromLines(s).at(-1)).toContain(`-debian${versions.debian.release}:`);
+      expect(fromLines(s).at(-1)).toMatch(new RegExp(`-debian${versions.debian.release}[:@]`));
       expect(text(s, 'SECURITY.md')).toContain(`| ${versions.debian.securitySupportEnds} |`);
     },
   },
   {
-    says: 'Base image gcr.io/distroless/nodejs26-debian13:nonroot (the first of Node.js 26 and Debian 13 to end) | 2028-08-09',
+    says: ' (the first of Node.js 26 and Debian 13 to end) | 2028-08-09',
     file: 'Dockerfile',
-    check: (s) => expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\/nodejs26-debian13:nonroot@/),
+    check: (s) => {
+      const { runtime } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`| Base image ${runtime.image}:${runtime.tag} (the first of Node.js 26`);
+      expectRuntimeBase(s);
+    },
   },
   {
     says: `Kubernetes ${versions.kubernetes.minor} (pinned minor; Chart.yaml refuses minors older than ${oldestSupported})`,
@@ -656,15 +708,34 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'pinned by digest: no shell, no package manager, user 65532',
+    says: 'pinned by digest: no shell, no package manager, user ',
     file: 'Dockerfile',
     check: (s) => {
+      const { uid, runtime, title } = base(s);
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`The image is \`${runtime.image}:${runtime.tag}\` (${title}) pinned by digest: no shell, no package manager, user ${uid}.`);
       expectDigestPins(s);
-      expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\//);
-      expect(dockerfile(s)).toMatch(/^USER 65532:65532$/m);
+      expectRuntimeBase(s);
+      expect(dockerfile(s)).toMatch(new RegExp(`^USER ${uid}:${uid}$`, 'm'));
     },
   },
-  { says: 'CI builds, scans, signs and pushes it by digest', file: 'CI', check: expectPublishByDigestSigned },
+  {
+    says: "CI builds it for ",
+    file: 'CI',
+    check: async (s) => {
+      const platforms = (s.given.platforms ?? 'linux/amd64,linux/arm64').split(',');
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI builds it for ${platforms.join(' and ')}, each on a native runner, scans each platform's image, and publishes one index of them, signed and attested, by digest.`);
+      await expectPublishByDigestSigned(s);
+      await expectNativeBuilds(s, platforms);
+    },
+  },
+  {
+    says: 'Docker Hardened Images are pulled from `dhi.io`, which needs a Docker ID',
+    file: 'Dockerfile, CI',
+    check: (s) => {
+      for (const from of fromLines(s).slice(0)) expect(from).toMatch(/^FROM (dhi\.io\/node:|docker\/dockerfile)/);
+      expectDhiLoginAndVerify(s);
+    },
+  },
   // The next three are also proven by building and running the image with podman: test/image-service.e2e.test.ts.
   {
     says: 'With podman or buildah, build with `--format docker`: their default OCI format has no HEALTHCHECK and drops it',
@@ -724,9 +795,13 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: '`runAsNonRoot: true`, `runAsUser/runAsGroup/fsGroup: 65532` | runs as the distroless `nonroot` user',
+    says: '`runAsNonRoot: true`, `runAsUser/runAsGroup/fsGroup: ',
     file: 'chart/',
-    check: async (s) => expect(pod((await s.render()).objects).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 }),
+    check: async (s) => {
+      const { uid, title, userName } = base(s);
+      expect(text(s, 'README.md')).toContain(`\`runAsNonRoot: true\`, \`runAsUser/runAsGroup/fsGroup: ${uid}\` | runs as the ${title} \`${userName}\` user, never root`);
+      expect(pod((await s.render()).objects).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid });
+    },
   },
   {
     says: '`readOnlyRootFilesystem: true` | the image cannot be modified',
