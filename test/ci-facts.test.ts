@@ -33,6 +33,7 @@ const variants: Record<string, Record<string, string>> = {
   gitlab: { ci: 'gitlab' },
   'gitlab-dockerhub': { ci: 'gitlab', image: 'acme/orders-api', nodeVersion: '24' },
   'gitlab-mysql-redis': { ci: 'gitlab', database: 'mysql', rateLimitStore: 'redis' },
+  'gitlab-dhi': { ci: 'gitlab', base: 'dhi', nodeVersion: '24' },
 };
 
 async function blocksOf(given: Record<string, string>): Promise<ShellBlock[]> {
@@ -173,7 +174,7 @@ describe('downloads: published assets of the pinned releases, each verified', ()
         if (release.sha256) {
           // The recorded sha256, checked against the downloaded file itself.
           expect(block.script, `${block.where}: ${d.file} is not checked against its recorded sha256`).toContain(`${release.sha256}  ${d.file}`);
-          expect(commands.some((w) => w[0] === 'sha256sum' && w.includes('--check')), block.where).toBe(true);
+          expect(commands.some((w) => w[0] === 'sha256sum' && (w.includes('--check') || w.includes('-c'))), block.where).toBe(true);
         } else if (release.checksum) {
           const sums = fileOf(release.checksum.url);
           expect(sums, `${block.where}: ${d.url} without its checksum file ${release.checksum.url}`).toBeDefined();
@@ -201,7 +202,7 @@ describe('downloads: published assets of the pinned releases, each verified', ()
 });
 
 describe('GitLab jobs against their images', () => {
-  it.each(['gitlab', 'gitlab-dockerhub'])('every job image is known; an image whose entrypoint is a program gets entrypoint [""] (%s)', async (variant) => {
+  it.each(['gitlab', 'gitlab-dockerhub', 'gitlab-dhi'])('every job image is known; an image whose entrypoint is a program gets entrypoint [""] (%s)', async (variant) => {
     const text = (await renderText(variants[variant]!)).get('.gitlab-ci.yml')!;
     const { doc, jobs } = parseGitlab(text);
     for (const [id, job] of Object.entries(jobs)) {
@@ -215,7 +216,7 @@ describe('GitLab jobs against their images', () => {
     }
   });
 
-  it.each(['gitlab', 'gitlab-dockerhub'])('every command a job calls is in its image (on PATH, or by absolute path) or installed by the job first (%s)', async (variant) => {
+  it.each(['gitlab', 'gitlab-dockerhub', 'gitlab-dhi'])('every command a job calls is in its image (on PATH, or by absolute path) or installed by the job first (%s)', async (variant) => {
     for (const block of await blocksOf(variants[variant]!)) {
       const facts = imageFacts(block.image!)!;
       const base = ciFacts.bases[facts.base]!;

@@ -12,6 +12,7 @@ import { baseImages } from '../generators/features/base-image.js';
 import { renderService } from '../lib/render-service.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
+import { parseGitlab, scriptLines } from './support/ci-facts.js';
 import { helmLint, helmTemplate, type KubeObject, parseManifests } from './support/kubernetes.js';
 
 // Every concrete statement of the emitted SECURITY.md and of the README's security sections, held against the
@@ -64,7 +65,12 @@ const fromLines = (s: Service) => dockerfile(s).split('\n').filter((l) => /^FROM
 const workflow = (s: Service, name: string) => parseWorkflow(text(s, `.github/workflows/${name}.yml`));
 const steps = (s: Service, name: string, job: string): Step[] => workflow(s, name).jobs[job]?.steps ?? [];
 const gitlab = (s: Service) => parse(text(s, '.gitlab-ci.yml')) as Record<string, { script?: string[]; rules?: unknown; variables?: Record<string, string>; needs?: unknown }>;
-const script = (s: Service, job: string) => (gitlab(s)[job]?.script ?? []).join('\n');
+/** A GitLab job's script; for the per-platform image jobs (`image-push` → image-push-linux-amd64, …), all of them. */
+const script = (s: Service, job: string) => {
+  const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+  const ids = jobs[job] ? [job] : Object.keys(jobs).filter((id) => id.startsWith(`${job}-linux-`));
+  return ids.map((id) => scriptLines(jobs[id]!).join('\n')).join('\n');
+};
 const namespaceObjects = (s: Service) => parseManifests(text(s, 'deploy/namespace.yaml'));
 const kind = (objects: KubeObject[], k: string) => objects.find((o) => o.kind === k);
 const pod = (objects: KubeObject[]) => kind(objects, 'Deployment')!.spec.template.spec;
@@ -121,9 +127,10 @@ async function expectPublishByDigestSigned(s: Service) {
     expect(sign.run).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
   } else {
     const ci = gitlab(s);
-    expect(JSON.stringify(ci['image-push'])).toContain('$CI_DEFAULT_BRANCH');
+    const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+    for (const id of Object.keys(jobs).filter((j) => j.startsWith('image-push-'))) expect(JSON.stringify(jobs[id]!.rules), id).toContain('$CI_DEFAULT_BRANCH');
     expect(script(s, 'image-push')).toContain('push-by-digest=true');
-    expect(script(s, 'image-verify')).toContain('--exit-code 1 "${IMAGE}@${DIGEST}"');
+    expect(script(s, 'image-verify')).toMatch(/--exit-code 1 "\$\{IMAGE\}@\$DIGEST_(AMD64|ARM64)"/);
     expect(script(s, 'image-sign')).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
   }
 }
@@ -425,7 +432,7 @@ const CLAIMS: Claim[] = [
         expect(all).toContain('cosign attest --yes --type cyclonedx');
         // "and a build provenance attestation"
         expect(all).toContain('actions/attest-build-provenance');
-      } else expect(script(s, 'image-sign')).toContain('cosign attest --yes --type cyclonedx --predicate sbom.cdx.json "${IMAGE}@${DIGEST}"');
+      } else expect(script(s, 'image-sign')).toMatch(/cosign attest --yes --type cyclonedx --predicate sbom-linux-(amd|arm)64\.cdx\.json "\$\{IMAGE\}@\$DIGEST_(AMD|ARM)64"/);
     },
   },
   {
@@ -522,9 +529,12 @@ const CLAIMS: Claim[] = [
     file: '.gitlab-ci.yml',
     check: (s) => {
       const ci = gitlab(s);
-      for (const job of ['trivy-dependencies', 'trivy-config', 'image-scan', 'gitleaks', 'hadolint', 'kubeconform', 'kube-linter']) {
-        expect(ci[job], job).toBeDefined();
-        expect(ci[job]!.rules, job).toBeUndefined();
+      const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+      const imageScans = Object.keys(jobs).filter((j) => j.startsWith('image-scan-'));
+      expect(imageScans.length).toBeGreaterThan(0);
+      for (const job of ['trivy-dependencies', 'trivy-config', ...imageScans, 'gitleaks', 'hadolint', 'kubeconform', 'kube-linter']) {
+        expect(jobs[job], job).toBeDefined();
+        expect(jobs[job]!.rules, job).toBeUndefined();
       }
       expect(JSON.stringify((ci.workflow as { rules: unknown }).rules)).toContain('merge_request_event');
     },

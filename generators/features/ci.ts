@@ -57,7 +57,8 @@ export function platformBuilds(platforms: string) {
     const github = ciFacts.multiArch.github.runners[platform];
     const gitlab = ciFacts.multiArch.gitlab.runners[platform];
     if (!github || !gitlab) throw new Error(`ci: no native runner recorded for ${platform} in data/ci-facts.json`);
-    return { platform, pair: platform.replace(/\//g, '-'), arch: platform.split('/')[1]!, github, gitlab };
+    const arch = platform.split('/')[1]!;
+    return { platform, pair: platform.replace(/\//g, '-'), arch, archVar: arch.toUpperCase(), github, gitlab };
   });
 }
 
@@ -88,6 +89,7 @@ export function pipelineContext(answers: Answers) {
       gitleaks: { ...tool('gitleaks'), bare: tool('gitleaks').version.replace(/^v/, '') },
       cosign: tool('cosign'),
       crane: tool('crane'),
+      dockerCli: tool('docker-cli'),
     },
     /** One build per platform, each on its native runner; an index merges them. */
     platforms: platformBuilds(answers.platforms),
