@@ -21,7 +21,7 @@ import { checkAdmissionFit } from './admission-fit.js';
 import { checkManifestFile } from './manifest-rule.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
-import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
+import { checkCi, checkDockerfile, checkDockerignore, checkPresetImage } from './repository-rules.js';
 import { type CheckMode, type CheckRule, checkRules, type RuleId } from './rules.js';
 
 export type RuleStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -117,7 +117,8 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const reference = await renderReference(dir, manifest, preset);
 
   // Image definition and build context.
-  const dockerMajor = checkDockerfile(await readIfExists(join(dir, 'Dockerfile')), 'Dockerfile', sink);
+  const dockerfileText = await readIfExists(join(dir, 'Dockerfile'));
+  const dockerMajor = checkDockerfile(dockerfileText, 'Dockerfile', sink);
   checkDockerignore(await readIfExists(join(dir, '.dockerignore')), sink);
 
   // CI.
@@ -126,6 +127,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     ciFiles.set(path, (await readIfExists(join(dir, path))) ?? '');
   }
   checkCi(ciFiles, sink, preset);
+  if (preset) checkPresetImage(preset, dockerfileText, ciFiles, sink);
 
   // Kubernetes: manifests under deploy/, then the chart rendered with each values file.
   const deployObjects: LocatedObject[] = [];
@@ -239,7 +241,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     });
   }
   if (!preset) {
-    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
+    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
   } else {
     const locks = Object.entries(preset.locks);
     if (!manifest) sink.skip('CHS-PRE-001', `no ${MANIFEST_PATH}: no recorded answers to compare with the locks`);
