@@ -27,6 +27,7 @@ const VARIANTS = {
   'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
   'gitlab-mysql': { ci: 'gitlab', database: 'mysql' },
   'github-dhi': { base: 'dhi', platforms: 'linux/arm64' },
+  'gitlab-dhi': { ci: 'gitlab', base: 'dhi' },
 } as const satisfies Record<string, Partial<Record<keyof Answers, string>>>;
 type Variant = keyof typeof VARIANTS;
 interface Service {
@@ -742,6 +743,8 @@ const CLAIMS: Claim[] = [
     says: 'Docker Hardened Images are pulled from `dhi.io`, which needs a Docker ID',
     file: 'Dockerfile, CI',
     check: (s) => {
+      const where = s.ci === 'gitlab' ? 'masked CI/CD variables' : 'repository secrets';
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI logs in with \`DHI_USERNAME\` and \`DHI_TOKEN\` (${where};`);
       for (const from of fromLines(s).slice(0)) expect(from).toMatch(/^FROM (dhi\.io\/node:|docker\/dockerfile)/);
       expectDhiLoginAndVerify(s);
     },
