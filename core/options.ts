@@ -101,7 +101,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'name',
     type: 'string',
     description: 'Service name (DNS-1123 label: lowercase letters, digits and -, at most 63 characters)',
-    affects: ['app', 'docker', 'chart', 'namespace', 'ci', 'docs'],
+    affects: ['app', 'docker', 'chart', 'namespace', 'ci', 'docs', 'verify'],
     since: '0.1.0',
     default: (ctx) => serviceNameFromDir(ctx.targetDir),
     validate: (v) => {
@@ -224,7 +224,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'owner',
     type: 'string',
     description: 'Owning team (as your catalog names it, e.g. platform or group:default/platform)',
-    affects: ['docs', 'ci'],
+    affects: ['docs', 'ci', 'verify'],
     since: '0.1.0',
     default: () => 'platform',
     validate: (v) =>
@@ -241,7 +241,7 @@ export const options: readonly OptionSpec[] = [
       { value: 'github', label: 'GitHub Actions (default)' },
       { value: 'gitlab', label: 'GitLab CI' },
     ],
-    affects: ['ci', 'docs'],
+    affects: ['ci', 'docs', 'verify'],
     since: '0.1.0',
     default: () => 'github',
   },
@@ -250,7 +250,7 @@ export const options: readonly OptionSpec[] = [
     flag: 'image',
     type: 'string',
     description: 'Container image name without tag, e.g. ghcr.io/acme/orders-api',
-    affects: ['docker', 'chart', 'ci', 'docs'],
+    affects: ['docker', 'chart', 'namespace', 'ci', 'docs', 'verify'],
     since: '0.1.0',
     // The CI system's own registry, where its job token can push: GHCR for GitHub, GitLab.com's for GitLab
     // (the project's $CI_REGISTRY_IMAGE when it lives at gitlab.com/<owner>/<name>).

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { type Answers, type OptionSpec, options, parseOptionValue } from '../core/options.js';
 import { UsageError } from './errors.js';
+import { VERIFIERS } from './check/verifiers.js';
 import { supportedKubernetesMinors } from './check/kubernetes-api.js';
 import { versions } from '../core/versions.js';
 
@@ -40,6 +41,8 @@ export interface PresetConstraints {
   requiredScanners?: string[];
   /** Oldest Kubernetes minor the organisation's clusters run (`1.36`): `check` audits against at least it. */
   minKubernetesVersion?: string;
+  /** Signature verifiers whose policy (verify/) the service must keep, with the pipeline's identity (keys of VERIFIERS). */
+  requiredVerifiers?: string[];
 }
 
 /** A validated preset, normalised: defaults and locks keyed by option key, values parsed. */
@@ -54,7 +57,7 @@ export interface Preset {
 }
 
 const TOP_LEVEL = ['name', 'description', 'defaults', 'locks', 'constraints'];
-const CONSTRAINTS = ['allowedRegistries', 'minNodeVersion', 'maxMemoryLimit', 'requiredScanners', 'minKubernetesVersion'];
+const CONSTRAINTS = ['allowedRegistries', 'minNodeVersion', 'maxMemoryLimit', 'requiredScanners', 'minKubernetesVersion', 'requiredVerifiers'];
 
 /** Kubernetes quantity → bytes (binary and decimal suffixes), or undefined when it is not one. */
 export function quantityToNumber(text: unknown): number | undefined {
@@ -192,6 +195,18 @@ export function validatePreset(content: unknown, source: string): { preset: Pres
             }
           });
           c.requiredScanners = scanners.map(String);
+        }
+      }
+      const verifiers = rawConstraints.requiredVerifiers;
+      if (verifiers !== undefined) {
+        if (!Array.isArray(verifiers)) errors.push(`constraints.requiredVerifiers: must be a list, e.g. [${Object.keys(VERIFIERS)[0]}]`);
+        else {
+          verifiers.forEach((v, i) => {
+            if (typeof v !== 'string' || !VERIFIERS[v]) {
+              errors.push(`constraints.requiredVerifiers[${i}]: ${describe(v)} is not a known verifier: use ${Object.keys(VERIFIERS).join(', ')}`);
+            }
+          });
+          c.requiredVerifiers = verifiers.map(String);
         }
       }
     }

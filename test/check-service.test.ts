@@ -51,19 +51,19 @@ describe('check passes on every freshly generated variant', () => {
     const example = await loadPreset('presets/example.yaml', process.cwd());
     const report = await audit(await generatedService({}, example));
     expect(failedRules(report)).toEqual([]);
-    // The example locks neither base nor platforms: CHS-PRE-006 has nothing to hold.
-    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
+    // The example locks neither base nor platforms: CHS-PRE-007 has nothing to hold.
+    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
   });
 
   it.each([
     { ci: 'github' },
     { ci: 'gitlab', nodeVersion: '24', framework: 'express' },
-  ] as Partial<Record<keyof Answers, string>>[])('with a preset that locks --base dhi and both platforms (%o): passes, CHS-PRE-006 included', async (given) => {
+  ] as Partial<Record<keyof Answers, string>>[])('with a preset that locks --base dhi and both platforms (%o): passes, CHS-PRE-007 included', async (given) => {
     const dhi = preset({ locks: { base: 'dhi', platforms: 'linux/amd64,linux/arm64' } });
     const report = await audit(await generatedService(given, dhi));
     expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
     expect(report.findings.map((f) => `${f.level} ${f.ruleId}`)).toEqual(['warning CHS-IMG-002']);
-    for (const id of ['CHS-DKR-001', 'CHS-DKR-002', 'CHS-PRE-001', 'CHS-PRE-006']) expect(report.rules.find((r) => r.rule.id === id)?.status, id).toBe('pass');
+    for (const id of ['CHS-DKR-001', 'CHS-DKR-002', 'CHS-PRE-001', 'CHS-PRE-007']) expect(report.rules.find((r) => r.rule.id === id)?.status, id).toBe('pass');
   });
 });
 
@@ -251,7 +251,7 @@ const weakenings: Weakening[] = [
     given: { base: 'dhi' },
     weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).runtime)} AS runtime`)),
     preset: preset({ locks: { base: 'dhi' } }),
-    expected: ['CHS-PRE-006'],
+    expected: ['CHS-PRE-007'],
     says: 'not the dhi base the preset locks (--base dhi)',
   },
   {
@@ -259,7 +259,7 @@ const weakenings: Weakening[] = [
     given: { base: 'dhi' },
     weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).dhi!.build)} AS runtime`)),
     preset: preset({ locks: { base: 'dhi' } }),
-    expected: ['CHS-DKR-001', 'CHS-PRE-006'],
+    expected: ['CHS-DKR-001', 'CHS-PRE-007'],
     says: 'no DHI -dev variant',
   },
   {
@@ -267,7 +267,7 @@ const weakenings: Weakening[] = [
     given: { ci: 'gitlab' },
     weaken: (dir) => edit(dir, '.gitlab-ci.yml', (t) => t.replaceAll('--opt platform=linux/arm64', '--opt platform=linux/amd64')),
     preset: preset({ locks: { platforms: 'linux/amd64,linux/arm64' } }),
-    expected: ['CHS-PRE-006'],
+    expected: ['CHS-PRE-007'],
     says: 'CI builds no linux/arm64 image, which the preset locks (--platforms linux/amd64,linux/arm64)',
   },
   {

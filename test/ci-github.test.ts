@@ -397,7 +397,7 @@ describe('multi-arch image and base images (container.yml), held to data/ci-fact
     expect(index.run).toContain('refs+=("${IMAGE}@sha256:${digest}")');
     const sign = merge.steps!.find((s) => s.run?.includes('cosign sign'))!;
     expect(sign.env?.DIGEST).toBe('${{ steps.index.outputs.digest }}');
-    expect(sign.run).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
+    expect(sign.run).toContain('cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"');
     const provenance = stepUsing(merge.steps!, 'actions/attest-build-provenance')[0]!;
     expect(provenance.with?.['subject-digest']).toBe('${{ steps.index.outputs.digest }}');
     const tag = merge.steps!.find((s) => s.name === 'Tag the verified index')!;

@@ -192,7 +192,7 @@ describe('GitLab multi-arch image and base images, held to data/ci-facts.json an
     expect(index).toContain(`/ko-app/${facts.merge.command} ${manifests} -t "\${IMAGE}:sha-\${CI_COMMIT_SHA}"`);
     for (const flag of facts.merge.flags) expect(index).toContain(` ${flag} `);
     // The index digest is what is signed, and what is tagged.
-    expect(script(jobs['image-sign']!)).toContain('/ko-app/cosign sign --yes "${IMAGE}@${DIGEST}"');
+    expect(script(jobs['image-sign']!)).toContain('/ko-app/cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"');
     expect(jobs['image-sign']!.needs).toContain('image-index');
     expect(script(jobs['image-tag']!)).toContain('--set image.digest=${DIGEST}');
   });

@@ -32,6 +32,8 @@ describe('preset validation: one clear line per bad field', () => {
     [{ constraints: { allowedRegistries: [] } }, 'constraints.allowedRegistries: must be a non-empty list'],
     [{ constraints: { allowedRegistries: ['GHCR.io/X'] } }, 'constraints.allowedRegistries[0]: "GHCR.io/X" is not an image prefix'],
     [{ constraints: { requiredScanners: ['snyk'] } }, 'constraints.requiredScanners[0]: "snyk" is not a known scanner: use trivy, gitleaks'],
+    [{ constraints: { requiredVerifiers: ['gatekeeper'] } }, 'constraints.requiredVerifiers[0]: "gatekeeper" is not a known verifier: use policy-controller, kyverno'],
+    [{ constraints: { requiredVerifiers: 'kyverno' } }, 'constraints.requiredVerifiers: must be a list, e.g. [policy-controller]'],
     [{ constraints: { maxCpu: '1' } }, 'constraints.maxCpu: unknown constraint'],
     [{ locks: { image: 'docker.io/x/y' }, constraints: { allowedRegistries: ['ghcr.io/acme/'] } }, 'locks.image: image "docker.io/x/y" is not in an allowed registry'],
     [{ locks: { 'node-version': 22 }, constraints: { minNodeVersion: 24 } }, 'locks.nodeVersion: Node 22 is below the minimum Node line 24'],
@@ -68,7 +70,7 @@ describe('preset validation: one clear line per bad field', () => {
     const example = await loadPreset('presets/example.yaml', repoRoot);
     expect(Object.keys(example.defaults).length).toBeGreaterThan(0);
     expect(example.locks).toEqual({ ci: 'github' });
-    expect(Object.keys(example.constraints).sort()).toEqual(['allowedRegistries', 'maxMemoryLimit', 'minKubernetesVersion', 'minNodeVersion', 'requiredScanners']);
+    expect(Object.keys(example.constraints).sort()).toEqual(['allowedRegistries', 'maxMemoryLimit', 'minKubernetesVersion', 'minNodeVersion', 'requiredScanners', 'requiredVerifiers']);
     const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
     expect(pkg.files).toContain('presets/');
   });

@@ -10,6 +10,8 @@ import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { imageRef, nodeLine, versions } from '../core/versions.js';
 import { baseImages } from '../generators/features/base-image.js';
 import { renderService } from '../lib/render-service.js';
+import { signingIdentity } from '../generators/features/signing.js';
+import { admit } from './support/admission-policy.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
 import { parseGitlab, scriptLines } from './support/ci-facts.js';
@@ -73,6 +75,8 @@ const script = (s: Service, job: string) => {
   return ids.map((id) => scriptLines(jobs[id]!).join('\n')).join('\n');
 };
 const namespaceObjects = (s: Service) => parseManifests(text(s, 'deploy/namespace.yaml'));
+const imagePolicy = (s: Service) => parseManifests(text(s, 'deploy/image-policy.yaml'));
+const FACTS = JSON.parse(readFileSync(new URL('../data/admission-facts.json', import.meta.url), 'utf8'));
 const kind = (objects: KubeObject[], k: string) => objects.find((o) => o.kind === k);
 const pod = (objects: KubeObject[]) => kind(objects, 'Deployment')!.spec.template.spec;
 const trivyGate = (step: Step | undefined, scanType: string) =>
@@ -114,6 +118,9 @@ function expectDigestPins(s: Service) {
   for (const from of froms) expect(from).toMatch(/@sha256:[0-9a-f]{64}/);
 }
 
+/** The signing command: cosign's legacy format, the one every documented verifier accepts (data/admission-facts.json). */
+const LEGACY_SIGN = 'cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"';
+
 async function expectPublishByDigestSigned(s: Service) {
   if (s.ci === 'github') {
     const job = workflow(s, 'container').jobs.publish!;
@@ -125,14 +132,14 @@ async function expectPublishByDigestSigned(s: Service) {
     // The index of the platform digests is what is signed.
     const sign = workflow(s, 'container').jobs.merge!.steps!.find((st) => st.run?.includes('cosign sign'))!;
     expect(sign.env?.DIGEST).toBe('${{ steps.index.outputs.digest }}');
-    expect(sign.run).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
+    expect(sign.run).toContain(LEGACY_SIGN);
   } else {
     const ci = gitlab(s);
     const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
     for (const id of Object.keys(jobs).filter((j) => j.startsWith('image-push-'))) expect(JSON.stringify(jobs[id]!.rules), id).toContain('$CI_DEFAULT_BRANCH');
     expect(script(s, 'image-push')).toContain('push-by-digest=true');
     expect(script(s, 'image-verify')).toMatch(/--exit-code 1 "\$\{IMAGE\}@\$DIGEST_(AMD64|ARM64)"/);
-    expect(script(s, 'image-sign')).toContain('cosign sign --yes "${IMAGE}@${DIGEST}"');
+    expect(script(s, 'image-sign')).toContain(LEGACY_SIGN);
   }
 }
 
@@ -497,6 +504,134 @@ const CLAIMS: Claim[] = [
       for (const path of ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]']) expect(text(s, 'src/logger.ts')).toContain(`'${path}'`);
     },
   },
+  // ---- SECURITY.md: supply chain ----
+  {
+    says: "CI | The image is pushed by digest only from main or a `v*` tag, after every check passed; each platform's pushed digest is scanned (Trivy), and the index of them is signed keylessly with cosign by",
+    file: 'CI',
+    check: async (s) => {
+      await expectPublishByDigestSigned(s);
+      if (s.ci === 'github') {
+        expect(workflow(s, 'container').jobs.publish!.needs).toEqual(['ci', 'chart', 'security', 'hadolint', 'base-images', 'scan']);
+        expect(workflow(s, 'container').jobs.merge!.needs).toEqual(['publish']);
+      } else {
+        const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+        for (const id of Object.keys(jobs).filter((j) => j.startsWith('image-push-'))) expect(JSON.stringify(jobs[id]!.needs), id).toContain('check');
+        expect(jobs['image-sign']!.needs).toContain('image-index');
+      }
+    },
+  },
+  {
+    says: 'registry | A release tag is written only after the digests are scanned and the index is signed',
+    file: 'CI',
+    check: (s) => {
+      if (s.ci === 'github') {
+        const names = steps(s, 'container', 'merge').map((st) => String(st.name ?? st.uses));
+        const at = (prefix: string) => names.findIndex((n) => n.startsWith(prefix));
+        // The platform digests were scanned in publish, which merge needs.
+        expect(workflow(s, 'container').jobs.merge!.needs).toEqual(['publish']);
+        expect(at('Sign the index digest')).toBeGreaterThan(-1);
+        expect(at('Sign the index digest')).toBeLessThan(at('Tag the verified index'));
+      } else expect(gitlab(s)['image-tag']!.needs).toEqual(['image-index', 'image-sign']);
+    },
+  },
+  {
+    says: 'admission | `deploy/image-policy.yaml`, a ValidatingAdmissionPolicy: the namespace',
+    file: 'deploy/image-policy.yaml',
+    // test/image-policy.test.ts runs the policy against every rendered workload and every way around it.
+    check: async (s) => {
+      const [policy] = imagePolicy(s);
+      const deployment = kind((await s.render({ image: { digest: DIGEST } })).objects, 'Deployment')!;
+      expect(admit(policy!, deployment)).toEqual({ admitted: true });
+      const image = deployment.spec.template.spec.containers[0].image.split('@')[0];
+      const withImage = (change: (spec: any) => void) => {
+        const copy = structuredClone(deployment);
+        change(copy.spec.template.spec);
+        return admit(policy!, copy);
+      };
+      expect(withImage((p) => (p.containers[0].image = `${image}:1.0.0`))).toEqual({ admitted: false, message: expect.stringContaining(`image "${image}:1.0.0" is not pinned by digest`) });
+      expect(withImage((p) => (p.containers[0].image = `docker.io/library/busybox@${DIGEST}`))).toEqual({ admitted: false, message: expect.stringContaining('is not from an allowed repository') });
+      expect(withImage((p) => (p.initContainers = [{ name: 'i', image: 'busybox' }])).admitted).toBe(false);
+      expect(withImage((p) => (p.ephemeralContainers = [{ name: 'e', image: 'busybox' }])).admitted).toBe(false);
+    },
+  },
+  {
+    says: 'admission, with a verifier installed | `verify/policy-controller.yaml` (sigstore policy-controller) or `verify/kyverno.yaml` (Kyverno)',
+    file: 'verify/',
+    check: (s) => {
+      expect(parseManifests(text(s, 'verify/policy-controller.yaml')).map((o) => o.kind)).toEqual(['ClusterImagePolicy']);
+      expect(parseManifests(text(s, 'verify/kyverno.yaml')).map((o) => o.kind)).toEqual(['ImageValidatingPolicy']);
+      // "Nothing verifies signatures in the cluster until you install one": deploy/ holds no verifier's object.
+      const deployKinds = [...s.files.keys()].filter((p) => p.startsWith('deploy/')).flatMap((p) => parseManifests(text(s, p)).map((o) => o.kind));
+      expect(deployKinds.filter((k) => /ImagePolicy|ImageValidatingPolicy|ClusterPolicy/.test(k))).toEqual([]);
+    },
+  },
+  {
+    says: "The pipeline's signing identity is the OIDC issuer",
+    file: 'verify/, CI',
+    // test/verification-kit.test.ts holds the subject against the signing runs of the emitted pipeline.
+    check: async (s) => {
+      const identity = signingIdentity(await answersFor(NAME, s.given));
+      expect(identity.issuer).toBe(s.ci === 'github' ? 'https://token.actions.githubusercontent.com' : 'https://gitlab.com');
+      expect(new RegExp(identity.subjectRegExp).test(identity.subjectOnMain)).toBe(true);
+      expect(text(s, 'SECURITY.md')).toContain(`the OIDC issuer \`${identity.issuer}\``);
+    },
+  },
+  {
+    says: "The pipeline publishes from the project's default branch, and the identity assumes it is `main`",
+    file: '.gitlab-ci.yml, verify/',
+    check: (s) => {
+      expect(JSON.stringify(gitlab(s)['.publish-rules'])).toContain('$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH');
+      expect(parseManifests(text(s, 'verify/kyverno.yaml'))[0]!.spec.attestors[0].cosign.keyless.identities[0].subjectRegExp).toContain('@refs/(heads/main|');
+    },
+  },
+  {
+    says: '`verify/` and the commands below carry exactly this identity.',
+    file: 'verify/, SECURITY.md',
+    check: (s) => {
+      const cip = parseManifests(text(s, 'verify/policy-controller.yaml'))[0]!.spec.authorities[0].keyless.identities[0];
+      const ivp = parseManifests(text(s, 'verify/kyverno.yaml'))[0]!.spec.attestors[0].cosign.keyless.identities[0];
+      expect(ivp).toEqual(cip);
+      expect(text(s, 'SECURITY.md')).toContain(`cosign verify --certificate-oidc-issuer ${cip.issuer} \\\n  --certificate-identity-regexp '${cip.subjectRegExp}'`);
+    },
+  },
+  {
+    says: 'Verify a published digest by hand:',
+    file: 'SECURITY.md',
+    check: (s) => {
+      const block = /```sh\n(cosign verify [\s\S]*?)```/.exec(text(s, 'SECURITY.md'))![1]!;
+      expect(block).toContain('cosign verify-attestation --type cyclonedx');
+      expect(block.includes('gh attestation verify oci://')).toBe(s.ci === 'github');
+    },
+  },
+  {
+    says: 'cosign 3 signs in the Sigstore bundle format by default, and sigstore policy-controller (v0.15.1, its newest release) does not verify image signatures in that format',
+    file: 'data/admission-facts.json',
+    check: () => {
+      expect(FACTS.signing.cosign.defaultFormat).toContain('Sigstore bundle');
+      expect(FACTS.signing.verifiers.policyController).toMatchObject({ version: 'v0.15.1', acceptsCosignV3Bundle: false });
+      expect(FACTS.signing.verifiers.policyController.source).toContain('#1899, #1958');
+    },
+  },
+  {
+    says: 'The pipeline therefore signs with `--new-bundle-format=false`, the legacy format that policy-controller, Kyverno and `cosign verify` all accept.',
+    file: 'CI, data/admission-facts.json',
+    check: async (s) => {
+      await expectPublishByDigestSigned(s);
+      const { policyController, kyverno } = FACTS.signing.verifiers;
+      expect([policyController.acceptsLegacy, kyverno.acceptsLegacy]).toEqual([true, true]);
+      expect(FACTS.signing.cosign.verifyBoth).toContain('falls back to the legacy format');
+    },
+  },
+  {
+    says: 'The SBOM attestation',
+    file: 'CI',
+    check: (s) => {
+      const pipeline = s.ci === 'github' ? text(s, '.github/workflows/container.yml') : text(s, '.gitlab-ci.yml');
+      const attest = pipeline.split('\n').find((l) => l.includes('cosign attest '))!;
+      expect(attest).not.toContain('--new-bundle-format=false');
+      if (s.ci === 'github') expect(pipeline).toContain('actions/attest-build-provenance@');
+    },
+  },
   // ---- SECURITY.md: scanning and updates ----
   {
     says: '`.github/workflows/security.yml` runs CodeQL, Trivy (dependencies and configuration) and gitleaks on every push to main, every pull request and weekly (Mondays, 05:17 UTC)',
@@ -798,6 +933,20 @@ const CLAIMS: Claim[] = [
       for (const mode of ['enforce', 'audit', 'warn'])
         expect(objects[0]!.metadata.labels).toMatchObject({ [`pod-security.kubernetes.io/${mode}`]: 'restricted', [`pod-security.kubernetes.io/${mode}-version`]: pssVersion });
     },
+  },
+  {
+    says: '`deploy/image-policy.yaml` makes the namespace refuse any image that is not',
+    file: 'deploy/image-policy.yaml, chart/',
+    check: async (s) => {
+      const [policy] = imagePolicy(s);
+      expect(admit(policy!, kind((await s.render({ image: { digest: DIGEST } })).objects, 'Deployment')!)).toEqual({ admitted: true });
+      expect(admit(policy!, kind((await s.render()).objects, 'Deployment')!)).toEqual({ admitted: false, message: expect.stringContaining('is not pinned by digest') });
+    },
+  },
+  {
+    says: 'To verify signatures as well, see SECURITY.md, "Supply chain".',
+    file: 'SECURITY.md',
+    check: (s) => expect(text(s, 'SECURITY.md')).toContain('\n## Supply chain: what is enforced where\n'),
   },
   {
     says: 'What each security setting does',
@@ -1429,7 +1578,7 @@ export function statements(markdown: string, headings: string[]): string[] {
       const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
       // The README's environment variable table documents configuration, not security: not a claim.
       if (cells[0] === 'variable') skipTable = true;
-      if (skipTable || cells.every((c) => /^-+$/.test(c)) || ['#', 'Severity', 'Component', 'setting'].includes(cells[0]!)) continue;
+      if (skipTable || cells.every((c) => /^-+$/.test(c)) || ['#', 'Severity', 'Component', 'setting', 'where'].includes(cells[0]!)) continue;
       if (/^D\d\d$/.test(cells[0]!)) found.push(...sentences(cells[2]!));
       else found.push(cells.join(' | '));
     } else if (!line.trim()) flush();
@@ -1442,7 +1591,7 @@ export function statements(markdown: string, headings: string[]): string[] {
   return found;
 }
 
-const SECURITY_SECTIONS = ['How this service meets', 'Backing services', 'Scanning and updates', 'Patch policy', 'End of life'];
+const SECURITY_SECTIONS = ['How this service meets', 'Backing services', 'Supply chain', 'Scanning and updates', 'Patch policy', 'End of life'];
 const README_SECTIONS = ['Configuration', 'Database', 'Rate-limit store', 'Build the image', 'Deploy to Kubernetes', 'What is hardened'];
 
 async function emit(given: Partial<Record<keyof Answers, string>>): Promise<Service> {

@@ -6,6 +6,7 @@ import { ciGithub, ciGitlab, lintConfig } from './ci.js';
 import { docker } from './docker.js';
 import { docs, securityDoc } from './docs.js';
 import { chart, namespace } from './kubernetes.js';
+import { verification } from './signing.js';
 import type { Feature } from './types.js';
 
 /** Every emitted area, in render order. Adding an area = one module here and one folder in templates/. */
@@ -25,6 +26,7 @@ export const features: readonly Feature[] = [
   chartDatabase,
   chartRedis,
   namespace,
+  verification,
   ciGithub,
   ciGitlab,
   lintConfig,

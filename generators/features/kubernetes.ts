@@ -75,10 +75,32 @@ export function chartNames(name: string): { release: string; fullnameOverride: s
   return { release, fullnameOverride: `svc-${name}`.slice(0, 63).replace(/-+$/, '') };
 }
 
+/**
+ * The image repositories deploy/image-policy.yaml admits: the service's own image, which is what the chart
+ * deploys (the migrations Job runs the same image). A preset's allowedRegistries already contain it (the preset
+ * refuses any other image answer), and `check` holds a team's additions to the preset (CHS-ADM-001). An entry
+ * ending in "/" would admit a whole registry path; the generator lists exact repositories only.
+ */
+export function admittedImageRepositories(answers: Pick<Answers, 'image'>): string[] {
+  return [answers.image];
+}
+
+/** The policy's name (cluster-scoped, so it carries the namespace) and its list of repositories as a CEL literal. */
+function imagePolicy(answers: Answers) {
+  const repositories = admittedImageRepositories(answers);
+  return {
+    name: `${serviceNamespace(answers.name)}-images`,
+    repositories,
+    // Image names are [a-z0-9._:/-]: a single-quoted CEL string needs no escapes.
+    allowedExpression: `[${repositories.map((r) => `'${r}'`).join(', ')}]`,
+  };
+}
+
 function kubernetesContext(answers: Answers) {
   return {
     kubernetes: kubernetesTarget(),
     namespace: serviceNamespace(answers.name),
+    imagePolicy: imagePolicy(answers),
     namespacePolicy: NAMESPACE_POLICY,
     chartNames: chartNames(answers.name),
     chartVersion: '0.1.0',
@@ -92,7 +114,10 @@ export const chart: Feature = {
   context: kubernetesContext,
 };
 
-/** deploy/namespace.yaml: the namespace with PSS restricted labels, quota, limits and a default-deny policy. */
+/**
+ * deploy/namespace.yaml: the namespace with PSS restricted labels, quota, limits and a default-deny policy;
+ * deploy/image-policy.yaml: the admission policy that admits only digest-pinned images of the service's repository.
+ */
 export const namespace: Feature = {
   name: 'namespace',
   templateDir: 'namespace',

@@ -6,6 +6,8 @@
  */
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
+import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
@@ -52,6 +54,7 @@ const models: ModelClass[] = [
   PodDisruptionBudget,
   ClusterRole, ClusterRoleBinding, Role, RoleBinding,
   PriorityClass,
+  ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
   PodMonitor, ServiceMonitor,
 ];
 

@@ -96,6 +96,15 @@ export const checkRules = [
     tags: ['reliability', 'kubernetes'],
   },
   {
+    id: 'CHS-ADM-001',
+    name: 'namespace-image-admission',
+    title: "The namespace has the generator's image admission policy, bound with Deny: only digest-pinned images from the service's repositories",
+    why: 'Signing and pushing by digest prove nothing if the cluster runs whatever a manifest names: a tag can be moved to another image, and a foreign image (a typo, a copied example, an attacker\'s) is admitted. The ValidatingAdmissionPolicy refuses both in the namespace, with no controller to install.',
+    fix: "Restore deploy/image-policy.yaml (run upgrade, or compare with a fresh service) and apply it: binding with validationActions [Deny] for the namespace, failurePolicy Fail, the generator's variables and validations unchanged. Add a repository to the `allowed` list only inside the preset's allowedRegistries.",
+    modes: service,
+    tags: ['security', 'kubernetes', 'supply-chain'],
+  },
+  {
     id: 'CHS-SCHEMA-001',
     name: 'kubernetes-schema-strict',
     title: 'Every object validates against the published schema of its kind, with unknown fields rejected',
@@ -286,6 +295,15 @@ export const checkRules = [
   },
   {
     id: 'CHS-PRE-006',
+    name: 'preset-required-verifiers',
+    title: "Every signature verifier the preset requires has its policy in verify/, denying, with the pipeline's identity only",
+    why: 'The organisation runs that verifier in its clusters: without the policy, or with a looser identity, images nobody signed (or someone else signed) are admitted.',
+    fix: "Restore verify/<verifier>.yaml (upgrade brings it back): a denying policy whose keyless identity is the generator's (the pipeline's issuer and subject).",
+    modes: service,
+    tags: ['preset', 'supply-chain'],
+  },
+  {
+    id: 'CHS-PRE-007',
     name: 'preset-image-base-and-platforms',
     title: "The image is built on the base and for the platforms the preset locks",
     why: 'The platform team picked the base images it patches and trusts (distroless or Docker Hardened Images) and the node architectures its clusters run; an image on another base, or missing a platform, does not fit them.',

@@ -110,6 +110,7 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
   const autoscaling = await import('kubernetes-models/autoscaling/v2');
   const rbac = await import('kubernetes-models/rbac.authorization.k8s.io/v1');
   const batch = await import('kubernetes-models/batch/v1');
+  const admission = await import('kubernetes-models/admissionregistration.k8s.io/v1');
   const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
   return {
     'v1/Namespace': core.Namespace,
@@ -130,6 +131,8 @@ async function modelClasses(): Promise<Record<string, ModelClass>> {
     'rbac.authorization.k8s.io/v1/Role': rbac.Role,
     'rbac.authorization.k8s.io/v1/RoleBinding': rbac.RoleBinding,
     'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': admission.ValidatingAdmissionPolicy,
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': admission.ValidatingAdmissionPolicyBinding,
   } as unknown as Record<string, ModelClass>;
 }
 
@@ -152,6 +155,8 @@ const CLIENT_NODE_TYPES: Record<string, string> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
   'rbac.authorization.k8s.io/v1/Role': 'V1Role',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': 'V1ValidatingAdmissionPolicy',
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': 'V1ValidatingAdmissionPolicyBinding',
 };
 
 type AttributeMap = { name: string; baseName: string; type: string }[];
