@@ -72,6 +72,7 @@ function dockerScout() {
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
   const registry = imageRegistry(answers.image);
+  const bases = baseImages(answers);
   const helmVersion = tool('helm').version;
   return {
     registry,
@@ -98,9 +99,9 @@ export function pipelineContext(answers: Answers) {
     /** What CI logs in to and verifies before it builds on the base images. */
     base: {
       isDhi: answers.base === 'dhi',
-      registry: baseImages(answers).loginRegistry,
-      buildImage: imageRef(baseImages(answers).build),
-      runtimeImage: imageRef(baseImages(answers).runtime),
+      registry: bases.loginRegistry,
+      buildImage: imageRef(bases.build),
+      runtimeImage: imageRef(bases.runtime),
       distroless: baseFacts.distrolessVerify,
       scout: dockerScout(),
     },

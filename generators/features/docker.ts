@@ -17,8 +17,6 @@ export const docker: Feature = {
       baseImage: { ...base, isDhi: base.kind === 'dhi' },
       /** uid/gid of the runtime image's non-root user (distroless `nonroot`, DHI `node`); the chart uses the same. */
       runtimeUid: base.uid,
-      /** `linux/amd64 and linux/arm64`, for prose. */
-      platformList: answers.platforms.split(',').join(' and '),
     };
   },
 };
