@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { versions } from './versions.js';
+import { gatewayDataPlanes, versions } from './versions.js';
 
 /**
  * THE options model. Every answer the generator takes is declared here once; prompts, CLI flags, `--help`,
@@ -28,6 +28,11 @@ interface BaseOption<T> {
    * answers before this one, for the few options whose valid values depend on them.
    */
   validate?: (value: T, earlier: Partial<Answers>) => string | undefined;
+  /**
+   * What `upgrade` records for a service made before the option existed, when it differs from a new service's
+   * default: the behaviour the service already had, so an upgrade never changes it unasked.
+   */
+  upgradeDefault?: T;
 }
 
 export interface StringOption extends BaseOption<string> {
@@ -60,7 +65,13 @@ export interface Answers {
   ci: 'github' | 'gitlab';
   system: string;
   lifecycle: 'experimental' | 'production' | 'deprecated';
+  exposure: 'gateway' | 'ingress' | 'none';
+  dataPlane: DataPlane;
+  userNamespaces: 'off' | 'on';
 }
+
+/** Who sends the service its traffic (data/gateway-data-planes.json): the NetworkPolicy's only source for its port. */
+export type DataPlane = keyof typeof gatewayDataPlanes.dataPlanes;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // OCI distribution reference without tag/digest: [registry[:port]/]path, lowercase path components.
@@ -287,6 +298,47 @@ export const options: readonly OptionSpec[] = [
     affects: ['catalog'],
     since: '0.1.0',
     default: () => 'experimental',
+  },
+  {
+    key: 'exposure',
+    flag: 'exposure',
+    type: 'choice',
+    description: 'How traffic reaches the service: an HTTPRoute to the platform\'s Gateway, an Ingress, or nothing (in-cluster only)',
+    choices: [
+      { value: 'gateway', label: 'Gateway API HTTPRoute (default)' },
+      { value: 'ingress', label: 'Ingress (TLS required)' },
+      { value: 'none', label: 'None (reached in the cluster only, through extraIngress)' },
+    ],
+    affects: ['chart', 'docs'],
+    since: '0.2.0',
+    default: () => 'gateway',
+    // A service made before this answer had its Ingress template (off until the team turned it on) and no route.
+    upgradeDefault: 'ingress',
+  },
+  {
+    key: 'dataPlane',
+    flag: 'data-plane',
+    type: 'choice',
+    description: 'Which proxies send the traffic (the only source the NetworkPolicy admits to the service port)',
+    choices: Object.entries(gatewayDataPlanes.dataPlanes).map(([value, plane]) => ({ value, label: plane.label })),
+    affects: ['chart', 'docs'],
+    since: '0.2.0',
+    default: () => 'infrastructure-labels',
+    // What the chart admitted before this answer: kept (and reported by check), never silently replaced.
+    upgradeDefault: 'ingress-nginx',
+  },
+  {
+    key: 'userNamespaces',
+    flag: 'user-namespaces',
+    type: 'choice',
+    description: 'Run the pod in its own user namespace (hostUsers: false; needs kernel >= 6.3 and a runtime that supports it)',
+    choices: [
+      { value: 'off', label: 'Off (default: runs on every node)' },
+      { value: 'on', label: 'On (container root is not root on the node; see the chart README for node requirements)' },
+    ],
+    affects: ['chart', 'docs'],
+    since: '0.2.0',
+    default: () => 'off',
   },
 ];
 

@@ -23,8 +23,11 @@ export interface ResolveInput {
  * service recorded, else a prompt when interactive, else the default (the preset's, then ours). Every value,
  * defaults included, goes through the option's validation, then through the preset's constraints.
  */
-export async function resolveAnswers({ given, context, ask, recorded = {}, preset }: ResolveInput): Promise<Answers> {
+export async function resolveAnswers({ given, context, ask, recorded, preset }: ResolveInput): Promise<Answers> {
   const answers: Partial<Answers> = {};
+  // An upgrade (answers recorded) of a service made before an option: what it had, above the preset's default.
+  const upgrading = recorded !== undefined;
+  recorded ??= {};
   for (const option of options) {
     const key = option.key as keyof Answers;
     const lock = preset?.locks[key];
@@ -35,7 +38,10 @@ export async function resolveAnswers({ given, context, ask, recorded = {}, prese
       }
     }
     const presetDefault = preset?.defaults[key];
-    const fallback = presetDefault !== undefined ? applyPlaceholders(presetDefault, answers) : option.default(context, answers);
+    const fallback =
+      upgrading && option.upgradeDefault !== undefined
+        ? option.upgradeDefault
+        : presetDefault !== undefined ? applyPlaceholders(presetDefault, answers) : option.default(context, answers);
     const raw = lock ?? given[key] ?? recorded[key] ?? (ask ? await ask(option, fallback) : fallback);
     const parsed = parseOptionValue(option, raw, answers);
     if ('error' in parsed) {

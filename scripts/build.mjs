@@ -138,6 +138,28 @@ const templateFoldersCompiled = {
   },
 };
 
+/**
+ * The schema validators compile RE2 patterns through re2-wasm, an Emscripten module that does not run bundled.
+ * The one such pattern among the bundled kinds (CiliumNetworkPolicy's log values, `^\\PC*$`: no control or
+ * other invisible characters) means the same to JavaScript's RegExp with the `u` flag once the one-letter
+ * Unicode class is spelled with braces (`\\P{C}`); anything else fails loudly instead of matching wrongly.
+ */
+const re2AsRegExp = {
+  name: 're2-as-regexp',
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes-models\/validate\/runtime\/re2$/ }, () => ({ path: 're2', namespace: 're2-as-regexp' }));
+    b.onLoad({ filter: /.*/, namespace: 're2-as-regexp' }, () => ({
+      contents: [
+        'export default function RE2(pattern, flags) {',
+        "  if (pattern !== '^\\\\PC*$') throw new Error(`RE2 pattern ${pattern}: no RegExp equivalent in this build (scripts/build.mjs re2AsRegExp)`);",
+        "  return new RegExp('^\\\\P{C}*$', flags.includes('u') ? flags : `${flags}u`);",
+        '}',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   // The fleet upgrade's worker threads start from their own entry (lib/cli/upgrade-workers.ts finds it).
@@ -149,7 +171,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [stubPlopUnused, dropHandlebarsSourceMap, manifestValidatorStandalone, templateFoldersCompiled],
+  plugins: [stubPlopUnused, dropHandlebarsSourceMap, manifestValidatorStandalone, templateFoldersCompiled, re2AsRegExp],
   // Bundled CommonJS (handlebars, fs-extra) calls require() for Node built-ins: give ESM chunks a real one.
   banner: { js: "import { createRequire as __chsCreateRequire } from 'node:module'; const require = __chsCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',

@@ -18,11 +18,13 @@ import { podEnv } from './support/chart-env.js';
 import { exitWithin, killStarted, type Running, sandboxedPid, startLogging } from './support/logging-process.js';
 import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
 import { imageFiles, podSandboxArgs } from './support/pod-sandbox.js';
-import { makeTestCa, type TestCa } from './support/test-ca.js';
+import { issueCertificate, makeTestCa, type TestCa } from './support/test-ca.js';
 
 const NAME = 'e2e-svc';
 const DB = 'e2e_svc';
 const EXIT_BOUND_MS = 15_000;
+/** What a loaded test machine may add to a bound the service keeps (timers firing late, HTTP round trips). */
+const MACHINE_SLACK_MS = 600;
 
 const variants = [
   { id: 'fastify + postgres', given: { framework: 'fastify', database: 'postgres' }, server: 'postgres' },
@@ -84,6 +86,30 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+describe('role names from the service name (README: Users and grants), on the real servers', () => {
+  it.each([
+    ['pg', 'postgres'],
+    ['pg-api', 'postgres'],
+    ['pg-api', 'mysql'],
+  ] as const)('a service named %s: the README\'s statements for %s run as given, and the chart uses the roles they create', async (name, database) => {
+    const files = new Map(await renderService(await answersFor(name, { database })));
+    const readme = String(files.get('README.md'));
+    const grants = codeBlockAfter(readme, '### Users and grants').replace('<migrations password>', 'migrations-pw-1').replace('<service password>', 'service-pw-12');
+    await (database === 'postgres' ? servers.postgres : servers.mysql).admin(grants);
+    const values = String(files.get('chart/values.yaml'));
+    const user = /^ {2}user: (\S+)$/m.exec(values)![1]!;
+    const migrationsUser = /^ {4}user: (\S+)$/m.exec(values)![1]!;
+    expect(grants).toContain(database === 'postgres' ? `CREATE ROLE ${migrationsUser} LOGIN` : `CREATE USER '${migrationsUser}'@'%'`);
+    expect(grants).toContain(database === 'postgres' ? `CREATE ROLE ${user} LOGIN` : `CREATE USER '${user}'@'%'`);
+    // The roles exist under exactly the names the chart gives the pods and the Job.
+    const count = (role: string) =>
+      database === 'postgres'
+        ? servers.postgres.admin(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}';`)
+        : servers.mysql.admin(`SELECT COUNT(*) FROM mysql.user WHERE User = '${role}';`);
+    expect([await count(user), await count(migrationsUser)]).toEqual(['1', '1']);
+  });
+});
+
 describe.each(variants)('backing services end to end: $id (Node 26, real servers)', ({ id, given, server }) => {
   const withRedis = 'rateLimitStore' in given;
   const withDatabase = server !== undefined;
@@ -103,6 +129,12 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
   const database = () => servers[server!];
   /** The files of the pod's Secret: each backing service's password. */
   const podSecrets = () => ({ ...(withDatabase ? { 'database-password': passwords.service } : {}), ...(withRedis ? { 'redis-password': passwords.redis } : {}) });
+
+  /**
+   * For a test that loads the service from one address: a limit it never reaches, and counts of its own in Redis,
+   * so the shared count of the tests after it starts from zero.
+   */
+  const unlimited = () => ({ RATE_LIMIT_MAX: '1000000', REDIS_KEY_PREFIX: `${NAME}:rate-limit:${randomBytes(6).toString('hex')}:` });
 
   /** Runs `args` (dist/server.js by default) in the pod's sandbox, with the pod's mounts and environment. */
   const inPod = (env: Record<string, string>, mounts: Record<string, string> = {}, args = ['dist/server.js']) =>
@@ -176,13 +208,15 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     if (withDatabase) jobEnvironment = await podEnv(join(svc, 'chart'), values, 'Job');
   }, 900_000);
 
+  /** `node dist/migrate.js` as the chart's Job runs it, under the pod's constraints; `env` added to the Job's. */
+  const migrate = (env: Record<string, string> = {}) =>
+    startLogging(
+      bwrap!,
+      [...podSandboxArgs({ app, mounts: { '/run/secrets': job.dir, '/run/database-tls': caDir }, env: { ...jobEnvironment, ...env } }), node26, 'dist/migrate.js'],
+      { cwd: app, env: process.env },
+    );
+
   it.runIf(withDatabase)("the migrations Job, as the chart runs it under the pod's constraints: applies migrations/*.sql as the tables' owner; a second run applies nothing", async () => {
-    const migrate = () =>
-      startLogging(
-        bwrap!,
-        [...podSandboxArgs({ app, mounts: { '/run/secrets': job.dir, '/run/database-tls': caDir }, env: jobEnvironment }), node26, 'dist/migrate.js'],
-        { cwd: app, env: process.env },
-      );
     expect(jobEnvironment.DB_MIGRATIONS_USER).toBe(`${DB}_migrations`);
     const first = migrate();
     expect(await exitWithin(first, 60_000), first.raw.join('\n')).toBe(0);
@@ -191,6 +225,155 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(await exitWithin(second, 60_000), second.raw.join('\n')).toBe(0);
     expect(second.lines.some((l) => l.msg === 'migrations: nothing to apply')).toBe(true);
   });
+
+  it.runIf(withDatabase)("migrations: a slow one outlives the pods' statement timeout, two Jobs at once apply it once (the second waits for the lock), and an applied file edited later stops the run with one line", async () => {
+    expect(jobEnvironment.DB_MIGRATIONS_TIMEOUT_MS).toBe('600000');
+    const before = migrate();
+    expect(await exitWithin(before, 60_000), before.raw.join('\n')).toBe(0);
+    // A schema_migrations from before checksums were recorded (a service upgraded): the runs below add the column.
+    await database().admin(server === 'postgres' ? `\\connect ${DB}\nALTER TABLE schema_migrations DROP COLUMN checksum;` : `ALTER TABLE ${DB}.schema_migrations DROP COLUMN checksum;`);
+    // 2 s of work, with the pods' statement timeout at 1 s: only the Job's own timeout lets it through.
+    const slow = join(app, 'migrations', '0002_slow_marker.sql');
+    await writeFile(slow, `${server === 'postgres' ? 'SELECT pg_sleep(2);' : 'DO SLEEP(2);'}\nCREATE TABLE slow_marker (id int);\n`);
+    const env = { DB_STATEMENT_TIMEOUT_MS: '1000' };
+    const runs = [migrate(env), migrate(env)];
+    const codes = await Promise.all(runs.map((run) => exitWithin(run, 60_000)));
+    expect(codes, runs.map((run) => run.raw.join('\n')).join('\n---\n')).toEqual([0, 0]);
+    const applied = runs.map((run) => run.lines.find((l) => l.msg === 'migrations applied' || l.msg === 'migrations: nothing to apply')?.applied);
+    expect(applied.map((a) => JSON.stringify(a)).sort()).toEqual(['["0002_slow_marker"]', '[]']);
+
+    const first = join(app, 'migrations', '0001_create_greetings.sql');
+    const original = await readFile(first, 'utf8');
+    await writeFile(first, `${original}-- edited after it was applied\n`);
+    try {
+      const edited = migrate();
+      expect(await exitWithin(edited, 60_000), edited.raw.join('\n')).toBe(1);
+      const fatal = edited.lines.filter((l) => l.level === 'fatal');
+      expect(fatal).toHaveLength(1);
+      expect(JSON.stringify(fatal[0])).toMatch(/migration 0001_create_greetings was changed after it was applied/);
+    } finally {
+      await writeFile(first, original);
+    }
+  }, 180_000);
+
+  it.runIf(withDatabase || withRedis)('an empty (blank) password file stops the start with one line, even with PGPASSWORD holding the right password', async () => {
+    const emptied = withDatabase ? 'database-password' : 'redis-password';
+    const secrets = await kubeletSecret(join(dir, 'blank-secrets'), { ...podSecrets(), [emptied]: '' });
+    const run = inPod({ PGPASSWORD: passwords.service }, { '/run/secrets': secrets.dir });
+    expect(await exitWithin(run, EXIT_BOUND_MS), run.raw.join('\n')).toBe(1);
+    const fatal = run.lines.filter((l) => l.level === 'fatal');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.msg).toMatch(new RegExp(`secret ${emptied} is empty`));
+    expect(run.raw.join('\n')).not.toContain(passwords.service);
+  });
+
+  it.runIf(withDatabase || withRedis)('a certificate from the trusted CA naming only DNS:localhost, presented for 127.0.0.1: every client refuses it (the host dialled is checked, IP SANs for an IP address)', async () => {
+    const wrong = await issueCertificate(ca, dir, 'wrong-name', 'DNS:localhost');
+    const used = [...(withDatabase ? [database()] : []), ...(withRedis ? [servers.redis] : [])];
+    for (const one of used) await one.useCertificate(wrong.certFile, wrong.keyFile);
+    try {
+      const { run, base } = await serve();
+      const refusal = /altnames|does not match|IP: 127\.0\.0\.1/i;
+      if (withDatabase) {
+        const line = await run.waitForLog('database unreachable: readiness is now false');
+        expect(JSON.stringify(line.err)).toMatch(refusal);
+        expect((await fetch(`${base}/readyz`)).status).toBe(503);
+      }
+      if (withRedis) {
+        const line = await run.waitForLog('rate-limit store unavailable: counting per pod until Redis answers again');
+        expect(JSON.stringify(line.err)).toMatch(refusal);
+        expect(run.lines.some((l) => l.msg === 'rate-limit store connected: counts are shared')).toBe(false);
+      }
+      expect(await stop(run)).toBe(0);
+    } finally {
+      for (const one of used) await one.useCertificate(ca.certFile, ca.keyFile);
+    }
+  });
+
+  it.runIf(withDatabase)("a table locked 6 s, then the server frozen (SIGSTOP): each request with a free connection ends within DB_STATEMENT_TIMEOUT_MS + the README's margin, as 503 with Retry-After and one short log line; /readyz stays 200 while the pool is saturated; the pool is whole afterwards", async () => {
+    const timeoutMs = 1_000;
+    const poolMax = 4;
+    // The README's promise, and the client's margin in the emitted code: the same figure.
+    const margin = /`DB_STATEMENT_TIMEOUT_MS` \+ (\d+) s/.exec(readme);
+    expect(margin).not.toBeNull();
+    const marginMs = Number(margin![1]) * 1_000;
+    const source = await readFile(join(svc, 'src', 'database-config.ts'), 'utf8');
+    expect(Number(/CLIENT_TIMEOUT_MARGIN_MS = ([\d_]+)/.exec(source)![1]!.replace(/_/g, ''))).toBe(marginMs);
+    // The README's measured figures hold its own bound.
+    const measured = /at most with the table locked, ([\d.]+) s at most with the server frozen/.exec(readme);
+    const lockedClaim = /([\d.]+) s at most with the table locked/.exec(readme);
+    expect(Number(lockedClaim![1]) * 1_000).toBeLessThanOrEqual(timeoutMs + marginMs);
+    expect(Number(measured![1]) * 1_000).toBeLessThanOrEqual(timeoutMs + marginMs + 100);
+
+    // The table to lock, when this test runs alone.
+    const migrated = migrate();
+    expect(await exitWithin(migrated, 60_000), migrated.raw.join('\n')).toBe(0);
+    const { run, base } = await serve({ DB_STATEMENT_TIMEOUT_MS: String(timeoutMs), DB_POOL_MAX: String(poolMax), ...unlimited() });
+    await run.waitForLog('database reachable');
+    const timed = async () => {
+      const started = performance.now();
+      const response = await fetch(`${base}/greetings?name=Locked`);
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as unknown, ms: performance.now() - started };
+    };
+    /** One request per connection of the pool, at once. */
+    const round = () => Promise.all(Array.from({ length: poolMax }, timed));
+    const bound = timeoutMs + marginMs + MACHINE_SLACK_MS;
+    const expectBounded = (answers: Awaited<ReturnType<typeof round>>) => expect(answers.map((a) => a.ms).filter((ms) => ms > bound)).toEqual([]);
+    const expectUnavailable = (answers: Awaited<ReturnType<typeof round>>) => {
+      for (const answer of answers) expect(answer).toMatchObject({ status: 503, retryAfter: '5', body: { error: 'unavailable' } });
+    };
+    const lockSql =
+      server === 'postgres'
+        ? `\\connect ${DB}\nBEGIN; LOCK TABLE greetings IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;`
+        : `LOCK TABLES ${DB}.greetings WRITE; SELECT SLEEP(6); UNLOCK TABLES;`;
+    const lock = database().admin(lockSql);
+    // Awaited below; a failure here is reported there, not as an unhandled rejection.
+    lock.catch(() => {});
+    await sleep(500);
+    const locked = [...(await round()), ...(await round())];
+    expectBounded(locked);
+
+    // Three requests per connection, for 2 s, while /readyz is sampled: it asks on a connection of its own.
+    let loading = true;
+    const load = Promise.all(Array.from({ length: poolMax * 3 }, async () => {
+      while (loading) await fetch(`${base}/greetings?name=Locked`).then((r) => r.arrayBuffer(), () => undefined);
+    }));
+    const readyz: number[] = [];
+    for (const end = Date.now() + 2_000; Date.now() < end; await sleep(100)) readyz.push((await fetch(`${base}/readyz`)).status);
+    loading = false;
+    await load;
+    expect(readyz.filter((status) => status !== 200), `readyz: ${readyz.join(' ')}`).toEqual([]);
+    await lock;
+
+    // The lock gone, every connection serves again; then each holds a statement when the server freezes.
+    for (let i = 0; i < 20 && (await round()).some((a) => a.status !== 200); i++) await sleep(200);
+    expect((await round()).map((a) => a.status)).toEqual(Array(poolMax).fill(200));
+    await database().freeze();
+    let frozen: Awaited<ReturnType<typeof round>>;
+    try {
+      frozen = await round();
+    } finally {
+      await database().thaw();
+    }
+    expectBounded(frozen);
+    let back = 0;
+    for (let i = 0; i < 50 && back !== 200; i++, await sleep(200)) back = (await timed()).status;
+    expect(back).toBe(200);
+
+    const worst = (answers: { ms: number }[]) => Math.max(...answers.map((a) => a.ms));
+    console.log(`${server}: DB_STATEMENT_TIMEOUT_MS=${timeoutMs}: locked table ${Math.round(worst(locked))} ms at most, frozen server ${Math.round(worst(frozen))} ms at most`);
+    expectUnavailable([...locked, ...frozen]);
+    // One short line per request answered 503: the class and code, never the statement.
+    const unavailable = run.raw.filter((line) => line.includes('database unavailable: answered 503'));
+    expect(unavailable.length).toBeGreaterThanOrEqual(locked.length + frozen.length);
+    for (const line of unavailable) {
+      expect(line.length).toBeLessThan(300);
+      expect(line).not.toMatch(/SELECT|greetings|password/i);
+      expect(JSON.parse(line).err).toEqual({ class: expect.any(String), code: expect.any(String) });
+    }
+    expect(run.lines.some((l) => l.msg === 'request failed')).toBe(false);
+    expect(await stop(run)).toBe(0);
+  }, 120_000);
 
   /**
    * The integration tests' environment, as CI sets it: the servers, the users, the password files in `secrets`
@@ -299,7 +482,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
 
   it.runIf(withDatabase)('the database killed mid-load: /readyz answers 503 while /healthz keeps answering 200, and readiness returns with the database', async () => {
     // The load comes from one address: the rate limit would answer it instead of the database.
-    const { run, base } = await serve({ RATE_LIMIT_MAX: '1000000' });
+    const { run, base } = await serve(unlimited());
     await run.waitForLog('database reachable');
     let loading = true;
     const loadStatuses: number[] = [];
@@ -338,9 +521,9 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     }
     expect(probes.every((p) => p.healthz === 200), JSON.stringify(probes.filter((p) => p.healthz !== 200))).toBe(true);
     expect(loadStatuses.filter((s) => s === 200).length).toBeGreaterThan(0);
-    // During the outage the sample route fails fast (500), it does not hang; nothing else but 200 and 500.
-    expect(loadStatuses.filter((s) => s !== 200 && s !== 500)).toEqual([]);
-    expect(loadStatuses).toContain(500);
+    // During the outage the sample route fails fast (503 with Retry-After), it does not hang; nothing else but 200 and 503.
+    expect(loadStatuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(loadStatuses).toContain(503);
     expect(run.lines.some((l) => l.msg === 'database unreachable: readiness is now false')).toBe(true);
     expect(run.lines.some((l) => l.msg === 'database reachable again: readiness restored')).toBe(true);
     expect(await stop(run)).toBe(0);
@@ -407,6 +590,48 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
     expect(await admitted()).toBeLessThanOrEqual(5);
     for (const { run } of pods) expect(await stop(run)).toBe(0);
   }, 120_000);
+
+  it.runIf(withRedis)("the README's shared limit, measured: a burst at once across two pods gets exactly RATE_LIMIT_MAX; Redis frozen (SIGSTOP): each request waits at most REDIS_COMMAND_TIMEOUT_MS, then the pod counts alone", async () => {
+    const claim = /(\d+) requests at once across (\d+) pods with `RATE_LIMIT_MAX=(\d+)`: (\d+) admitted/.exec(readme);
+    expect(claim, 'the README states the measured burst').not.toBeNull();
+    const [requests, podCount, max, admittedClaim] = claim!.slice(1).map(Number) as [number, number, number, number];
+    expect(readme).toContain('a client gets at most `RATE_LIMIT_MAX` requests per window');
+    expect(admittedClaim).toBeLessThanOrEqual(max);
+    const windowMs = 4_000;
+    const env = { RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW_MS: String(windowMs), REDIS_KEY_PREFIX: `${NAME}:rate-limit:burst:` };
+    const pods = await Promise.all(Array.from({ length: podCount }, () => serve(env)));
+    for (const { run } of pods) await run.waitForLog('rate-limit store connected: counts are shared');
+    // At the start of a fresh window, every request at once, spread over the pods.
+    await sleep(windowMs - (Date.now() % windowMs) + 50);
+    const statuses = await Promise.all(Array.from({ length: requests }, (_, i) => fetch(`${pods[i % podCount]!.base}/hello`).then((r) => r.status)));
+    const admitted = statuses.filter((status) => status === 200).length;
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(admitted).toBe(admittedClaim);
+
+    // Redis frozen: no answer comes; each request waits REDIS_COMMAND_TIMEOUT_MS at most, then counts in the pod.
+    const commandTimeoutMs = Number(podEnvironment.REDIS_COMMAND_TIMEOUT_MS ?? 250);
+    await servers.redis.freeze();
+    const waits: number[] = [];
+    try {
+      await sleep(windowMs - (Date.now() % windowMs) + 50);
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        expect((await fetch(`${pods[0]!.base}/hello`)).status).toBe(200);
+        waits.push(performance.now() - started);
+      }
+    } finally {
+      await servers.redis.thaw();
+    }
+    expect(Math.max(...waits), waits.join(' ')).toBeLessThanOrEqual(commandTimeoutMs + MACHINE_SLACK_MS);
+    await pods[0]!.run.waitForLog('rate-limit store unavailable: counting per pod until Redis answers again');
+    for (let i = 0; i < 20 && !pods[0]!.run.lines.some((l) => l.msg === 'rate-limit store available again: counts are shared'); i++) {
+      await fetch(`${pods[0]!.base}/hello`);
+      await sleep(100);
+    }
+    expect(pods[0]!.run.lines.some((l) => l.msg === 'rate-limit store available again: counts are shared')).toBe(true);
+    console.log(`${id}: ${requests} requests at once across ${podCount} pods, RATE_LIMIT_MAX=${max}: ${admitted} admitted; Redis frozen: ${waits.map(Math.round).join(', ')} ms`);
+    for (const { run } of pods) expect(await stop(run)).toBe(0);
+  }, 60_000);
 
   it.runIf(withRedis)('a rotated Redis password: the ACL user holds both, the mounted file changes; the pod counts in Redis with the new one, without a restart, once the old one is gone', async () => {
     // A key prefix of its own (still under the ACL's pattern): the counts below are this test's only.

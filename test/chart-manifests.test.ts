@@ -105,7 +105,7 @@ describe.each(combos)('values %s', (combo) => {
 describe('default values', () => {
   it('render exactly the always-on objects', () => {
     expect(rendered.default!.objects.map((o) => o.kind).sort()).toEqual(
-      ['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount'].sort(),
+      ['Deployment', 'HTTPRoute', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount'].sort(),
     );
   });
 
@@ -126,12 +126,17 @@ describe('default values', () => {
     expect(container('default').ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
   });
 
-  it('NetworkPolicy: ingress only from the ingress controller on the app port, egress only to cluster DNS', () => {
+  it("NetworkPolicy: ingress only from the Gateway's proxies (explicit placeholder labels) on the app port, egress only to cluster DNS", () => {
     const policy = find('default', 'NetworkPolicy')!.spec;
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.ingress).toEqual([
       {
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } },
+            podSelector: { matchLabels: { 'gateway.example.com/data-plane': 'public' } },
+          },
+        ],
         ports: [{ port: 8080, protocol: 'TCP' }],
       },
     ]);

@@ -69,7 +69,11 @@ const cases: { name: string; change: (dir: string) => Promise<void>; rule: strin
   },
   {
     name: 'a Service name that is not a DNS-1035 label',
-    change: (dir) => edit(dir, 'chart/templates/service.yaml', (t) => t.replace(/^( {2}name: ).*$/m, '$1"1-api"')),
+    // The route is turned off: it would name the renamed Service's old name (CHS-ROUTE-001, tested on its own).
+    change: async (dir) => {
+      await edit(dir, 'chart/templates/service.yaml', (t) => t.replace(/^( {2}name: ).*$/m, '$1"1-api"'));
+      await edit(dir, 'chart/values.yaml', (t) => t.replace('httpRoute:\n  enabled: true', 'httpRoute:\n  enabled: false'));
+    },
     rule: 'CHS-SCHEMA-003',
     says: 'metadata.name "1-api" must be a DNS-1035 label',
   },

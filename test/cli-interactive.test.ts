@@ -13,6 +13,9 @@ describe('interactive prompts in a real terminal', () => {
     const term = runCliInTerminal(['svc', '--preset', 'acme.yaml', '--port', '9000', '--description', 'x', '--owner', 'payments', '--image', 'ghcr.io/payments/svc', '--node-version', '26'], parent);
     await term.answer(/Service name/, keys.enter);
     await term.answer(/Backstage system/, keys.enter);
+    await term.answer(/How traffic reaches the service/, keys.enter);
+    await term.answer(/Which proxies send the traffic/, keys.enter);
+    await term.answer(/own user namespace/, keys.enter);
     expect(await term.exited).toBe(0);
     expect(term.screen()).not.toMatch(/HTTP framework|Database the service uses|Where the rate limiter counts|CI system|Backstage lifecycle/);
     const manifest = JSON.parse(await readFile(join(parent, 'svc', '.hardened-service.json'), 'utf8')) as Manifest;
@@ -37,6 +40,10 @@ describe('interactive prompts in a real terminal', () => {
     // The Backstage system defaults to the owner's slug; lifecycle is a choice.
     await term.answer(/Backstage system/, keys.enter);
     await term.answer(/Backstage lifecycle/, `${keys.down}${keys.enter}`);
+    // Exposure: an Ingress; the data plane Istio's (the fourth choice); user namespaces on.
+    await term.answer(/How traffic reaches the service/, `${keys.down}${keys.enter}`);
+    await term.answer(/Which proxies send the traffic/, `${keys.down}${keys.down}${keys.down}${keys.enter}`);
+    await term.answer(/own user namespace/, `${keys.down}${keys.enter}`);
     expect(await term.exited).toBe(0);
     expect(term.screen()).not.toMatch(/HTTP port/);
     expect(term.screen()).toContain('Next steps:');
@@ -54,6 +61,9 @@ describe('interactive prompts in a real terminal', () => {
       ci: 'gitlab',
       system: 'payments',
       lifecycle: 'production',
+      exposure: 'ingress',
+      dataPlane: 'istio',
+      userNamespaces: 'on',
     });
   });
 

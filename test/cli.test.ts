@@ -54,7 +54,7 @@ describe('create-hardened-service CLI', () => {
   it('every option is a flag that lands in the answers', async () => {
     const parent = await tempDir();
     const { exitCode } = await runCli(
-      ['svc', '--name', 'billing', '--framework', 'express', '--port', '3000', '--database', 'mysql', '--rate-limit-store', 'redis', '--node-version', '24', '--base', 'dhi', '--platforms', 'linux/arm64', '--image', 'registry.example.com:5000/team/billing', '--owner', 'group:default/payments', '--description', 'Bills', '--ci', 'gitlab', '--system', 'billing', '--lifecycle', 'production'],
+      ['svc', '--name', 'billing', '--framework', 'express', '--port', '3000', '--database', 'mysql', '--rate-limit-store', 'redis', '--node-version', '24', '--base', 'dhi', '--platforms', 'linux/arm64', '--image', 'registry.example.com:5000/team/billing', '--owner', 'group:default/payments', '--description', 'Bills', '--ci', 'gitlab', '--system', 'billing', '--lifecycle', 'production', '--exposure', 'none', '--data-plane', 'istio', '--user-namespaces', 'on'],
       { cwd: parent },
     );
     expect(exitCode).toBe(0);
@@ -74,6 +74,9 @@ describe('create-hardened-service CLI', () => {
       ci: 'gitlab',
       system: 'billing',
       lifecycle: 'production',
+      exposure: 'none',
+      dataPlane: 'istio',
+      userNamespaces: 'on',
     });
   });
 

@@ -21,13 +21,34 @@ export function backingContext(answers: Pick<Answers, 'name' | 'database' | 'rat
       /** The database's default port and how the docs name it. */
       databasePort: answers.database === 'mysql' ? 3306 : 5432,
       databaseProduct: answers.database === 'mysql' ? 'MySQL' : 'PostgreSQL',
-      /** The database, and the service's user in it, by default: the service name as an SQL identifier. */
-      databaseName: answers.name.replace(/-/g, '_'),
+      /** The database, by default: the service name as an SQL identifier. */
+      databaseName: sqlName(answers.name),
+      /** The service's user and the migrations Job's, as every supported database accepts them. */
+      ...roleNames(answers.name, answers.database === 'postgres'),
       /** The service containers of the CI's integration tests: `name:tag` for readers, and pinned by digest. */
       ciImage: ciImage(answers.database === 'mysql' ? 'mysql' : 'postgres'),
       redisCiImage: ciImage('redis'),
     },
   };
+}
+
+/** A service name (a DNS-1123 label) as an SQL identifier. */
+function sqlName(name: string): string {
+  return name.replace(/-/g, '_');
+}
+
+/** PostgreSQL refuses to create a role whose name starts with pg_ (they are reserved for its own roles). */
+const POSTGRES_RESERVED_ROLE = /^pg_/;
+const MIGRATIONS_SUFFIX = '_migrations';
+
+/**
+ * The service's role and the migrations Job's: the service name as an SQL identifier, and `<that>_migrations`. For
+ * PostgreSQL, a name whose migrations role would start with pg_ (services named pg or pg-…) gets the prefix svc_.
+ */
+function roleNames(name: string, postgres: boolean): { databaseUser: string; migrationsUser: string } {
+  let base = sqlName(name);
+  if (postgres && POSTGRES_RESERVED_ROLE.test(`${base}${MIGRATIONS_SUFFIX}`)) base = `svc_${base}`;
+  return { databaseUser: base, migrationsUser: `${base}${MIGRATIONS_SUFFIX}` };
 }
 
 function ciImage(which: 'postgres' | 'mysql' | 'redis') {

@@ -1,5 +1,6 @@
 import type { Answers } from '../../core/options.js';
 import { kubernetesMinorsInSupport, versions } from '../../core/versions.js';
+import { exposureContext } from './gateway.js';
 import type { Feature } from './types.js';
 
 /** Namespaces a service must never be installed into: shared by everything, or owned by the cluster. */
@@ -104,6 +105,7 @@ function kubernetesContext(answers: Answers) {
     namespacePolicy: NAMESPACE_POLICY,
     chartNames: chartNames(answers.name),
     chartVersion: '0.1.0',
+    ...exposureContext(answers),
   };
 }
 

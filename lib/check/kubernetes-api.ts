@@ -15,9 +15,12 @@ const facts: KubernetesApiFacts = JSON.parse(readFileSync(join(packageRoot, 'dat
  * The minors `check --kube-version` accepts, oldest first: those upstream still supports on the day
  * data/versions.json was checked, up to the newest the vendored Pod Security Admission has fixtures for.
  */
-export const supportedKubernetesMinors: readonly string[] = kubernetesMinorsInSupport()
-  .map((m) => m.minor)
-  .filter((m) => minorOf(m) <= minorOf(facts.podSecurityAdmission.newestFixtures));
+export const supportedKubernetesMinors: readonly string[] = checkableMinors(kubernetesMinorsInSupport().map((m) => m.minor));
+
+/** Of the minors in support, those the vendored Pod Security fixtures reach: a newer release waits for its fixtures. */
+export function checkableMinors(inSupport: string[], newestFixtures = facts.podSecurityAdmission.newestFixtures): string[] {
+  return inSupport.filter((m) => minorOf(m) <= minorOf(newestFixtures));
+}
 
 export function supportedRange(): string {
   return `${supportedKubernetesMinors[0]}–${supportedKubernetesMinors.at(-1)}`;

@@ -1,9 +1,11 @@
 /**
  * The published schemas CHS-SCHEMA-001 validates against, as the npm packages ship them: kubernetes-models
- * (the Kubernetes 1.36 OpenAPI) and @kubernetes-models/prometheus-operator (the ServiceMonitor and PodMonitor CRDs; PrometheusRule is left out: its schema needs re2-wasm, which does not run bundled),
+ * (the Kubernetes 1.36 OpenAPI), @kubernetes-models/prometheus-operator (the ServiceMonitor and PodMonitor CRDs; PrometheusRule is left out: its schema needs re2-wasm, which does not run bundled), @kubernetes-models/gateway-api (HTTPRoute, Gateway API v1.5.1) and @kubernetes-models/cilium (CiliumNetworkPolicy, Cilium 1.19),
  * each model's validator compiled from its schema. Only the kinds listed here end up in the bundle
  * (data/kubernetes-api.json `schemas` records the versions).
  */
+import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2/CiliumNetworkPolicy';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
@@ -56,6 +58,7 @@ const models: ModelClass[] = [
   PriorityClass,
   ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
   PodMonitor, ServiceMonitor,
+  HTTPRoute, CiliumNetworkPolicy,
 ];
 
 export interface SchemaError {

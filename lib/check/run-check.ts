@@ -10,12 +10,14 @@ import { UsageError } from '../errors.js';
 import { comparePaths, type FileTree } from '../../core/file-tree.js';
 import { decodeBase, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { generatorVersion } from '../../core/package-root.js';
+import { gatewayDataPlanes } from '../../core/versions.js';
 import { type Preset, presetFromRecord } from '../preset.js';
 import { renderService } from '../render-service.js';
 import { isBehindGenerator } from '../service-drift.js';
 import { type Finding, FindingSink, type Skip } from './findings.js';
 import { helmTemplate } from './helm.js';
 import { targetMinor } from './kubernetes-api.js';
+import { checkExposure } from './exposure-rules.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
 import { checkManifestFile } from './manifest-rule.js';
@@ -198,6 +200,12 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       /* helm reports broken values below */
     }
     const release = manifest?.answers.name ?? chartName;
+    // The data plane the answers name (none when the service is not exposed, or was made before the answer).
+    const answers = manifest?.answers as Partial<Answers> | undefined;
+    const answeredDataPlane =
+      answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
+        ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
+        : undefined;
     for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
       const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
       renders.push(note);
@@ -225,6 +233,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
       workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
       checkSchemas(objects, sink, { kubeVersion, note });
+      checkExposure(objects, sink, note, answeredDataPlane);
       checkAdmissionFit(deployObjects, objects, namespace, sink, note);
     }
   }
@@ -345,6 +354,7 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
   if (objects.length === 0) throw new UsageError(`--manifests ${target}: no Kubernetes objects in it`);
   const workloads = checkKubernetesObjects(objects, sink, { level, kubeVersion: `v${kubeVersion}`, ...(opts.preset ? { preset: opts.preset } : {}) });
   checkSchemas(objects, sink, { kubeVersion });
+  checkExposure(objects, sink);
   if (workloads === 0) skipIfNothing(sink, ['CHS-PSS-001', 'CHS-PSS-002', 'CHS-NET-002', 'CHS-RES-001', 'CHS-IMG-002'], 'no pods or pod templates in the manifests');
   const namespaces = objects.filter((o) => o.object.kind === 'Namespace');
   for (const ns of namespaces) checkNamespaceLabels(ns, sink);

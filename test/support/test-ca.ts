@@ -8,10 +8,14 @@ const run = promisify(execFile);
 export interface TestCa {
   /** The CA's certificate (PEM file): what the service is given to verify servers with. */
   caFile: string;
+  /** The CA's key, to issue more certificates (issueCertificate). */
+  caKeyFile: string;
   /** A server certificate and key signed by it, for 127.0.0.1 and localhost. */
   certFile: string;
   keyFile: string;
 }
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 /**
  * A throwaway certificate authority made with Debian's openssl (EC P-256, valid one day) and one server
@@ -19,12 +23,18 @@ export interface TestCa {
  * service, which verifies it as in production (the CA mounted from a Secret, the host name checked).
  */
 export async function makeTestCa(dir: string, name = 'chs-test'): Promise<TestCa> {
-  const file = (suffix: string) => join(dir, `${name}-${suffix}`);
-  const [caKey, caFile, keyFile, csr, certFile, ext] = ['ca.key', 'ca.crt', 'server.key', 'server.csr', 'server.crt', 'server.ext'].map(file) as [string, string, string, string, string, string];
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', caKey, '-out', caFile, '-days', '1', '-subj', `/CN=${name} CA`]);
-  await run('openssl', ['req', '-new', ...ec, '-keyout', keyFile, '-out', csr, '-subj', '/CN=localhost']);
-  await writeFile(ext, 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '1', '-extfile', ext]);
-  return { caFile, certFile, keyFile };
+  const caKeyFile = join(dir, `${name}-ca.key`);
+  const caFile = join(dir, `${name}-ca.crt`);
+  await run('openssl', ['req', '-x509', ...EC, '-keyout', caKeyFile, '-out', caFile, '-days', '1', '-subj', `/CN=${name} CA`]);
+  const server = await issueCertificate({ caFile, caKeyFile }, dir, `${name}-server`, 'IP:127.0.0.1, DNS:localhost');
+  return { caFile, caKeyFile, ...server };
+}
+
+/** A server certificate the CA signs, naming `subjectAltName` (e.g. `DNS:localhost` only: a wrong name for 127.0.0.1). */
+export async function issueCertificate(ca: Pick<TestCa, 'caFile' | 'caKeyFile'>, dir: string, name: string, subjectAltName: string): Promise<{ certFile: string; keyFile: string }> {
+  const [keyFile, csr, certFile, ext] = ['key', 'csr', 'crt', 'ext'].map((suffix) => join(dir, `${name}.${suffix}`)) as [string, string, string, string];
+  await run('openssl', ['req', '-new', ...EC, '-keyout', keyFile, '-out', csr, '-subj', '/CN=localhost']);
+  await writeFile(ext, `subjectAltName = ${subjectAltName}\nextendedKeyUsage = serverAuth\n`);
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.caFile, '-CAkey', ca.caKeyFile, '-CAcreateserial', '-out', certFile, '-days', '1', '-extfile', ext]);
+  return { certFile, keyFile };
 }

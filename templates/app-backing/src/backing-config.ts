@@ -1,9 +1,10 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { ConfigError } from './config.ts';
 import type { Logger } from './logger.ts';
-import { readSecret } from './secrets.ts';
+import { readSecret, SecretError } from './secrets.ts';
 
 /**
  * What the clients of the database and of Redis share: where the server is, TLS that verifies the server's
@@ -98,6 +99,29 @@ export class EnvReader {
 }
 
 /**
+ * The TLS options every client gets: the mounted CA, and the server's identity checked against the host dialled
+ * (an IP address against the certificate's IP SANs), whatever name a driver would otherwise check it against.
+ */
+export function verifiedTls(host: string, tls: { ca: string; servername: string | undefined }) {
+  return {
+    ca: tls.ca,
+    rejectUnauthorized: true,
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
+  };
+}
+
+/**
+ * A password file's value; an empty or blank file is refused (SecretError): a driver given an empty password may
+ * fall back to one from the environment (PGPASSWORD), and passwords never come from there.
+ */
+export function readPassword(name: string, dir: string): string {
+  const value = readSecret(name, dir);
+  if (value.trim() === '') throw new SecretError(`secret ${name} is empty: ${join(dir, name)} must hold the password`);
+  return value;
+}
+
+/**
  * A password in a mounted secret file, read at start and read again when the file changes. Kubernetes updates a
  * mounted Secret in place (about a minute after the Secret changes), so a rotated password reaches the service
  * without a restart: `onChange` gets the new value. Polled (stat every `intervalMs`), because the kubelet swaps a
@@ -114,11 +138,11 @@ export class SecretFile {
     this.name = name;
     this.#dir = dir;
     this.#path = join(dir, name);
-    this.#value = readSecret(name, dir);
+    this.#value = readPassword(name, dir);
     this.#listener = () => {
       let next: string;
       try {
-        next = readSecret(this.name, this.#dir);
+        next = readPassword(this.name, this.#dir);
       } catch (err) {
         // Mid-swap, or the Secret lost the key: keep the value in use, and say so.
         logger.warn({ secret: this.name, err: (err as Error).message }, 'secret file unreadable: keeping the value in use');

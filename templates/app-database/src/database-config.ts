@@ -15,7 +15,11 @@ export interface DatabaseConfig extends BackingEndpoint {
   poolMax: number;
   /** DB_CONNECT_TIMEOUT_MS: to open a connection (TLS included), or to wait for a free one. */
   connectTimeoutMs: number;
-  /** DB_STATEMENT_TIMEOUT_MS: a statement running longer is cancelled. */
+  /**
+   * DB_STATEMENT_TIMEOUT_MS: a statement running longer is cancelled by the server; if the server does not answer,
+   * the client gives up CLIENT_TIMEOUT_MARGIN_MS later and discards the connection (the migrations Job:
+   * DB_MIGRATIONS_TIMEOUT_MS, which also bounds its wait for another run's lock).
+   */
   statementTimeoutMs: number;
   /** DB_IDLE_TIMEOUT_MS: an unused connection is closed after this. */
   idleTimeoutMs: number;
@@ -34,6 +38,12 @@ export const DATABASE_DEFAULTS = {
   readinessCacheMs: 2_000,
   secretsReloadMs: 10_000,
 } as const;
+
+/** How long after the statement timeout the client stops waiting for a server that does not answer. */
+export const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
+
+/** The migrations Job's statement timeout, and its wait for another run's lock (the chart: the Job's deadline). */
+export const MIGRATIONS_TIMEOUT_MS = 600_000;
 
 export const DATABASE_PASSWORD_FILE = 'database-password';
 export const MIGRATIONS_PASSWORD_FILE = 'database-migrations-password';
@@ -61,6 +71,8 @@ export function loadMigrationsConfig(env: Record<string, string | undefined> = p
   const config = loadDatabaseConfig(env);
   const read = new EnvReader(env);
   const user = read.required('DB_MIGRATIONS_USER', 'the database user that owns the tables and applies migrations');
+  // Not the pods' statement timeout: a migration may rewrite a large table.
+  const statementTimeoutMs = read.integer('DB_MIGRATIONS_TIMEOUT_MS', MIGRATIONS_TIMEOUT_MS, 1_000, 86_400_000);
   read.done();
-  return { ...config, user };
+  return { ...config, user, statementTimeoutMs };
 }

@@ -1,7 +1,8 @@
-import type { Database } from './database.ts';
+import { type Database, RETRY_AFTER_S } from './database.ts';
 import { GREETING_SQL } from './database-driver.ts';
 import { greet } from './greeting.ts';
 import { errorBody } from './http-service.ts';
+import { DatabaseUnavailable } from './sql.ts';
 
 /**
  * The sample routes that use the database, apart from the HTTP framework: POST /greetings records a name,
@@ -10,6 +11,21 @@ import { errorBody } from './http-service.ts';
 export interface Answer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * `work`'s answer; when the database cannot answer now (down, too slow, refusing connections), 503 with
+ * Retry-After and the app's error body, and one short log line, instead of a 500 with the driver's whole error.
+ */
+async function answering(database: Database, work: () => Promise<Answer>): Promise<Answer> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof DatabaseUnavailable)) throw err;
+    database.reportUnavailable(err);
+    return { status: 503, body: errorBody(503), headers: { 'retry-after': String(RETRY_AFTER_S) } };
+  }
 }
 
 /** The name to store: the same rule as GET /hello's, and required here. */
@@ -35,13 +51,17 @@ export async function recordGreeting(database: Database, body: unknown): Promise
   }
   const parsed = nameFrom((body as { name?: unknown }).name);
   if (!parsed.ok) return parsed.answer;
-  await database.query(GREETING_SQL.insert, [parsed.name]);
-  return { status: 201, body: { name: parsed.name, count: await countOf(database, parsed.name) } };
+  const { name } = parsed;
+  return answering(database, async () => {
+    await database.query(GREETING_SQL.insert, [name]);
+    return { status: 201, body: { name, count: await countOf(database, name) } };
+  });
 }
 
 /** GET /greetings?name=Ada */
 export async function greetingCount(database: Database, name: unknown): Promise<Answer> {
   const parsed = nameFrom(name);
   if (!parsed.ok) return parsed.answer;
-  return { status: 200, body: { name: parsed.name, count: await countOf(database, parsed.name) } };
+  const stored = parsed.name;
+  return answering(database, async () => ({ status: 200, body: { name: stored, count: await countOf(database, stored) } }));
 }

@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { warnIfInsecure } from './backing-config.ts';
+import { readPassword, warnIfInsecure } from './backing-config.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { type DatabaseConfig, loadMigrationsConfig, MIGRATIONS_PASSWORD_FILE } from './database-config.ts';
 import { openPool } from './database-driver.ts';
 import { createLogger } from './logger.ts';
 import { applyMigrations } from './migrations.ts';
-import { readSecret } from './secrets.ts';
 
 /**
  * Entry point of the migrations Job (`node dist/migrate.js`, a Helm pre-install/pre-upgrade hook): applies
@@ -36,8 +35,8 @@ async function main(): Promise<number> {
   });
   let pool;
   try {
-    pool = openPool(database, readSecret(MIGRATIONS_PASSWORD_FILE, secretsDir), logger, { migrations: true });
-    const applied = await applyMigrations(pool, MIGRATIONS_DIR, logger);
+    pool = openPool(database, readPassword(MIGRATIONS_PASSWORD_FILE, secretsDir), logger, { migrations: true });
+    const applied = await applyMigrations(pool, MIGRATIONS_DIR, logger, database.statementTimeoutMs);
     logger.info({ applied, user: database.user, database: database.database }, applied.length > 0 ? 'migrations applied' : 'migrations: nothing to apply');
     return 0;
   } catch (err) {

@@ -30,3 +30,41 @@ export interface DriverPool {
   /** Stops handing out connections; resolves once the ones in use are returned and all are closed. */
   end(): Promise<void>;
 }
+
+/**
+ * The database cannot answer now: unreachable, refusing connections, too slow (a statement or a wait for a
+ * connection over its timeout), shutting down. Routes answer it with 503 and Retry-After (src/greetings.ts);
+ * `kind` and `code` say which, for one short log line: never the statement or the connection's settings.
+ */
+export class DatabaseUnavailable extends Error {
+  override name = 'DatabaseUnavailable';
+  readonly kind: 'timeout' | 'connection' | 'overloaded' | 'authentication';
+  readonly code: string;
+
+  constructor(kind: DatabaseUnavailable['kind'], code: string, cause?: unknown) {
+    // The driver's own message where there is one (what a log line of the migrations Job or of readiness shows).
+    super(cause instanceof Error ? cause.message : `database unavailable: ${kind} (${code})`, { cause });
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+/** Runs `work`; past `ms`, gives up on it with DatabaseUnavailable('timeout', code) after calling `abandon`. */
+export async function within<T>(ms: number, code: string, work: Promise<T>, abandon: () => void = () => {}): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          abandon();
+          reject(new DatabaseUnavailable('timeout', code));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    // The abandoned work's own failure (its connection destroyed) is not a second error.
+    work.catch(() => {});
+  }
+}

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DATABASE_DEFAULTS, loadDatabaseConfig, loadMigrationsConfig } from '../src/database-config.ts';
+import { DATABASE_DEFAULTS, loadDatabaseConfig, loadMigrationsConfig, MIGRATIONS_TIMEOUT_MS } from '../src/database-config.ts';
 import { DATABASE_PORT } from '../src/database-driver.ts';
 import { sql } from '../src/sql.ts';
 import { assertRefusesTlsOff, caFolder, offlineBackingEnv, PLACEHOLDER_CA, startupRefusal } from './offline-backing.ts';
@@ -58,6 +58,22 @@ describe('database configuration', () => {
     rmSync(empty, { recursive: true, force: true });
     assert.equal(status, 1);
     assert.match(lines.at(-1)!.msg, /^cannot start: secret database-password not found: expected the file .*database-password$/);
+  });
+
+  it('the process refuses to start with a blank password file, even with PGPASSWORD set: one fatal line', () => {
+    const blank = mkdtempSync(join(tmpdir(), 'db-blank-secret-'));
+    writeFileSync(join(blank, 'database-password'), ' \n');
+    const { status, lines } = startupRefusal({ ...offlineBackingEnv(dir), SECRETS_DIR: blank, PGPASSWORD: 'from-the-environment' });
+    rmSync(blank, { recursive: true, force: true });
+    assert.equal(status, 1);
+    assert.match(lines.at(-1)!.msg, /^cannot start: secret database-password is empty: .*database-password must hold the password$/);
+  });
+
+  it('the migrations Job has its own statement timeout, not the pods\' one', () => {
+    const env = { ...base(), DB_MIGRATIONS_USER: 'orders_migrations', DB_STATEMENT_TIMEOUT_MS: '1000' };
+    assert.equal(loadMigrationsConfig(env).statementTimeoutMs, MIGRATIONS_TIMEOUT_MS);
+    assert.equal(loadMigrationsConfig({ ...env, DB_MIGRATIONS_TIMEOUT_MS: '120000' }).statementTimeoutMs, 120_000);
+    assert.equal(loadDatabaseConfig(env).statementTimeoutMs, 1_000);
   });
 
   it('SQL is constant text: sql`` refuses a value pasted in', () => {

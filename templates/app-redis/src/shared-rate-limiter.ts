@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { SecretFile } from './backing-config.ts';
+import { SecretFile, verifiedTls } from './backing-config.ts';
 import type { Logger } from './logger.ts';
 import type { RateLimitOptions, RateLimitStore, Window } from './rate-limiter.ts';
 import { REDIS_PASSWORD_FILE, type RedisConfig } from './redis-config.ts';
-import { SecretError } from './secrets.ts';
 
 /** Counts sent to Redis and not yet answered, at most: beyond this, requests are counted locally only. */
 const MAX_IN_FLIGHT = 1_024;
@@ -13,8 +14,6 @@ interface ClientWindow {
   start: number;
   /** The shared count Redis last answered for this window (every replica's requests). */
   shared: number;
-  /** This process's requests sent to Redis and not yet answered. */
-  pending: number;
   /** This process's requests Redis never counted (it failed or was too slow): counted here instead. */
   local: number;
 }
@@ -23,13 +22,14 @@ interface ClientWindow {
  * The rate limiter's counts in Redis, shared by every replica and kept across restarts: one key per client and
  * window (`<prefix><window start>:<client>`), INCR then PEXPIRE NX in one MULTI, so a key lives one window.
  *
- * The request path never waits for Redis: `hit` answers at once with the last shared count Redis gave for the
- * client plus this process's requests since, and the INCR's answer updates that count a round trip later. So
- * replicas agree within one round trip, and Redis's latency or failure never delays or fails a request.
+ * Each request is counted in Redis before it is answered: INCR is atomic, so its answer is the request's place in
+ * the window among every replica's requests, and a client gets at most RATE_LIMIT_MAX requests per window however
+ * many replicas a burst reaches. The request waits for that answer at most REDIS_COMMAND_TIMEOUT_MS (one round
+ * trip, usually under a millisecond in the cluster).
  *
- * When Redis is unreachable, slow (REDIS_COMMAND_TIMEOUT_MS) or refuses a command, the request is counted here
- * instead: the service fails open to the per-pod limit (each replica enforces RATE_LIMIT_MAX alone, as with the
- * memory store), never to no limit, and logs once when that starts and once when Redis is back.
+ * When Redis is unreachable, slower than that, or refuses a command, the request is counted here instead, at once:
+ * the service fails open to the per-pod limit (each replica enforces RATE_LIMIT_MAX alone, as with the memory
+ * store), never to no limit, and logs once when that starts and once when Redis is back.
  */
 export class SharedRateLimiter implements RateLimitStore {
   readonly max: number;
@@ -55,11 +55,11 @@ export class SharedRateLimiter implements RateLimitStore {
     this.#redis = this.#connect(this.#password?.value);
   }
 
-  hit(key: string, now = Date.now()): Window {
+  hit(key: string, now = Date.now()): Window | Promise<Window> {
     const start = now - (now % this.windowMs);
     let window = this.#windows.get(key);
     if (window === undefined || window.start !== start) {
-      window = { start, shared: 0, pending: 0, local: 0 };
+      window = { start, shared: 0, local: 0 };
       if (!this.#windows.has(key) && this.#windows.size >= this.maxClients) {
         const oldest = this.#windows.keys().next().value;
         if (oldest !== undefined) this.#windows.delete(oldest);
@@ -69,33 +69,33 @@ export class SharedRateLimiter implements RateLimitStore {
     // Least recently seen first: re-insert on every hit.
     this.#windows.delete(key);
     this.#windows.set(key, window);
-    if (this.#redis.status === 'ready' && this.#inFlight < MAX_IN_FLIGHT) this.#share(key, window);
-    else window.local += 1;
-    return { count: window.shared + window.pending + window.local, resetAt: start + this.windowMs };
+    if (this.#redis.status === 'ready' && this.#inFlight < MAX_IN_FLIGHT) return this.#share(key, window);
+    return this.#countHere(window);
   }
 
-  #share(key: string, window: ClientWindow): void {
+  /** Fail-open: the last count Redis gave for the client, plus this process's requests Redis did not count. */
+  #countHere(window: ClientWindow): Window {
+    window.local += 1;
+    return { count: window.shared + window.local, resetAt: window.start + this.windowMs };
+  }
+
+  async #share(key: string, window: ClientWindow): Promise<Window> {
     const redisKey = `${this.#config.keyPrefix}${window.start}:${key}`;
-    window.pending += 1;
     this.#inFlight += 1;
-    this.#redis
-      .multi()
-      .incr(redisKey)
-      .pexpire(redisKey, this.windowMs, 'NX')
-      .exec()
-      .then((results) => {
-        const [error, count] = results?.[0] ?? [new Error('transaction discarded')];
-        if (error) throw error;
-        window.shared = Math.max(window.shared, Number(count));
-        window.pending -= 1;
-        this.#recovered();
-      })
-      .catch((err: unknown) => {
-        window.pending -= 1;
-        window.local += 1;
-        this.#failed(err);
-      })
-      .finally(() => (this.#inFlight -= 1));
+    try {
+      // ioredis fails each command after REDIS_COMMAND_TIMEOUT_MS: the wait is bounded.
+      const results = await this.#redis.multi().incr(redisKey).pexpire(redisKey, this.windowMs, 'NX').exec();
+      const [error, count] = results?.[0] ?? [new Error('transaction discarded')];
+      if (error) throw error;
+      window.shared = Math.max(window.shared, Number(count));
+      this.#recovered();
+      return { count: Number(count) + window.local, resetAt: window.start + this.windowMs };
+    } catch (err) {
+      this.#failed(err);
+      return this.#countHere(window);
+    } finally {
+      this.#inFlight -= 1;
+    }
   }
 
   #failed(err: unknown): void {
@@ -124,7 +124,7 @@ export class SharedRateLimiter implements RateLimitStore {
       port: this.#config.port,
       ...(this.#config.user ? { username: this.#config.user } : {}),
       ...(password === undefined ? {} : { password }),
-      tls: tls ? { ca: tls.ca, rejectUnauthorized: true, ...(tls.servername ? { servername: tls.servername } : {}) } : undefined,
+      tls: tls ? verifiedTls(this.#config.host, tls) : undefined,
       connectTimeout: this.#config.connectTimeoutMs,
       commandTimeout: this.#config.commandTimeoutMs,
       // While disconnected, fail at once (the request is counted locally) instead of queueing without bound.
@@ -165,12 +165,9 @@ export class SharedRateLimiter implements RateLimitStore {
 
 /** The password file, or none when INSECURE_DEV_MODE allows a Redis without AUTH and no file is mounted. */
 function passwordFile(config: RedisConfig, dir: string, logger: Logger, onChange: (value: string) => void): SecretFile | undefined {
-  try {
-    return new SecretFile(REDIS_PASSWORD_FILE, dir, config.secretsReloadMs, onChange, logger);
-  } catch (err) {
-    if (err instanceof SecretError && config.passwordOptional) return undefined;
-    throw err;
-  }
+  // An empty file is refused even then: it is a mistake, not a Redis without AUTH.
+  if (config.passwordOptional && !existsSync(join(dir, REDIS_PASSWORD_FILE))) return undefined;
+  return new SecretFile(REDIS_PASSWORD_FILE, dir, config.secretsReloadMs, onChange, logger);
 }
 
 /** QUIT lets Redis answer what was sent first; a connection that cannot (it is down) is closed at once. */

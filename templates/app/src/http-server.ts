@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import helmet from 'helmet';
 import { clientAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
 import { type AppOptions, errorBody, PROBE_PATHS, recordRequest, requestId } from './http-service.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter, type Window } from './rate-limiter.ts';
 
 // Not `import { … } from 'node:http'`: importing a built-in as an ES module reads all of its exports, and reading
 // http.WebSocket loads undici: a tenth of the start-up's work (and its memory) for nothing.
@@ -57,6 +57,8 @@ interface ConnectionState {
 }
 
 type TrackedRequest = IncomingMessage & { [kRequest]?: RequestState };
+/** An answer the server gives itself instead of the app's: status and message. */
+type Refusal = [number, string] | undefined;
 type TrackedSocket = Socket & { [kConnection]?: ConnectionState };
 
 /** The request id given to a request (for Fastify's genReqId and for log lines written by the app). */
@@ -118,24 +120,35 @@ export function createHttpServer(
     res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) }).end(body);
   };
 
-  /** The reason to answer a request here rather than in the app, if any. Counts it against the rate limit. */
-  const refusal = (req: IncomingMessage, res: ServerResponse, client: ClientAddress): [number, string] | undefined => {
+  /** The rate limit's headers, and its refusal when the window's count is over the limit. */
+  const limited = (res: ServerResponse, window: Window, now: number): Refusal => {
+    const reset = Math.ceil((window.resetAt - now) / 1000);
+    res.setHeader('ratelimit-policy', policy);
+    res.setHeader('ratelimit', `limit=${limiter.max}, remaining=${Math.max(0, limiter.max - window.count)}, reset=${reset}`);
+    if (window.count <= limiter.max) return undefined;
+    res.setHeader('retry-after', reset);
+    return [429, `rate limit exceeded: retry in ${reset} seconds`];
+  };
+
+  /**
+   * The reason to answer a request here rather than in the app, if any. Counts it against the rate limit: a shared
+   * store answers later (a promise, bounded by its own timeout), the memory store at once.
+   */
+  const refusal = (req: IncomingMessage, res: ServerResponse, client: ClientAddress): Refusal | Promise<Refusal> => {
     if (req.headers.host === undefined && req.httpVersion === '1.1') return [400, 'a Host header is required'];
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     if (path.includes('%') && !decodable(path)) return [400, 'malformed URL'];
-    if (!PROBE_PATHS.has(path)) {
-      const now = Date.now();
-      const window = limiter.hit(rateLimitKey(client.ip), now);
-      const reset = Math.ceil((window.resetAt - now) / 1000);
-      res.setHeader('ratelimit-policy', policy);
-      res.setHeader('ratelimit', `limit=${limiter.max}, remaining=${Math.max(0, limiter.max - window.count)}, reset=${reset}`);
-      if (window.count > limiter.max) {
-        res.setHeader('retry-after', reset);
-        return [429, `rate limit exceeded: retry in ${reset} seconds`];
-      }
-    }
+    if (PROBE_PATHS.has(path)) return requestRefusal(req);
+    const now = Date.now();
+    const window = limiter.hit(rateLimitKey(client.ip), now);
+    if (window instanceof Promise) return window.then((counted) => limited(res, counted, now) ?? requestRefusal(req));
+    return limited(res, window, now) ?? requestRefusal(req);
+  };
+
+  /** What is wrong with the request's body, as its headers announce it. */
+  const requestRefusal = (req: IncomingMessage): Refusal => {
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > limits.bodyLimitBytes) return [413, 'request body too large'];
     const encoding = req.headers['content-encoding'];
@@ -184,10 +197,14 @@ export function createHttpServer(
       // Answered before its body arrived (a refusal, or a route that takes none): do not read the rest.
       if (res.writableFinished && !req.complete) lingerAndClose(socket);
     });
+    const proceed = (reason: Refusal) => {
+      if (reason) return answer(res, ...reason);
+      if (expectsContinue) res.writeContinue();
+      app(req, res);
+    };
     const reason = refused ?? refusal(req, res, client);
-    if (reason) return answer(res, ...reason);
-    if (expectsContinue) res.writeContinue();
-    app(req, res);
+    if (reason instanceof Promise) void reason.then(proceed);
+    else proceed(reason);
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handle(req, res));

@@ -23,8 +23,11 @@ export interface Window {
 export interface RateLimitStore {
   readonly max: number;
   readonly windowMs: number;
-  /** Counts one request of `key`; the request is over the limit when the returned count exceeds `max`. */
-  hit(key: string, now?: number): Window;
+  /**
+   * Counts one request of `key`; the request is over the limit when the returned count exceeds `max`. A shared
+   * store may answer later (a promise, which always resolves, within its own timeout); this one answers at once.
+   */
+  hit(key: string, now?: number): Window | Promise<Window>;
   /** Clients held in this process, and how many were forgotten to stay within maxClients (metrics). */
   readonly clients: number;
   readonly evictions: number;

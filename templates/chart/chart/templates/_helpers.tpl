@@ -114,6 +114,7 @@ deployment.yaml, so every install, upgrade and template runs them (helm lint doe
 {{- include "svc.validatePortsAndMounts" . }}
 {{- include "svc.validateResources" . }}
 {{- include "svc.validateIngress" . }}
+{{- include "svc.validateHTTPRoute" . }}
 {{- include "svc.validateEnv" . }}
 {{- include "svc.validateRbac" . }}
 {{- end }}
@@ -213,10 +214,10 @@ requests at most limits, limits at most the LimitRange maximum, and the pods at 
 {{- end }}
 {{- if ne .Values.service.type "ClusterIP" }}
 {{- if eq (float64 (include "svc.milli" (index $quota "services.nodeports"))) 0.0 }}
-{{- fail (printf "service.type %s allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress" .Values.service.type) }}
+{{- fail (printf "service.type %s allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress" .Values.service.type) }}
 {{- end }}
 {{- if and (eq .Values.service.type "LoadBalancer") (eq (float64 (include "svc.milli" (index $quota "services.loadbalancers"))) 0.0) }}
-{{- fail "service.type LoadBalancer: the namespace's ResourceQuota allows no load balancer (services.loadbalancers: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress" }}
+{{- fail "service.type LoadBalancer: the namespace's ResourceQuota allows no load balancer (services.loadbalancers: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress" }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -241,6 +242,20 @@ requests at most limits, limits at most the LimitRange maximum, and the pods at 
 {{- if not (or (has $rule.host $tlsHosts) (has (regexReplaceAll `^[^.]+` $rule.host "*") $tlsHosts)) }}
 {{- fail (printf "ingress.hosts[%d].host %q is not covered by any ingress.tls entry: every host is served over TLS only; add it (or a \"*.\" wildcard of its parent domain) to the hosts of a tls entry" $i $rule.host) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The route's hostnames are lowercase DNS names, as Gateway API requires (the schema checks them too); a route with none on a shared Gateway would take every hostname of its listener. */}}
+{{- define "svc.validateHTTPRoute" -}}
+{{- if .Values.httpRoute.enabled }}
+{{- range $i, $host := .Values.httpRoute.hostnames }}
+{{- if or (not (regexMatch `^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$` $host)) (regexMatch `^[0-9.]+$` $host) }}
+{{- fail (printf "httpRoute.hostnames[%d] %q is not a lowercase DNS name (RFC 1123: letters a-z, digits, '-' and '.', optionally starting with \"*.\"; not an IP address), as Gateway API requires" $i $host) }}
+{{- end }}
+{{- end }}
+{{- if eq .Values.networkPolicy.dataPlane.implementation "none" }}
+{{- fail "httpRoute.enabled is on but networkPolicy.dataPlane.implementation is none: the NetworkPolicy would drop every request the Gateway sends; set the Gateway's data plane (see the comment in values.yaml)" }}
 {{- end }}
 {{- end }}
 {{- end }}
