@@ -72,6 +72,8 @@ export interface Answers {
 
 /** Who sends the service its traffic (data/gateway-data-planes.json): the NetworkPolicy's only source for its port. */
 export type DataPlane = keyof typeof gatewayDataPlanes.dataPlanes;
+/** The empty `image` answer: no image named, the CI repository's own registry, named at run time (core/image.ts). */
+export const REPOSITORY_REGISTRY = '';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // OCI distribution reference without tag/digest: [registry[:port]/]path, lowercase path components.
@@ -260,15 +262,13 @@ export const options: readonly OptionSpec[] = [
     key: 'image',
     flag: 'image',
     type: 'string',
-    description: 'Container image name without tag, e.g. ghcr.io/acme/orders-api',
+    description: "Container image name without tag, e.g. ghcr.io/acme/orders-api; empty: the CI repository's own registry, named at run time",
     affects: ['docker', 'chart', 'namespace', 'ci', 'docs', 'verify'],
     since: '0.1.0',
-    // The CI system's own registry, where its job token can push: GHCR for GitHub, GitLab.com's for GitLab
-    // (the project's $CI_REGISTRY_IMAGE when it lives at gitlab.com/<owner>/<name>).
-    default: (_ctx, earlier) =>
-      `${earlier.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/${slug(earlier.owner ?? 'platform')}/${earlier.name ?? 'service'}`,
+    // Empty: the pipeline publishes where its own token can push, the name derived at run time (core/image.ts).
+    default: () => REPOSITORY_REGISTRY,
     validate: (v) =>
-      IMAGE_NAME.test(v) && v.length <= 255
+      v === REPOSITORY_REGISTRY || (IMAGE_NAME.test(v) && v.length <= 255)
         ? undefined
         : `image "${v}" is not a valid image name: use [registry/]path in lowercase without a tag, e.g. ghcr.io/acme/orders-api`,
   },

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { type Answers, type OptionSpec, options, parseOptionValue } from '../core/options.js';
+import { type Answers, type OptionSpec, options, parseOptionValue, REPOSITORY_REGISTRY } from '../core/options.js';
 import { UsageError } from './errors.js';
 import { VERIFIERS } from './check/verifiers.js';
 import { supportedKubernetesMinors } from './check/kubernetes-api.js';
@@ -231,7 +231,10 @@ export function answerConstraintProblems(
   const problems: { key: keyof Answers; flag: string; message: string }[] = [];
   const { allowedRegistries, minNodeVersion } = preset.constraints;
   const image = answers.image;
-  if (allowedRegistries && typeof image === 'string' && !allowedRegistries.some((p) => image.startsWith(p))) {
+  if (allowedRegistries && image === REPOSITORY_REGISTRY) {
+    // A name known only at run time cannot be held to the list (core/image.ts).
+    problems.push({ key: 'image', flag: 'image', message: `no image is named (the default: the CI repository's registry, known only at run time), and images must come from an allowed registry (${allowedRegistries.join(', ')})` });
+  } else if (allowedRegistries && typeof image === 'string' && !allowedRegistries.some((p) => image.startsWith(p))) {
     problems.push({ key: 'image', flag: 'image', message: `image "${image}" is not in an allowed registry (${allowedRegistries.join(', ')})` });
   }
   const node = answers.nodeVersion;

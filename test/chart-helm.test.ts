@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesTarget } from '../generators/features/kubernetes.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { invalidValues, valuesMatrix, weakeningValues } from './support/chart-values.js';
-import { helmLint, helmTemplate, parseManifests, runHelm, writeService } from './support/kubernetes.js';
+import { DEPLOYED_IMAGE, helmLint, helmTemplate, parseManifests, runHelm, writeService } from './support/kubernetes.js';
 
 // The emitted chart, checked by the real helm binary (v4, from .tools/bin) against the pinned Kubernetes minor.
 const { helmKubeVersion, pssVersion, oldestSupported } = kubernetesTarget();
@@ -100,8 +100,17 @@ describe('checks the schema cannot express', () => {
 
 // install --dry-run=client needs no cluster; it has no --kube-version flag (helm 4 assumes its own 1.35).
 describe('NOTES.txt (helm install --dry-run=client, offline)', () => {
-  const install = (args: string[]) =>
-    runHelm(['install', 'my-svc', chartDir, '--namespace', 'my-svc', '--dry-run=client', ...args]);
+  // As the chart README's install command: the image CI published (no default: CI names it at run time).
+  const install = (args: string[], image = ['--set', `image.repository=${DEPLOYED_IMAGE}`]) =>
+    runHelm(['install', 'my-svc', chartDir, '--namespace', 'my-svc', '--dry-run=client', ...image, ...args]);
+
+  it('refuses to install without the image CI published, in one line that says where it is', async () => {
+    const result = await install([], []);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Error: INSTALLATION FAILED: execution error at (my-svc/templates/deployment.yaml:55:20): image.repository is not set: set it to the image CI published (its publish job prints the name and the digest)',
+    );
+  });
 
   it('says where it is installed and how to check it', async () => {
     const result = await install([]);

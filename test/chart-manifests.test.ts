@@ -5,6 +5,7 @@ import { kubernetesTarget } from '../generators/features/kubernetes.js';
 import { kubesecMaxScore, kubesecScore } from '../lib/policy/kubesec-score.js';
 import { checkPodSecurity, extractPodSpecs } from '../lib/policy/pod-security.js';
 import { DIGEST, valuesMatrix } from './support/chart-values.js';
+import { assumedImage } from '../core/image.js';
 import { helmTemplate, type KubeObject, parseManifests, validateKubernetesObject, writeService } from './support/kubernetes.js';
 import { apiServerProblems, namespaceAdmissionProblems } from './support/namespace-admission.js';
 
@@ -17,7 +18,8 @@ let namespaceObjects: KubeObject[];
 
 beforeAll(async () => {
   const { dir, answers } = await writeService();
-  image = answers.image;
+  // No image named: the chart's repository is the one the deploy sets (test/support/kubernetes.ts).
+  image = assumedImage(answers);
   namespaceObjects = parseManifests(await readFile(join(dir, 'deploy/namespace.yaml'), 'utf8'));
   await Promise.all(
     Object.entries(valuesMatrix).map(async ([combo, values]) => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { imageRef, versions } from '../core/versions.js';
 import {
   BUILTINS,
+  canaryPins,
   ciFacts,
   commandsOf,
   downloadsOf,
@@ -95,6 +96,28 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
       expect(pin.version, repo).toMatch(/^v\d+\.\d+\.\d+$/);
       expect(all, `${repo} is pinned but never used`).toContain(`${repo}`);
     }
+  });
+});
+
+describe('every pin is confirmed upstream, not only by third-party files', () => {
+  it('each action SHA is its tag in the upstream repository', () => {
+    for (const [repo, pin] of Object.entries(versions.actions)) {
+      expect(pin.source, repo).toMatch(new RegExp(`^${repo} refs/tags/${pin.version.replace(/\./g, '\\.')} -> ${pin.sha} \\(upstream repository`));
+    }
+  });
+
+  it('cosign is a tag of sigstore/cosign, and its GitLab image is that version', () => {
+    const cosign = versions.tools.cosign as { version: string; commit?: string; source: string; gitlabImage: string };
+    expect(cosign.source).toMatch(new RegExp(`^sigstore/cosign refs/tags/${cosign.version} -> ${cosign.commit} \\(upstream repository`));
+    expect(cosign.gitlabImage).toBe(`ghcr.io/sigstore/cosign/cosign:${cosign.version}-dev`);
+  });
+
+  it("the kind node image is the pinned kind release's own default, read at its tag", () => {
+    const { kind, kindNodeImage } = canaryPins;
+    expect(kind.source).toMatch(new RegExp(`^kubernetes-sigs/kind@${kind.commit}:`));
+    expect(kindNodeImage.source).toContain(
+      `kubernetes-sigs/kind@${kind.commit}:pkg/apis/config/defaults/image.go (kind ${kind.version}'s default node image: const Image = "${kindNodeImage.image}:${kindNodeImage.tag}@${kindNodeImage.digest}")`,
+    );
   });
 });
 

@@ -213,8 +213,8 @@ describe('GitHub Actions workflows', () => {
     const steps = rescan.jobs.rescan!.steps!;
     const scans = steps.filter((s) => s.uses?.startsWith('aquasecurity/trivy-action@'));
     expect(scans.map((s) => s.with?.['image-ref'])).toEqual([
-      'ghcr.io/platform/my-svc@${{ steps.published.outputs.default }}',
-      'ghcr.io/platform/my-svc@${{ steps.published.outputs.release }}',
+      '${{ steps.image.outputs.name }}@${{ steps.published.outputs.default }}',
+      '${{ steps.image.outputs.name }}@${{ steps.published.outputs.release }}',
     ]);
     for (const scan of scans) expect(scan.with).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1', trivyignores: '.trivyignore' });
     const resolve = steps.find((s) => s.id === 'published')!.run!;
@@ -230,6 +230,8 @@ describe('GitHub Actions workflows', () => {
       'private-key': '${{ secrets.UPGRADE_APP_PRIVATE_KEY }}',
       'permission-contents': 'write',
       'permission-pull-requests': 'write',
+      // An upgrade may change .github/workflows/: only the workflows permission lets it be pushed.
+      'permission-workflows': 'write',
     });
   });
 
@@ -238,7 +240,9 @@ describe('GitHub Actions workflows', () => {
     expect(ghcr.jobs.publish!.if).toContain("github.event_name == 'push'");
     expect(ghcr.jobs.publish!.if).toContain('default_branch');
     expect(ghcr.jobs.publish!.if).toContain("startsWith(github.ref, 'refs/tags/v')");
-    expect(ghcr.env?.IMAGE).toBe('ghcr.io/platform/my-svc');
+    // No image named: this repository's package on ghcr.io, lower-cased at run time (core/image.ts).
+    const imageStep = (wf: typeof ghcr) => wf.jobs.publish!.steps!.find((s) => s.id === 'image')!;
+    expect(imageStep(ghcr).run).toContain('image="ghcr.io/${GITHUB_REPOSITORY,,}"');
     const login = ghcr.jobs.publish!.steps!.find((s) => s.uses?.startsWith('docker/login-action@'))!;
     expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
 
@@ -251,7 +255,8 @@ describe('GitHub Actions workflows', () => {
       username: '${{ secrets.REGISTRY_USERNAME }}',
       password: '${{ secrets.REGISTRY_PASSWORD }}',
     });
-    expect(other.env?.IMAGE).toBe('registry.example.com:5000/team/orders-api');
+    expect(imageStep(other).env).toEqual({ NAMED_IMAGE: 'registry.example.com:5000/team/orders-api' });
+    expect(imageStep(other).run).toContain('image="${NAMED_IMAGE}"');
     expect((await renderText({ image: 'acme/orders-api' })).get('.github/workflows/container.yml')).toContain(
       'registry: docker.io',
     );
@@ -286,7 +291,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('the only Handlebars expressions are action pins, partials, pipeline values, the backing services (booleans and pins from data/) and validated answers', async () => {
-    const allowed = /^(action|yaml|if|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env|gh-registry-login|gh-base-login|each|this\.(platform|github|pair))$/;
+    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env|image-name-step|gh-registry-login|gh-base-login|each|this\.(platform|github|pair))$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {
@@ -379,8 +384,8 @@ describe('multi-arch image and base images (container.yml), held to data/ci-fact
       expect(gate?.with, id).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true });
     }
     const push = stepUsing(wf.jobs.publish!.steps!, 'docker/build-push-action')[0]!;
-    expect(push.with?.outputs).toBe(facts.build.outputs.replace('<image>', 'ghcr.io/platform/my-svc'));
-    expect(wf.jobs.publish!.steps!.find((s) => s.with?.['image-ref'] === 'ghcr.io/platform/my-svc@${{ steps.build.outputs.digest }}' && s.with?.['exit-code'] === '1')).toBeDefined();
+    expect(push.with?.outputs).toBe(facts.build.outputs.replace('<image>', '${{ steps.image.outputs.name }}'));
+    expect(wf.jobs.publish!.steps!.find((s) => s.with?.['image-ref'] === '${{ steps.image.outputs.name }}@${{ steps.build.outputs.digest }}' && s.with?.['exit-code'] === '1')).toBeDefined();
     const digests = stepUsing(wf.jobs.publish!.steps!, 'actions/upload-artifact').find((s) => String(s.with?.name).startsWith('digests-'))!;
     expect(digests.with?.name).toBe('digests-${{ matrix.pair }}');
   });
@@ -405,7 +410,7 @@ describe('multi-arch image and base images (container.yml), held to data/ci-fact
     expect(names.indexOf(tag.name)).toBeGreaterThan(names.indexOf(sign.name));
     expect(tag.run).toContain(facts.merge.inspect);
     // The chart deploys the index digest.
-    expect(tag.run).toContain('--set image.digest=${DIGEST}');
+    expect(tag.run).toContain('image.digest=${DIGEST}');
   });
 
   it('distroless: the runtime image\'s keyless signature is verified with its published identity before any build', async () => {

@@ -98,8 +98,12 @@ describe('GitLab CI (--ci gitlab)', () => {
   it('publishes to GitLab\'s own registry by default, with the job\'s token; another registry needs its own credentials', async () => {
     const { jobs, doc } = await gitlab();
     const vars = doc.variables as Record<string, string>;
-    expect(vars.IMAGE).toBe('registry.gitlab.com/platform/my-svc');
-    expect(vars.REGISTRY).toBe('registry.gitlab.com');
+    // No image named: this project's registry, named at run time (core/image.ts).
+    expect(vars.IMAGE).toBe('$CI_REGISTRY_IMAGE');
+    expect(vars.REGISTRY).toBe('$CI_REGISTRY');
+    const named = (await gitlab({ image: 'registry.gitlab.com/acme/orders' })).doc.variables as Record<string, string>;
+    expect(named.IMAGE).toBe('registry.gitlab.com/acme/orders');
+    expect(named.REGISTRY).toBe('registry.gitlab.com');
     const auth = (doc['.registry-auth'] as { script: string[] }).script.join('\n');
     expect(auth).toContain('if [ "$REGISTRY" = "$CI_REGISTRY" ]; then user="$CI_REGISTRY_USER"; pass="$CI_REGISTRY_PASSWORD"; else user="$REGISTRY_USERNAME"; pass="$REGISTRY_PASSWORD"; fi');
     for (const id of [...PUBLISH_PLATFORM_JOBS, 'image-index', 'image-sign', 'image-tag', 'image-rescan']) expect(script(jobs[id]!), id).toContain(auth);
@@ -194,7 +198,7 @@ describe('GitLab multi-arch image and base images, held to data/ci-facts.json an
     // The index digest is what is signed, and what is tagged.
     expect(script(jobs['image-sign']!)).toContain('/ko-app/cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"');
     expect(jobs['image-sign']!.needs).toContain('image-index');
-    expect(script(jobs['image-tag']!)).toContain('--set image.digest=${DIGEST}');
+    expect(script(jobs['image-tag']!)).toContain('image.digest=${DIGEST}');
   });
 
   it('distroless: base-images verifies the runtime image keylessly with its published identity before any build', async () => {

@@ -35,7 +35,7 @@ describe('interactive prompts in a real terminal', () => {
     await term.answer(/Node.js major version/, keys.enter);
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
     await term.answer(/CI system/, `${keys.down}${keys.enter}`);
-    // The image defaults to the chosen CI system's registry.
+    // The image defaults to none: the chosen CI system's repository registry, named at run time (core/image.ts).
     await term.answer(/Container image name/, keys.enter);
     // The Backstage system defaults to the owner's slug; lifecycle is a choice.
     await term.answer(/Backstage system/, keys.enter);
@@ -57,7 +57,7 @@ describe('interactive prompts in a real terminal', () => {
       rateLimitStore: 'memory',
       nodeVersion: 26,
       owner: 'payments',
-      image: 'registry.gitlab.com/payments/pay-svc',
+      image: '',
       ci: 'gitlab',
       system: 'payments',
       lifecycle: 'production',

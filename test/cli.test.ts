@@ -38,7 +38,20 @@ describe('create-hardened-service CLI', () => {
     expect(files).toEqual([...Object.keys(manifest.files), MANIFEST_PATH].sort());
     // Progress a person can follow, ending with the next steps.
     expect(stdout).toContain('Creating orders-api (fastify, Node 26, port 8080) in Orders_API/');
-    expect(stdout).toMatch(/Next steps:\n {2}cd Orders_API\n {2}npm install\n {2}npm test\n {2}docker build/);
+    expect(stdout).toMatch(/Next steps:\n {2}cd Orders_API\n {2}nvm install .*\n {2}npm install\n {2}npm test\n {2}docker build/);
+  });
+
+  it('next steps: on another Node line than the service\'s, they say so and switch to its .nvmrc first; on its line, not', async () => {
+    const parent = await tempDir();
+    const other = await runCli(['svc'], { cwd: parent });
+    expect(other.exitCode).toBe(0);
+    expect(await readFile(join(parent, 'svc', '.nvmrc'), 'utf8')).toBe('26\n');
+    // The tests run the CLI on the generator's Node (20), which npm install in a Node 26 service refuses.
+    expect(other.stdout).toContain(`  cd svc\n  nvm install   # this is Node ${process.versions.node}, the service's line is 26 (its .nvmrc; fnm use reads it too): npm install refuses Node ${process.versions.node.split('.')[0]}\n  npm install\n`);
+    const same = await runCli(['svc26'], { cwd: parent, env: { PATH: env26.PATH } });
+    expect(same.exitCode).toBe(0);
+    expect(same.stdout).toMatch(/Next steps:\n {2}cd svc26\n {2}npm install\n/);
+    expect(same.stdout).not.toContain('nvm');
   });
 
   it('--dry-run prints the files and writes nothing', async () => {

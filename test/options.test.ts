@@ -16,8 +16,10 @@ describe('options model', () => {
     expect(parseOptionValue(options[0]!, name)).toEqual({ value: name });
   });
 
-  it('derives the default image from the owner and name', async () => {
-    expect((await answersFor('svc', { owner: 'group:default/Payments' })).image).toBe('ghcr.io/payments/svc');
+  it("the default image is none: the CI repository's own registry, named at run time (core/image.ts)", async () => {
+    expect((await answersFor('svc', { owner: 'group:default/Payments' })).image).toBe('');
+    expect((await answersFor('svc', { ci: 'gitlab' })).image).toBe('');
+    expect(parseOptionValue(options.find((o) => o.key === 'image')!, '')).toEqual({ value: '' });
   });
 
   it('offers only Node lines from the versions file that are not past end of life, defaulting to the active LTS', () => {

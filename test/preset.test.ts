@@ -141,7 +141,7 @@ describe('presets applied to answers', () => {
 
   it('constraints hold for flags: registries and minimum Node line', async () => {
     const p = preset({ constraints: { allowedRegistries: ['ghcr.io/acme/'], minNodeVersion: 24 } });
-    await expect(resolveAnswers({ given: {}, context, preset: p })).rejects.toThrow('image "ghcr.io/platform/orders-api" is not in an allowed registry (ghcr.io/acme/), which preset acme.yaml requires: pass --image with an allowed value');
+    await expect(resolveAnswers({ given: {}, context, preset: p })).rejects.toThrow("no image is named (the default: the CI repository's registry, known only at run time), and images must come from an allowed registry (ghcr.io/acme/), which preset acme.yaml requires: pass --image with an allowed value");
     await expect(resolveAnswers({ given: { image: 'ghcr.io/acme/x', nodeVersion: '22' }, context, preset: p })).rejects.toThrow('Node 22 is below the minimum Node line 24, which preset acme.yaml requires: pass --node-version');
     expect((await resolveAnswers({ given: { image: 'ghcr.io/acme/x' }, context, preset: p })).image).toBe('ghcr.io/acme/x');
   });

@@ -94,7 +94,7 @@ describe("this repository's own workflows", () => {
     expect(jobs.publish!.needs).toEqual(['build']);
     expect(jobs['github-release']!.needs).toEqual(['publish']);
     const publish = release.jobs.publish!.steps!.map((s) => s.run ?? '').join('\n');
-    expect(publish).toMatch(/npm publish package\/\*\.tgz --provenance --access public/);
+    expect(publish).toMatch(/bash scripts\/release\/publish\.sh package\/\*\.tgz --provenance$/m);
   });
 
   it('ci runs the README test command through .ci/run on every Node line the generator supports', async () => {
@@ -107,11 +107,13 @@ describe("this repository's own workflows", () => {
     expect(test.steps.some((s) => /bash \.ci\/run$/.test(s.run ?? ''))).toBe(true);
   });
 
-  it('shellcheck is clean on every run: block and every canary script', async () => {
+  it('shellcheck is clean on every run: block and every canary and release script', async () => {
     for (const block of githubBlocks(await repoWorkflows())) expect(await shellcheck(block.script, 'bash'), block.where).toBe('');
-    for (const name of (await readdir(canaryScripts)).filter((n) => n.endsWith('.sh'))) {
-      expect(await shellcheck(await readFile(join(canaryScripts, name), 'utf8'), 'bash'), name).toBe('');
-      expect((await execa('bash', ['-n', join(canaryScripts, name)], { reject: false })).exitCode, name).toBe(0);
+    for (const dir of [canaryScripts, join(repoRoot, 'scripts', 'release')]) {
+      for (const name of (await readdir(dir)).filter((n) => n.endsWith('.sh'))) {
+        expect(await shellcheck(await readFile(join(dir, name), 'utf8'), 'bash'), name).toBe('');
+        expect((await execa('bash', ['-n', join(dir, name)], { reject: false })).exitCode, name).toBe(0);
+      }
     }
   });
 });

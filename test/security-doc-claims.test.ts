@@ -15,6 +15,7 @@ import { admit } from './support/admission-policy.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
 import { parseGitlab, scriptLines } from './support/ci-facts.js';
+import { assumedImage } from '../core/image.js';
 import { helmLint, helmTemplate, type KubeObject, parseManifests } from './support/kubernetes.js';
 
 // Every concrete statement of the emitted SECURITY.md and of the README's security sections, held against the
@@ -457,11 +458,22 @@ const CLAIMS: Claim[] = [
   {
     says: 'Deploy by digest with the chart value `image.digest`',
     file: 'chart/',
-    // The default image is on the CI system's own registry.
+    // No image named by default: the deploy sets image.repository too (test/support/kubernetes.ts).
     check: async (s) =>
       expect(pod((await s.render({ image: { digest: DIGEST } })).objects).containers[0].image).toBe(
-        `${s.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/platform/${NAME}@${DIGEST}`,
+        `${assumedImage({ image: '', ci: s.ci, name: NAME, owner: 'platform' })}@${DIGEST}`,
       ),
+  },
+  {
+    says: "The chart's `image.repository` is empty until you deploy: set it, with `image.digest`, to what the publish job printed",
+    file: 'chart/values.yaml, chart/templates/_helpers.tpl, CI',
+    check: async (s) => {
+      expect(parse(text(s, 'chart/values.yaml')).image.repository).toBe('');
+      expect(text(s, 'chart/templates/_helpers.tpl')).toContain('required "image.repository is not set: set it to the image CI published');
+      // The publish jobs print the name and the digest.
+      const printed = s.ci === 'gitlab' ? text(s, '.gitlab-ci.yml') : text(s, '.github/workflows/container.yml');
+      expect(printed).toMatch(/Published \$\{IMAGE\}@\$\{DIGEST\}.*: deploy this index with the chart values image\.repository=\$\{IMAGE\} and image\.digest=\$\{DIGEST\}/);
+    },
   },
   {
     says: "The pod's root filesystem is read-only; only `/tmp` is writable",
@@ -585,6 +597,25 @@ const CLAIMS: Claim[] = [
       expect(identity.issuer).toBe(s.ci === 'github' ? 'https://token.actions.githubusercontent.com' : 'https://gitlab.com');
       expect(new RegExp(identity.subjectRegExp).test(identity.subjectOnMain)).toBe(true);
       expect(text(s, 'SECURITY.md')).toContain(`the OIDC issuer \`${identity.issuer}\``);
+    },
+  },
+  {
+    says: 'The image name does not say which repository builds it: the identity assumes',
+    file: 'SECURITY.md, verify/, deploy/image-policy.yaml',
+    // No image named (CI names it at run time): the repository is assumed to be <owner>/<name>, in every file that names it.
+    check: (s) => {
+      const repository = `platform/${NAME}`;
+      expect(text(s, 'SECURITY.md')).toContain(`the identity assumes \`${repository}\``);
+      for (const path of ['verify/kyverno.yaml', 'verify/policy-controller.yaml', 'deploy/image-policy.yaml']) expect(text(s, path), path).toContain(repository);
+    },
+  },
+  {
+    says: 'If the service lives elsewhere, change the repository in the commands below and in `verify/`',
+    file: 'SECURITY.md, verify/',
+    check: (s) => {
+      const security = text(s, 'SECURITY.md');
+      const commands = security.slice(security.indexOf('If the service lives elsewhere'));
+      expect(commands).toMatch(new RegExp(`\`\`\`sh[\\s\\S]*platform/${NAME}`));
     },
   },
   {
@@ -880,7 +911,7 @@ const CLAIMS: Claim[] = [
     file: 'CI',
     check: async (s) => {
       const platforms = (s.given.platforms ?? 'linux/amd64,linux/arm64').split(',');
-      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI builds it for ${platforms.join(' and ')}, each on a native runner, scans each platform's image, and publishes one index of them, signed and attested, by digest.`);
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI builds it for ${platforms.join(' and ')}, each on a native runner, scans each platform's image, and publishes one index of them, signed and attested, by digest`);
       await expectPublishByDigestSigned(s);
       await expectNativeBuilds(s, platforms);
     },
@@ -943,6 +974,15 @@ const CLAIMS: Claim[] = [
       expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ResourceQuota', 'LimitRange', 'NetworkPolicy']);
       for (const mode of ['enforce', 'audit', 'warn'])
         expect(objects[0]!.metadata.labels).toMatchObject({ [`pod-security.kubernetes.io/${mode}`]: 'restricted', [`pod-security.kubernetes.io/${mode}-version`]: pssVersion });
+    },
+  },
+  {
+    says: "CI names the image at run time (its repository's registry): the policy assumes this repository",
+    file: 'deploy/image-policy.yaml, chart/values.yaml',
+    check: (s) => {
+      // The chart names no image; the policy admits the assumed repository, <owner>/<name> on the CI's registry.
+      expect(parse(text(s, 'chart/values.yaml')).image.repository).toBe('');
+      expect(text(s, 'deploy/image-policy.yaml')).toContain(`expression: "['${assumedImage({ image: '', ci: s.ci, name: NAME, owner: 'platform' })}']"`);
     },
   },
   {

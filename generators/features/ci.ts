@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../core/package-root.js';
+import { imageTarget } from '../../core/image.js';
 import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import { baseImages } from './base-image.js';
@@ -71,12 +72,15 @@ function dockerScout() {
 
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
-  const registry = imageRegistry(answers.image);
+  const target = imageTarget(answers);
+  const registry = target.named ? imageRegistry(target.name) : target.registry;
   const bases = baseImages(answers);
   const helmVersion = tool('helm').version;
   return {
+    /** The image rule (core/image.ts): a named image, or the repository's registry, named at run time. */
+    image: target.named ? { named: true, name: target.name } : { named: false, rule: target.rule, expression: target.expression },
     registry,
-    registryAuthKey: registryAuthKey(registry),
+    registryAuthKey: target.named ? registryAuthKey(registry) : registry,
     /** GHCR: push with the workflow's own GITHUB_TOKEN; any other registry needs REGISTRY_USERNAME/PASSWORD secrets. */
     isGhcr: registry === 'ghcr.io',
     nodeMajor: String(answers.nodeVersion),

@@ -1,3 +1,4 @@
+import { imageTarget, localImageName } from '../../core/image.js';
 import { nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import { kubernetesTarget } from './kubernetes.js';
@@ -8,6 +9,7 @@ import type { Feature } from './types.js';
 export const docs: Feature = {
   name: 'docs',
   templateDir: 'docs',
+  context: (answers) => ({ imageDocs: { target: imageTarget(answers), local: localImageName(answers) } }),
 };
 
 /**

@@ -1,3 +1,4 @@
+import { assumedImage, imageTarget } from '../../core/image.js';
 import type { Answers } from '../../core/options.js';
 import { kubernetesMinorsInSupport, versions } from '../../core/versions.js';
 import { exposureContext } from './gateway.js';
@@ -82,8 +83,9 @@ export function chartNames(name: string): { release: string; fullnameOverride: s
  * refuses any other image answer), and `check` holds a team's additions to the preset (CHS-ADM-001). An entry
  * ending in "/" would admit a whole registry path; the generator lists exact repositories only.
  */
-export function admittedImageRepositories(answers: Pick<Answers, 'image'>): string[] {
-  return [answers.image];
+export function admittedImageRepositories(answers: Pick<Answers, 'image' | 'ci' | 'name' | 'owner'>): string[] {
+  // An image CI names at run time is assumed to be the repository's own (core/image.ts), as signingIdentity assumes.
+  return [assumedImage(answers)];
 }
 
 /** The policy's name (cluster-scoped, so it carries the namespace) and its list of repositories as a CEL literal. */
@@ -106,6 +108,8 @@ function kubernetesContext(answers: Answers) {
     chartNames: chartNames(answers.name),
     chartVersion: '0.1.0',
     ...exposureContext(answers),
+    /** The image rule (core/image.ts): the chart's default image.repository, or none when CI names it at run time. */
+    chartImage: imageTarget(answers),
   };
 }
 

@@ -10,6 +10,8 @@ interface HelmTemplateOptions {
   namespace: string;
   kubeVersion: string;
   valuesFiles?: string[];
+  /** `--set` values, e.g. a stand-in image.repository for a chart whose image CI names at run time. */
+  set?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -21,10 +23,10 @@ interface HelmTemplateOptions {
  */
 const renders = new Map<string, Promise<HelmRender>>();
 
-function renderKey(chartDir: string, { release, namespace, kubeVersion, valuesFiles = [], env = {} }: HelmTemplateOptions): string {
+function renderKey(chartDir: string, { release, namespace, kubeVersion, valuesFiles = [], set = [], env = {} }: HelmTemplateOptions): string {
   const key = createHash('sha256');
   const add = (part: string | Buffer) => key.update(`${part.length}:`).update(part);
-  add(JSON.stringify([release, namespace, kubeVersion, Object.entries(env).filter(([k]) => k === 'PATH' || k === 'CHS_HELM' || k.startsWith('HELM_')).sort()]));
+  add(JSON.stringify([release, namespace, kubeVersion, set, Object.entries(env).filter(([k]) => k === 'PATH' || k === 'CHS_HELM' || k.startsWith('HELM_')).sort()]));
   const files = readdirSync(chartDir, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory());
   for (const path of files.map((e) => relative(chartDir, join(e.parentPath, e.name))).sort()) {
     add(path);
@@ -54,6 +56,7 @@ async function runHelmTemplate(chartDir: string, options: HelmTemplateOptions): 
   const helm = options.env?.CHS_HELM || 'helm';
   const args = ['template', options.release, chartDir, '--namespace', options.namespace, '--kube-version', options.kubeVersion];
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
+  for (const value of options.set ?? []) args.push('--set', value);
   const result = await execa(helm, args, { reject: false, env: options.env, extendEnv: true, stdin: 'ignore' });
   if (result.exitCode === undefined || (result.failed && /ENOENT/.test(String(result.message)))) {
     return { ok: false, missing: true, error: `helm is not on PATH (${helm}): install helm v3.8+ or v4 to audit the chart` };

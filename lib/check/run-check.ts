@@ -5,6 +5,7 @@ import { glob } from 'tinyglobby';
 import { parse as parseYaml } from 'yaml';
 import { kubernetesTarget, serviceNamespace } from '../../generators/features/kubernetes.js';
 import { type Answers, options } from '../../core/options.js';
+import { assumedImage } from '../../core/image.js';
 import { resolveAnswers } from '../answers.js';
 import { UsageError } from '../errors.js';
 import { comparePaths, type FileTree } from '../../core/file-tree.js';
@@ -206,7 +207,11 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
       answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
         ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
         : undefined;
+    // A chart whose image CI names at run time (core/image.ts) renders with a stand-in name, as its CI lints it.
+    const standIn = ownImage === '' ? assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' }) : undefined;
+    if (standIn) ownImage = standIn;
     for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
+      const set = standIn && !(await setsImageRepository(chartDir, valuesFile)) ? [`image.repository=${standIn}`] : [];
       const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
       renders.push(note);
       const rendered = await helmTemplate(chartDir, {
@@ -214,6 +219,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
         namespace,
         kubeVersion: `${kubeVersion}.0`,
         valuesFiles: valuesFile ? [join(chartDir, valuesFile)] : [],
+        set,
         ...(opts.env ? { env: opts.env } : {}),
       });
       if (!rendered.ok) {
@@ -378,4 +384,15 @@ export async function checkManifests(target: string, cwd: string, stdin: NodeJS.
 
 export function reportExitCode(report: CheckReport): number {
   return report.rules.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** Whether a values file names the image (then it, not a stand-in, is what that render deploys). */
+async function setsImageRepository(chartDir: string, valuesFile: string | undefined): Promise<boolean> {
+  if (!valuesFile) return false;
+  try {
+    const values = parseYaml((await readIfExists(join(chartDir, valuesFile))) ?? '') as { image?: { repository?: unknown } } | null;
+    return typeof values?.image?.repository === 'string' && values.image.repository !== '';
+  } catch {
+    return false;
+  }
 }

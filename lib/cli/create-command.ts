@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { localImageName } from '../../core/image.js';
 import { resolveAnswers } from '../answers.js';
 import { GenerationError, UsageError } from '../errors.js';
 import { withManifest } from '../manifest.js';
@@ -45,6 +46,17 @@ async function runStep(io: CliIO, what: string, command: string, args: string[],
   if (result.exitCode !== 0) throw new GenerationError(`${what} failed (${command} exited ${result.exitCode}); the service is written, run it by hand`);
 }
 
+/**
+ * The step that moves the shell to the service's Node line when the generator runs on another one: the service's
+ * .nvmrc names its line, and its .npmrc (engine-strict) makes npm install refuse an older one (EBADENGINE).
+ */
+function nodeSwitchSteps(runningVersion: string, serviceMajor: number): string[] {
+  const running = Number(runningVersion.split('.')[0]);
+  if (running === serviceMajor) return [];
+  const why = running < serviceMajor ? `npm install refuses Node ${running}` : `its tests should run on the image's line`;
+  return [`nvm install   # this is Node ${runningVersion}, the service's line is ${serviceMajor} (its .nvmrc; fnm use reads it too): ${why}`];
+}
+
 export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const say = printer(io.stdout);
   const interactive = isInteractive(io, args);
@@ -86,7 +98,8 @@ export async function createCommand(args: ParsedArgs, io: CliIO): Promise<number
   const cd = display === '.' ? [] : [`cd ${display}`];
   say('');
   say('Next steps:');
-  for (const step of [...cd, ...(args.flags.install ? [] : ['npm install']), 'npm test', `docker build -t ${answers.image}:dev .`]) say(`  ${step}`);
+  const node = nodeSwitchSteps(process.versions.node, answers.nodeVersion);
+  for (const step of [...cd, ...node, ...(args.flags.install ? [] : ['npm install']), 'npm test', `docker build -t ${localImageName(answers)}:dev .`]) say(`  ${step}`);
   say('Read SECURITY.md for what is hardened, and README.md for deploying with the Helm chart.');
   return 0;
 }

@@ -5,7 +5,7 @@ export function optionsMarkdownTable(): string {
   const rows = options.map((o) => {
     const choices = o.type !== 'string' && o.choices ? o.choices.map((c) => `\`${c.value}\``).join(', ') : '';
     const fallback = o.default({ targetDir: 'my-svc' }, { name: 'my-svc', owner: 'platform' });
-    return `| \`--${o.flag}\` | ${o.description.replace(/\|/g, '\\|')} | ${choices || '—'} | \`${fallback}\` | ${o.affects.join(', ')} |`;
+    return `| \`--${o.flag}\` | ${o.description.replace(/\|/g, '\\|')} | ${choices || '—'} | ${fallback === '' ? '(empty)' : `\`${fallback}\``} | ${o.affects.join(', ')} |`;
   });
   return ['| flag | answer | choices | default (for `my-svc`) | affects |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -1,11 +1,11 @@
 import * as clientNode from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { Answers } from '../../core/options.js';
 import { renderService } from '../../lib/render-service.js';
 import { answersFor } from './answers.js';
@@ -80,21 +80,42 @@ function asYaml(values: Record<string, unknown>): string {
   return JSON.stringify(values, null, 2);
 }
 
-/** `helm template` with extra values written to a file (as a team would), against the pinned Kubernetes minor. */
+/** A deployed image name, as the README's install command sets it for a chart whose image CI names at run time. */
+export const DEPLOYED_IMAGE = 'ghcr.io/acme/my-svc';
+
+/**
+ * The image a deploy sets for such a chart: the repository the service's own admission policy admits (the one the
+ * generated files assume, core/image.ts assumedImage), else DEPLOYED_IMAGE.
+ */
+async function deployedImage(chartDir: string): Promise<string> {
+  const policy = await readFile(join(chartDir, '..', 'deploy', 'image-policy.yaml'), 'utf8').catch(() => '');
+  return /expression: "\['([a-z0-9._:/-]+)'/.exec(policy)?.[1] ?? DEPLOYED_IMAGE;
+}
+
+/**
+ * Values written to a file (as a team would). A chart without a default image.repository (core/image.ts) gets the
+ * one its deploy sets, unless the test gives one.
+ */
+async function valuesFileFor(chartDir: string, values: Record<string, unknown>): Promise<string> {
+  const defaults = parse(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as { image?: { repository?: string } };
+  const image = (values.image ?? {}) as Record<string, unknown>;
+  const withImage = defaults.image?.repository === '' && !('repository' in image) ? { ...values, image: { ...image, repository: await deployedImage(chartDir) } } : values;
+  const valuesFile = join(await mkdtemp(join(tmpdir(), 'chs-values-')), 'values.yaml');
+  await writeFile(valuesFile, asYaml(withImage));
+  return valuesFile;
+}
+
+/** `helm template` with extra values, against the pinned Kubernetes minor. */
 export async function helmTemplate(
   chartDir: string,
   values: Record<string, unknown>,
   { release = 'my-svc', namespace = 'my-svc', kubeVersion }: { release?: string; namespace?: string; kubeVersion: string },
 ) {
-  const valuesFile = join(await mkdtemp(join(tmpdir(), 'chs-values-')), 'values.yaml');
-  await writeFile(valuesFile, asYaml(values));
-  return runHelm(['template', release, chartDir, '--namespace', namespace, '--kube-version', kubeVersion, '-f', valuesFile]);
+  return runHelm(['template', release, chartDir, '--namespace', namespace, '--kube-version', kubeVersion, '-f', await valuesFileFor(chartDir, values)]);
 }
 
 export async function helmLint(chartDir: string, values: Record<string, unknown>, namespace = 'my-svc') {
-  const valuesFile = join(await mkdtemp(join(tmpdir(), 'chs-values-')), 'values.yaml');
-  await writeFile(valuesFile, asYaml(values));
-  return runHelm(['lint', '--strict', chartDir, '--namespace', namespace, '-f', valuesFile]);
+  return runHelm(['lint', '--strict', chartDir, '--namespace', namespace, '-f', await valuesFileFor(chartDir, values)]);
 }
 
 // ---- schema validation ----

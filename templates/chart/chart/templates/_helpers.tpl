@@ -65,10 +65,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The image reference: repository@digest when a digest is given, else repository:tag. */}}
 {{- define "svc.image" -}}
+{{- $repository := required "image.repository is not set: set it to the image CI published (its publish job prints the name and the digest)" .Values.image.repository }}
 {{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
 {{- end }}
 
