@@ -1,11 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import type { Answers } from '../core/options.js';
 import { UsageError } from './errors.js';
+import { displayPath, quotedPath, readRegularText } from './safe-read.js';
 import type { FileTree } from '../core/file-tree.js';
 import { generatorVersion } from '../core/package-root.js';
 import type { RecordedPreset } from './preset.js';
@@ -76,12 +77,21 @@ function baseJson(tree: FileTree): string {
 const GZIP_OPTIONS = { level: 3 };
 const gzipInThreadPool = promisify(gzip);
 
+/** The most a manifest's base may inflate to: a generated service's files take well under 2 MiB. */
+export const MAX_BASE_BYTES = 64 * 1024 * 1024;
+/** The largest manifest read: its base is compressed, so a real one stays far below. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /** Reads both formats: format 1 (a flat path → base64 record) is what earlier builds of the generator wrote. */
 export function decodeBase(manifest: Manifest): FileTree {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(gunzipSync(Buffer.from(manifest.base, 'base64')).toString('utf8'));
-  } catch {
+    // Capped while inflating: a gzip bomb stops at the cap instead of filling memory first.
+    parsed = JSON.parse(gunzipSync(Buffer.from(manifest.base, 'base64'), { maxOutputLength: MAX_BASE_BYTES }).toString('utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw baseProblem(`inflates to more than ${MAX_BASE_BYTES / 1024 / 1024} MiB (the most a service's generated files may take)`);
+    }
     throw new UsageError(`${MANIFEST_PATH}: "base" is not gzipped JSON: restore it from version control`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw baseProblem('is not a map of files');
@@ -96,11 +106,11 @@ export function decodeBase(manifest: Manifest): FileTree {
   const tree: FileTree = new Map();
   for (const [path, v] of Object.entries(files)) {
     const problem = pathProblem(path);
-    if (problem) throw baseProblem(`holds the path ${JSON.stringify(path)}, which ${problem}`);
+    if (problem) throw baseProblem(`holds the path ${quotedPath(path)}, which ${problem}`);
     if (format === 1 && typeof v === 'string') tree.set(path, Buffer.from(v, 'base64'));
     else if (format === 2 && typeof v === 'string') tree.set(path, Buffer.from(v, 'utf8'));
     else if (format === 2 && typeof v?.base64 === 'string') tree.set(path, Buffer.from(v.base64, 'base64'));
-    else throw baseProblem(`holds ${JSON.stringify(path)} as neither text nor base64`);
+    else throw baseProblem(`holds ${quotedPath(path)} as neither text nor base64`);
   }
   return tree;
 }
@@ -151,8 +161,19 @@ export interface ReadManifestOptions {
 }
 
 /** Reads a service's manifest, or explains in one line why it cannot. */
+/**
+ * The manifest's text, undefined when there is none. Never opens a FIFO or device (one line instead of a hang), and
+ * refuses a file past MAX_MANIFEST_BYTES before reading it.
+ */
+export function readManifestText(dir: string, shown = MANIFEST_PATH): string | undefined {
+  const path = join(dir, MANIFEST_PATH);
+  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  if (size > MAX_MANIFEST_BYTES) throw new UsageError(`${displayPath(shown)} is ${Math.round(size / 1024 / 1024)} MiB, more than the ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB a manifest may be: refused`);
+  return readRegularText(path, shown);
+}
+
 export async function readManifest(dir: string, opts: ReadManifestOptions): Promise<Manifest> {
-  const text = await readFile(join(dir, MANIFEST_PATH), 'utf8').catch(() => undefined);
+  const text = readManifestText(dir, join(dir, MANIFEST_PATH));
   if (text === undefined) throw noManifest(dir);
   return parseManifest(text, join(dir, MANIFEST_PATH), opts);
 }

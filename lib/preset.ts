@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
@@ -277,6 +277,9 @@ async function parseContent(text: string, file: string, label: string): Promise<
 
 const PRESET_EXTENSIONS = ['.json', '.yaml', '.yml'];
 
+/** The variable a platform team sets in CI to pin the preset `check` (and `upgrade`) enforce, when --preset is not given. */
+export const ORG_PRESET_ENV = 'CREATE_HARDENED_SERVICE_PRESET';
+
 /** Finds the preset file of an installed npm package, resolved from `cwd` like `require` would. */
 function packagePresetFile(name: string, cwd: string): string {
   const label = `preset ${name}`;
@@ -287,6 +290,11 @@ function packagePresetFile(name: string, cwd: string): string {
   } catch {
     throwProblems(label, [`no such file, and no installed npm package of that name from ${cwd}: give a path to a .yaml/.json file, or npm install the package`]);
   }
+  return presetFileOfPackage(manifestPath, label);
+}
+
+/** The preset file a package's package.json names (`create-hardened-service-preset`, or `main`). */
+function presetFileOfPackage(manifestPath: string, label: string): string {
   const pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
   const field = pkg['create-hardened-service-preset'] ?? pkg.main;
   if (typeof field !== 'string') {
@@ -304,7 +312,11 @@ export async function loadPreset(spec: string, cwd: string): Promise<Preset> {
   const looksLikePath = isAbsolute(spec) || spec.startsWith('.') || PRESET_EXTENSIONS.includes(extname(spec).toLowerCase());
   let file: string;
   let source: string;
-  if (existsSync(path) || (looksLikePath && !spec.startsWith('@'))) {
+  if (existsSync(join(path, 'package.json')) && statSync(path).isDirectory()) {
+    // An installed package's folder (what CI's `npm install --prefix` of a pinned preset package leaves).
+    file = presetFileOfPackage(join(path, 'package.json'), `preset ${spec}`);
+    source = spec;
+  } else if (existsSync(path) || (looksLikePath && !spec.startsWith('@'))) {
     file = path;
     source = spec;
   } else {
@@ -376,3 +388,13 @@ export async function enforcePresetOnTree(preset: Preset, tree: Map<string, Buff
   const problems = await presetTreeProblems(preset, tree);
   if (problems.length) throwProblems(presetLabel(preset), problems);
 }
+
+/** JSON with object keys sorted: equal content gives equal text. */
+export function sortedJson(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted(value)) ?? 'null';
+}
+
+/** The parts of a preset that are policy (not where it was loaded from). */
+export const PRESET_SECTIONS = ['name', 'description', 'defaults', 'locks', 'constraints'] as const;

@@ -172,7 +172,7 @@ describe("the chart README's install commands", () => {
       .replace(/\\\n\s*/g, '')
       .split('\n')
       .filter((line) => line.startsWith('helm install '))
-      .map((line) => [...line.replace('<digest from CI>', 'a'.repeat(64)).matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!));
+      .map((line) => [...line.replace('<digest from CI>', 'a'.repeat(64)).replace('<image CI published>', 'ghcr.io/acme/my-svc').matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!));
   }
 
   it.each(['gateway', 'ingress', 'none'])('a service answered --exposure %s: each command renders what it says', async (exposure) => {
@@ -325,7 +325,7 @@ describe('upgrade of a service made before --exposure and --data-plane', () => {
     });
     await edit(dir, 'chart/values.yaml', (t) => replaceOnce(t, 'replicaCount: 1', 'replicaCount: 3').replace('  extraIngress: []', '  extraIngress:\n    - from:\n        - podSelector:\n            matchLabels:\n              app: billing'));
     // (The older tree keeps today's values.schema.json, which the older values do not meet: rendered without it.)
-    const before = await runHelm(['template', 'orders', join(dir, 'chart'), '--namespace', 'orders', '--kube-version', helmKubeVersion, '--skip-schema-validation']);
+    const before = await runHelm(['template', 'orders', join(dir, 'chart'), '--namespace', 'orders', '--kube-version', helmKubeVersion, '--skip-schema-validation', '--set', 'image.repository=ghcr.io/acme/orders']);
     expect(before.exitCode, before.stderr).toBe(0);
 
     const result = await runCli(['upgrade', dir, '--yes'], { cwd: parent });

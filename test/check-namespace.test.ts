@@ -24,7 +24,8 @@ function replaced(from: RegExp | string, to: string): (doc: string) => string {
   };
 }
 
-const weakenings: { name: string; change: (text: string) => string; rule: string; says: string }[] = [
+// `floor`: the weakening also removes or opens what the generator renders, which CHS-FLOOR-001 names too.
+const weakenings: { name: string; change: (text: string) => string; rule: string; says: string; floor?: string }[] = [
   { name: 'enforce baseline', change: editDocument('Namespace', replaced('enforce: restricted', 'enforce: baseline')), rule: 'CHS-NS-001', says: 'pod-security.kubernetes.io/enforce is "baseline", must be restricted' },
   { name: 'audit privileged', change: editDocument('Namespace', replaced('audit: restricted', 'audit: privileged')), rule: 'CHS-NS-001', says: 'pod-security.kubernetes.io/audit is "privileged"' },
   {
@@ -41,8 +42,8 @@ const weakenings: { name: string; change: (text: string) => string; rule: string
     rule: 'CHS-NS-001',
     says: 'warn-version is missing (PSA then applies latest',
   },
-  { name: 'Namespace renamed', change: editDocument('Namespace', replaced(/^ {2}name: my-svc$/m, '  name: my-svc-old')), rule: 'CHS-NS-001', says: 'no Namespace my-svc in deploy/' },
-  { name: 'ResourceQuota removed', change: removeDocument('ResourceQuota'), rule: 'CHS-NS-002', says: 'no ResourceQuota in namespace my-svc' },
+  { name: 'Namespace renamed', change: editDocument('Namespace', replaced(/^ {2}name: my-svc$/m, '  name: my-svc-old')), rule: 'CHS-NS-001', says: 'no Namespace my-svc in deploy/', floor: 'Namespace my-svc is missing' },
+  { name: 'ResourceQuota removed', change: removeDocument('ResourceQuota'), rule: 'CHS-NS-002', says: 'no ResourceQuota in namespace my-svc', floor: 'ResourceQuota my-svc-quota is missing' },
   {
     name: 'quota allows NodePort Services',
     change: editDocument('ResourceQuota', replaced('services.nodeports: "0"', 'services.nodeports: "2"')),
@@ -57,7 +58,7 @@ const weakenings: { name: string; change: (text: string) => string; rule: string
   },
   { name: 'quota memory raised', change: editDocument('ResourceQuota', replaced(/limits\.memory: \S+/, 'limits.memory: 1Ti')), rule: 'CHS-NS-002', says: "limits.memory 1Ti is above the generator's" },
   { name: 'quota in another namespace', change: editDocument('ResourceQuota', replaced(/^ {2}namespace: my-svc$/m, '  namespace: default')), rule: 'CHS-NS-002', says: 'no ResourceQuota in namespace my-svc' },
-  { name: 'LimitRange removed', change: removeDocument('LimitRange'), rule: 'CHS-NS-003', says: 'no LimitRange in namespace my-svc' },
+  { name: 'LimitRange removed', change: removeDocument('LimitRange'), rule: 'CHS-NS-003', says: 'no LimitRange in namespace my-svc', floor: 'LimitRange my-svc-limits is missing' },
   {
     name: 'LimitRange defaults removed',
     change: editDocument('LimitRange', replaced(/^ {6}default:\n( {8}.*\n)+/m, '')),
@@ -71,12 +72,13 @@ const weakenings: { name: string; change: (text: string) => string; rule: string
     rule: 'CHS-NS-003',
     says: 'Container max cpu is not limited',
   },
-  { name: 'default-deny NetworkPolicy removed', change: removeDocument('NetworkPolicy'), rule: 'CHS-NET-001', says: 'no default-deny NetworkPolicy' },
+  { name: 'default-deny NetworkPolicy removed', change: removeDocument('NetworkPolicy'), rule: 'CHS-NET-001', says: 'no default-deny NetworkPolicy', floor: 'NetworkPolicy default-deny-all is missing' },
   {
     name: 'default deny opened to all ingress',
     change: editDocument('NetworkPolicy', (doc) => `${doc.trimEnd()}\n  ingress:\n    - {}\n`),
     rule: 'CHS-NET-001',
     says: 'no default-deny NetworkPolicy',
+    floor: 'NetworkPolicy default-deny-all: ingress[0] allows no `from`: every peer',
   },
 ];
 
@@ -86,7 +88,8 @@ describe('each weakening of deploy/namespace.yaml fails the right rule, in table
     const path = join(dir, NAMESPACE);
     await writeFile(path, w.change(await readFile(path, 'utf8')));
     const report = await audit(dir);
-    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([w.rule]);
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual(w.floor ? ['CHS-FLOOR-001', w.rule].sort() : [w.rule]);
+    if (w.floor) expect(report.findings.filter((f) => f.ruleId === 'CHS-FLOOR-001').map((f) => `${f.file}: ${f.message}`).join('\n')).toContain(`${NAMESPACE}: ${w.floor}`);
     const finding = report.findings.find((f) => f.ruleId === w.rule && f.message.includes(w.says));
     expect(finding, JSON.stringify(report.findings, null, 2)).toBeDefined();
     expect(finding!.file).toBe(NAMESPACE);

@@ -94,9 +94,11 @@ describe('check reports', () => {
     const table = formatTable(weak);
     expect(table).toContain('FAIL CHS-NET-002 chart/templates/deployment.yaml');
     expect(table).toContain('FAIL CHS-DKR-003 .dockerignore');
+    // The floor names the missing object where the generator renders it.
+    expect(table).toContain('FAIL CHS-FLOOR-001 chart/templates/networkpolicy.yaml');
     expect(table).toMatch(/why: Each workload should open exactly the traffic it needs/);
     expect(table).toMatch(/fix: Add a NetworkPolicy whose podSelector/);
     for (const r of weak.rules) expect(table).toContain(r.rule.id);
-    expect(table).toMatch(new RegExp(`${weak.rules.length} rules: \\d+ passed, 2 failed`));
+    expect(table).toMatch(new RegExp(`${weak.rules.length} rules: \\d+ passed, 3 failed`));
   });
 });

@@ -27,12 +27,14 @@ ingress:
   enabled: true
 `;
 
-const cases: { name: string; change: (dir: string) => Promise<void>; rule: string; says: string }[] = [
+// `floor`: the broken field also drops what the generator renders (a securityContext, the Service), so CHS-FLOOR-001 fails too.
+const cases: { name: string; change: (dir: string) => Promise<void>; rule: string; says: string; floor?: string }[] = [
   {
     name: 'a misspelled field in the Deployment template',
     change: (dir) => edit(dir, 'chart/templates/deployment.yaml', (t) => t.replace('securityContext:', 'securityContxt:')),
     rule: 'CHS-SCHEMA-001',
     says: 'Deployment my-svc: spec.template.spec.securityContxt: unknown field (not in the apps/v1 Deployment schema)',
+    floor: 'Deployment my-svc: securityContext.runAsNonRoot is unset; the generator renders true',
   },
   {
     name: 'a wrong type in the Deployment template',
@@ -76,6 +78,7 @@ const cases: { name: string; change: (dir: string) => Promise<void>; rule: strin
     },
     rule: 'CHS-SCHEMA-003',
     says: 'metadata.name "1-api" must be a DNS-1035 label',
+    floor: 'Service my-svc is missing; the generator renders it',
   },
   {
     name: 'a label value with spaces',
@@ -119,7 +122,8 @@ describe('schema and admission-fit errors are caught by the named rule', () => {
     const dir = await generatedService();
     await c.change(dir);
     const report = await audit(dir);
-    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([c.rule]);
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual(c.floor ? ['CHS-FLOOR-001', c.rule].sort() : [c.rule]);
+    if (c.floor) expect(report.findings.filter((f) => f.ruleId === 'CHS-FLOOR-001').map((f) => f.message).join('\n')).toContain(c.floor);
     expect(report.findings.filter((f) => f.ruleId === c.rule).map((f) => f.message).join('\n')).toContain(c.says);
   });
 

@@ -51,19 +51,20 @@ describe('check passes on every freshly generated variant', () => {
     const example = await loadPreset('presets/example.yaml', process.cwd());
     const report = await audit(await generatedService({}, example));
     expect(failedRules(report)).toEqual([]);
-    // The example locks neither base nor platforms: CHS-PRE-007 has nothing to hold.
-    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
+    // CHS-PRE-007 needs the organisation's preset from outside (--preset, CREATE_HARDENED_SERVICE_PRESET): skipped here.
+    // The example locks neither base nor platforms: CHS-PRE-008 has nothing to hold.
+    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip', 'skip']);
   });
 
   it.each([
     { ci: 'github' },
     { ci: 'gitlab', nodeVersion: '24', framework: 'express' },
-  ] as Partial<Record<keyof Answers, string>>[])('with a preset that locks --base dhi and both platforms (%o): passes, CHS-PRE-007 included', async (given) => {
+  ] as Partial<Record<keyof Answers, string>>[])('with a preset that locks --base dhi and both platforms (%o): passes, CHS-PRE-008 included', async (given) => {
     const dhi = preset({ locks: { base: 'dhi', platforms: 'linux/amd64,linux/arm64' } });
     const report = await audit(await generatedService(given, dhi));
     expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
     expect(report.findings.map((f) => `${f.level} ${f.ruleId}`)).toEqual(['warning CHS-IMG-002']);
-    for (const id of ['CHS-DKR-001', 'CHS-DKR-002', 'CHS-PRE-001', 'CHS-PRE-007']) expect(report.rules.find((r) => r.rule.id === id)?.status, id).toBe('pass');
+    for (const id of ['CHS-DKR-001', 'CHS-DKR-002', 'CHS-PRE-001', 'CHS-PRE-008']) expect(report.rules.find((r) => r.rule.id === id)?.status, id).toBe('pass');
   });
 });
 
@@ -111,7 +112,7 @@ const weakenings: Weakening[] = [
           .replace('allowWeakerSecurity: false', 'allowWeakerSecurity: true')
           .replace(/reason: ""/, 'reason: "legacy image needs root until PLAT-9"'),
       ),
-    expected: ['CHS-PSS-002'],
+    expected: ['CHS-FLOOR-001', 'CHS-PSS-002'],
     says: 'runAsNonRoot',
   },
   {
@@ -121,25 +122,25 @@ const weakenings: Weakening[] = [
         join(dir, 'chart/values-prod.yaml'),
         'securityException:\n  allowWeakerSecurity: true\n  reason: "NET_ADMIN until PLAT-123"\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_ADMIN]\n',
       ),
-    expected: ['CHS-PSS-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-PSS-001'],
     says: 'must not add capability NET_ADMIN (beyond the default set) (capabilities_baseline at spec.template.spec.containers[0].securityContext.capabilities.add[0]) (rendered with chart/values-prod.yaml)',
   },
   {
     name: 'resources removed from the deployment template',
     weaken: (dir) => edit(dir, 'chart/templates/deployment.yaml', (t) => replaceOnce(t, '          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n', '')),
-    expected: ['CHS-RES-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-RES-001'],
     says: 'requests.cpu',
   },
   {
     name: "the chart's NetworkPolicy removed",
     weaken: (dir) => rm(join(dir, 'chart/templates/networkpolicy.yaml')),
-    expected: ['CHS-NET-002'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-002'],
     says: 'no NetworkPolicy',
   },
   {
     name: 'default-deny removed from the namespace manifest',
     weaken: (dir) => edit(dir, 'deploy/namespace.yaml', (t) => t.slice(0, t.lastIndexOf('---'))),
-    expected: ['CHS-NET-001'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-001'],
     says: 'no default-deny NetworkPolicy',
   },
   {
@@ -234,7 +235,7 @@ const weakenings: Weakening[] = [
     name: 'Redis reachable on every port',
     given: { rateLimitStore: 'redis' },
     weaken: (dir) => edit(dir, 'chart/templates/_backing.tpl', (t) => t.replace(/  ports:\n    - port: \{\{ \.server\.port \}\}\n      protocol: TCP\n/, '')),
-    expected: ['CHS-NET-003'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-003'],
     says: 'leaves out ports: every port',
   },
   {
@@ -243,7 +244,7 @@ const weakenings: Weakening[] = [
       await mkdir(join(dir, 'chart/ci'), { recursive: true });
       await writeFile(join(dir, 'chart/ci/open-egress.yaml'), 'networkPolicy:\n  extraEgress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n      ports:\n        - port: 443\n          protocol: TCP\n');
     },
-    expected: ['CHS-NET-003'],
+    expected: ['CHS-FLOOR-001', 'CHS-NET-003'],
     says: 'allows 0.0.0.0/0: every address',
   },
   {
@@ -251,7 +252,7 @@ const weakenings: Weakening[] = [
     given: { base: 'dhi' },
     weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).runtime)} AS runtime`)),
     preset: preset({ locks: { base: 'dhi' } }),
-    expected: ['CHS-PRE-007'],
+    expected: ['CHS-PRE-008'],
     says: 'not the dhi base the preset locks (--base dhi)',
   },
   {
@@ -259,7 +260,7 @@ const weakenings: Weakening[] = [
     given: { base: 'dhi' },
     weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).dhi!.build)} AS runtime`)),
     preset: preset({ locks: { base: 'dhi' } }),
-    expected: ['CHS-DKR-001', 'CHS-PRE-007'],
+    expected: ['CHS-DKR-001', 'CHS-PRE-008'],
     says: 'no DHI -dev variant',
   },
   {
@@ -267,7 +268,7 @@ const weakenings: Weakening[] = [
     given: { ci: 'gitlab' },
     weaken: (dir) => edit(dir, '.gitlab-ci.yml', (t) => t.replaceAll('--opt platform=linux/arm64', '--opt platform=linux/amd64')),
     preset: preset({ locks: { platforms: 'linux/amd64,linux/arm64' } }),
-    expected: ['CHS-PRE-007'],
+    expected: ['CHS-PRE-008'],
     says: 'CI builds no linux/arm64 image, which the preset locks (--platforms linux/amd64,linux/arm64)',
   },
   {
@@ -284,7 +285,9 @@ describe('check fails with the right rule for each weakened service', () => {
     const dir = await generatedService(w.given ?? {});
     await w.weaken(dir);
     const report = await audit(dir, w.preset ? { preset: w.preset } : {});
-    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([...w.expected].sort());
+    // A preset given to check (the organisation's) that the manifest does not record also fails CHS-PRE-007.
+    const expected = w.preset ? [...w.expected, 'CHS-PRE-007'] : w.expected;
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([...expected].sort());
     const messages = report.findings.filter((f) => w.expected.includes(f.ruleId)).map((f) => `${f.file}: ${f.message}`).join('\n');
     expect(messages).toContain(w.says);
   });

@@ -23,7 +23,7 @@ let packumentStatus = 200;
 beforeAll(async () => {
   const pkg = await tempDir('chs-pkg-');
   await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'create-hardened-service', version: PUBLISHED, bin: { 'create-hardened-service': 'cli.js' } }));
-  await writeFile(join(pkg, 'cli.js'), `#!/usr/bin/env node\nconsole.log('create-hardened-service ${PUBLISHED} ' + process.argv.slice(2).join(' '));\n`);
+  await writeFile(join(pkg, 'cli.js'), `#!/usr/bin/env node\nconsole.log('create-hardened-service ${PUBLISHED} ' + process.argv.slice(2).join(' ') + (process.env.CREATE_HARDENED_SERVICE_PRESET ? ' with preset ' + process.env.CREATE_HARDENED_SERVICE_PRESET : ''));\n`);
   const { stdout } = await execa('npm', ['pack', '--silent', '--pack-destination', pkg], { cwd: pkg, env: npmEnv('http://127.0.0.1:9/', pkg) });
   const tarball = await readFile(join(pkg, stdout.trim()));
   server = createServer((req, res) => {
@@ -90,6 +90,32 @@ describe('check runs the generator version recorded in .hardened-service.json', 
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^cannot install create-hardened-service@0\.0\.1 from the npm registry \(code ETARGET\)$/);
+  });
+});
+
+describe("check enforces the organisation's preset package when the platform team pins one", () => {
+  it('installs the package the variable names and hands its folder to check (CREATE_HARDENED_SERVICE_PRESET)', async () => {
+    const pkg = await tempDir('chs-org-preset-');
+    await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: '@acme/hardened-preset', version: '1.4.0', 'create-hardened-service-preset': 'preset.yaml' }));
+    await writeFile(join(pkg, 'preset.yaml'), 'name: acme\n');
+    const step = await githubStep('ci.yml', 'check', /^create-hardened-service check/);
+    const result = await runStep(step, await serviceDir(PUBLISHED), { CREATE_HARDENED_SERVICE_PRESET_PACKAGE: pkg });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^create-hardened-service 9\.9\.9 check \. --format sarif --output hardened-service\.sarif with preset \/.+\/node_modules\/@acme\/hardened-preset$/);
+  });
+
+  it('fails with one line naming the package when npm cannot install it', async () => {
+    const step = await githubStep('ci.yml', 'check', /^create-hardened-service check/);
+    const result = await runStep(step, await serviceDir(PUBLISHED), { CREATE_HARDENED_SERVICE_PRESET_PACKAGE: '@acme/no-such-preset@1.0.0' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe("cannot install the organisation's preset @acme/no-such-preset@1.0.0 from the npm registry");
+  });
+
+  it("GitLab's check job runs the same lines", async () => {
+    const partial = (await readFile(join(templatesRoot, '_partials', 'org-preset.hbs'), 'utf8')).trim().split('\n');
+    const { jobs } = parseGitlab((await renderText({ ci: 'gitlab' })).get('.gitlab-ci.yml')!);
+    const lines = scriptLines(jobs.check!).join('\n').split('\n').map((l) => l.trim());
+    for (const line of partial) expect(lines).toContain(line.trim());
   });
 });
 

@@ -291,7 +291,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('the only Handlebars expressions are action pins, partials, pipeline values, the backing services (booleans and pins from data/) and validated answers', async () => {
-    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|ci-integration-env|image-name-step|gh-registry-login|gh-base-login|each|this\.(platform|github|pair))$/;
+    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|org-preset|ci-integration-env|image-name-step|gh-registry-login|gh-base-login|each|this\.(platform|github|pair))$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {

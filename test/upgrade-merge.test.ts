@@ -21,6 +21,25 @@ describe('mergeThreeWay', () => {
     expect(r.kind === 'conflict' && r.bytes.toString()).toBe(`a\n${MARKERS.ours}\nX\n${MARKERS.base}\nb\n${MARKERS.sep}\nY\n${MARKERS.theirs}\nc\n`);
   });
 
+  it('merges a single hunk of 200,000 lines, clean and in conflict (no recursion or spread on the hunk size)', () => {
+    // diff3Merge spread a whole region into push(): "Maximum call stack size exceeded" past ~120k lines.
+    const big = Array.from({ length: 200_000 }, (_, i) => `line ${i}\n`).join('');
+    const clean = mergeThreeWay(b('a\nb\nc\n'), b('a\nb\nc\n'), b(`a\n${big}c\n`));
+    expect(clean.kind === 'clean' && clean.bytes.length).toBe(`a\n${big}c\n`.length);
+    const conflict = mergeThreeWay(b('a\nb\nc\n'), b('a\nX\nc\n'), b(`a\n${big}c\n`));
+    expect(conflict.kind === 'conflict' && conflict.conflicts).toBe(1);
+  });
+
+  it('bounds the comparison: two sides past 20,000 × 20,000 lines are a conflict, kept yours, at once', () => {
+    const big = Array.from({ length: 30_000 }, (_, i) => `line ${i}\n`).join('');
+    const started = Date.now();
+    expect(mergeThreeWay(b(`a\n${big}c\n`), b(`a\n${big}c\nteam\n`), b(`A\n${big}c\n`))).toEqual({ kind: 'too-large-conflict' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const small = Array.from({ length: 5_000 }, (_, i) => `line ${i}\n`).join('');
+    const merged = mergeThreeWay(b(`a\n${small}c\n`), b(`a\n${small}c\nteam\n`), b(`A\n${small}c\n`));
+    expect(merged.kind === 'clean' && merged.bytes.toString()).toBe(`A\n${small}c\nteam\n`);
+  });
+
   it('takes identical changes on both sides without a conflict', () => {
     expect(mergeThreeWay(b('a\nb\n'), b('a\nB\n'), b('a\nB\n'))).toEqual({ kind: 'clean', bytes: b('a\nB\n') });
   });

@@ -69,11 +69,18 @@ describe('malformed manifests: exit 2, the field named, nothing written', () => 
     ['preset not an object', (m) => ({ ...m, preset: 'acme' }), /: preset must be object/],
     ['not an object at all', () => [], /: the manifest must be object/],
     ['null', () => null, /: the manifest must be object/],
+    // Bounds: a 3,000-segment path once passed the schema and crashed upgrade with a 6 KB line.
+    ['a deleted path of 3,000 segments', (m) => ({ ...m, deleted: [Array.from({ length: 3000 }, () => 'a').join('/')] }), /: deleted\[0\] must (NOT have more than 1024 characters|match pattern)/],
+    ['a conflict path of 40 segments', (m) => ({ ...m, conflicts: { [Array.from({ length: 40 }, () => 'a').join('/')]: 'a'.repeat(64) } }), /conflicts/],
+    ['a base path of 3,000 segments', (m) => ({ ...m, base: gzipBase({ format: 2, files: { [Array.from({ length: 3000 }, () => 'a').join('/')]: 'x' } }) }), /"base" holds the path .{0,200}, which is longer than 1024 characters/],
+    ['a base that inflates past 64 MiB (a gzip bomb)', (m) => ({ ...m, base: gzipSync(Buffer.alloc(200 * 1024 * 1024, ' '), { level: 9 }).toString('base64') }), /"base" inflates to more than 64 MiB/],
   ];
 
   it.each(cases)('%s', async (_name, corrupt, message) => {
     await writeFile(join(dir, MANIFEST_PATH), `${JSON.stringify(corrupt(structuredClone(good) as Record<string, unknown> & Manifest), null, 2)}\n`);
     await expectRefused(parent, dir, message);
+    // One short line, whatever the manifest holds.
+    expect((await runCli(['upgrade', dir, '--yes'], { cwd: parent })).stderr.length).toBeLessThan(600);
   });
 });
 

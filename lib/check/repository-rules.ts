@@ -247,21 +247,21 @@ export function checkCi(files: Map<string, string>, sink: FindingSink, preset: P
 }
 
 /**
- * CHS-PRE-007: what the preset locks of the image is what the files build: the final stage's base (`base`), and
+ * CHS-PRE-008: what the preset locks of the image is what the files build: the final stage's base (`base`), and
  * every platform (`platforms`) in the CI image builds (GitHub's matrix, GitLab's `--opt platform=`).
  */
 export function checkPresetImage(preset: Preset, dockerfile: string | undefined, files: Map<string, string>, sink: FindingSink): void {
   const base = preset.locks.base as string | undefined;
   const platforms = preset.locks.platforms as string | undefined;
   if (base === undefined && platforms === undefined) {
-    sink.skip('CHS-PRE-007', 'the preset locks neither base nor platforms');
+    sink.skip('CHS-PRE-008', 'the preset locks neither base nor platforms');
     return;
   }
   if (base !== undefined && dockerfile !== undefined) {
     const image = finalBaseImage(dockerfile);
     const family = image ? baseFamily(image) : undefined;
     if (family !== base) {
-      sink.add({ ruleId: 'CHS-PRE-007', level: 'error', file: 'Dockerfile', message: `the final stage is based on ${image ?? 'nothing'}, not the ${base} base the preset locks (--base ${base})` });
+      sink.add({ ruleId: 'CHS-PRE-008', level: 'error', file: 'Dockerfile', message: `the final stage is based on ${image ?? 'nothing'}, not the ${base} base the preset locks (--base ${base})` });
     }
   }
   if (platforms !== undefined) {
@@ -271,7 +271,7 @@ export function checkPresetImage(preset: Preset, dockerfile: string | undefined,
       const built = new RegExp(`(?:^\\s*-?\\s*platform: |--opt platform=)${platform.replace('/', '\\/')}(?=\\s|$)`, 'm').test(text);
       if (!built) {
         const file = ci.find(([p]) => p === '.gitlab-ci.yml')?.[0] ?? '.github/workflows/container.yml';
-        sink.add({ ruleId: 'CHS-PRE-007', level: 'error', file, message: `CI builds no ${platform} image, which the preset locks (--platforms ${platforms})` });
+        sink.add({ ruleId: 'CHS-PRE-008', level: 'error', file, message: `CI builds no ${platform} image, which the preset locks (--platforms ${platforms})` });
       }
     }
   }

@@ -96,6 +96,15 @@ export const checkRules = [
     tags: ['kubernetes', 'correctness', 'network'],
   },
   {
+    id: 'CHS-FLOOR-001',
+    name: 'no-weaker-than-generated',
+    title: 'The chart renders nothing weaker than the generator renders for the service\'s answers',
+    why: "The generated chart is the hardened baseline: each securityContext field, the token left unmounted, ClusterIP Services only, NetworkPolicy peers and ports named, TLS on every Ingress host, RBAC limited to a Role of values rbac.rules, probes and limits on every container. An edited template, an added one or an escape-hatch value that loosens any of them reopens what the generator closed, even where no Pod Security or network rule looks.",
+    fix: "Restore the property the finding names in the file it names (compare with a fresh service, or run upgrade); when the service needs more, raise it with the platform team so the generator's data changes for everyone.",
+    modes: service,
+    tags: ['security', 'kubernetes'],
+  },
+  {
     id: 'CHS-NS-001',
     name: 'namespace-pod-security',
     title: 'The service\'s Namespace enforces, audits and warns at Pod Security restricted, pinned to a supported Kubernetes minor',
@@ -331,6 +340,15 @@ export const checkRules = [
   },
   {
     id: 'CHS-PRE-007',
+    name: 'preset-pinned-by-org',
+    title: "The service's manifest records the organisation's preset (given with --preset or CREATE_HARDENED_SERVICE_PRESET)",
+    why: "The preset rules are the platform team's policy. If the preset came only from the service's own manifest, deleting or editing its \"preset\" key would switch them off; a check given the organisation's preset enforces that one and reports a manifest that dropped or changed it.",
+    fix: "Run `npx create-hardened-service upgrade --preset <the organisation's preset>` (it records the preset again), or restore .hardened-service.json from version control. Platform teams: pin the preset in CI (README, \"Pinning the organisation's preset\").",
+    modes: service,
+    tags: ['preset'],
+  },
+  {
+    id: 'CHS-PRE-008',
     name: 'preset-image-base-and-platforms',
     title: "The image is built on the base and for the platforms the preset locks",
     why: 'The platform team picked the base images it patches and trusts (distroless or Docker Hardened Images) and the node architectures its clusters run; an image on another base, or missing a platform, does not fit them.',

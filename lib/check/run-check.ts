@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { assertPlainTree, readRegularFile, readRegularText } from '../safe-read.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -21,7 +22,10 @@ import { targetMinor } from './kubernetes-api.js';
 import { checkExposure } from './exposure-rules.js';
 import { checkSchemas } from './schema-rules.js';
 import { checkAdmissionFit } from './admission-fit.js';
+import { floorRenders, referenceChart } from './floor-renders.js';
+import { checkGeneratedFloor } from './generated-floor.js';
 import { checkManifestFile } from './manifest-rule.js';
+import { checkOrgPreset } from './org-preset-rule.js';
 import { checkImageAdmissionPolicy, checkRequiredVerifiers } from './admission-policy-rules.js';
 import { VERIFIERS } from './verifiers.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
@@ -74,8 +78,9 @@ function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) => order.get(a.ruleId)! - order.get(b.ruleId)! || comparePaths(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0));
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
+/** A file of the service as text, undefined when absent; a FIFO, device or unreadable file is one line naming it. */
+async function readIfExists(dir: string, rel: string): Promise<string | undefined> {
+  return readRegularText(join(dir, rel), rel);
 }
 
 /** Values files a chart is audited with besides its defaults: values*.yaml next to values.yaml, and ci/*.yaml. */
@@ -117,20 +122,21 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const level = opts.level ?? 'restricted';
 
   const manifest: Manifest | undefined = await checkManifestFile(dir, sink, options);
+  checkOrgPreset(manifest, existsSync(join(dir, MANIFEST_PATH)), opts.preset, sink);
   const preset = opts.preset ?? (manifest?.preset ? presetFromRecord(manifest.preset, MANIFEST_PATH) : undefined);
   const kubeVersion = targetMinor(opts.kubeVersion, kubernetesTarget().minor, preset?.constraints.minKubernetesVersion);
 
   const reference = await renderReference(dir, manifest, preset);
 
   // Image definition and build context.
-  const dockerfileText = await readIfExists(join(dir, 'Dockerfile'));
+  const dockerfileText = await readIfExists(dir, 'Dockerfile');
   const dockerMajor = checkDockerfile(dockerfileText, 'Dockerfile', sink);
-  checkDockerignore(await readIfExists(join(dir, '.dockerignore')), sink);
+  checkDockerignore(await readIfExists(dir, '.dockerignore'), sink);
 
   // CI.
   const ciFiles = new Map<string, string>();
   for (const path of await glob(['.github/workflows/*.yml', '.github/workflows/*.yaml', '.gitlab-ci.yml'], { cwd: dir, dot: true })) {
-    ciFiles.set(path, (await readIfExists(join(dir, path))) ?? '');
+    ciFiles.set(path, (await readIfExists(dir, path)) ?? '');
   }
   checkCi(ciFiles, sink, preset);
   if (preset) checkPresetImage(preset, dockerfileText, ciFiles, sink);
@@ -139,7 +145,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const deployObjects: LocatedObject[] = [];
   for (const path of await glob(['deploy/**/*.yaml', 'deploy/**/*.yml'], { cwd: dir })) {
     try {
-      deployObjects.push(...splitManifests((await readIfExists(join(dir, path))) ?? '', path));
+      deployObjects.push(...splitManifests((await readIfExists(dir, path)) ?? '', path));
     } catch (err) {
       sink.add({ ruleId: 'CHS-SCHEMA-001', level: 'error', file: path, message: `cannot parse: ${(err as Error).message}` });
     }
@@ -163,6 +169,11 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     const generated = splitManifests(reference.tree.get(NAMESPACE_FILE)?.toString('utf8') ?? '', NAMESPACE_FILE);
     checkResourceQuota(deployObjects, generated, namespace, sink, namespaceFile);
     checkLimitRange(deployObjects, generated, namespace, sink, namespaceFile);
+    if (manifest) {
+      // deploy/ as generated is its own floor: every object there, its peers, bindings and flags.
+      const generatedDeploy = [...reference.tree].filter(([path]) => /^deploy\/.*\.ya?ml$/.test(path)).flatMap(([path, bytes]) => splitManifests(bytes.toString('utf8'), path));
+      checkGeneratedFloor(deployObjects, { defaults: generatedDeploy, sameValues: generatedDeploy }, sink);
+    }
   } else {
     for (const id of ['CHS-NS-002', 'CHS-NS-003'] as const) sink.skip(id, `cannot render the generator's namespace to compare with: ${reference.error}`);
   }
@@ -182,66 +193,91 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const charts = (await glob(['Chart.yaml', '*/Chart.yaml', '*/*/Chart.yaml'], { cwd: dir, ignore: ['**/node_modules/**', '**/charts/**'] })).sort();
   let renderedDefaultDeny = false;
   if (charts.length === 0) sink.skip('CHS-CHART-001', 'no Helm chart (Chart.yaml) in the service');
-  for (const chartFile of charts) {
-    const chartRel = chartFile.slice(0, -'Chart.yaml'.length).replace(/\/$/, '') || '.';
-    const chartDir = join(dir, chartRel);
-    const chartMeta = (() => {
+  // CHS-FLOOR-001: the generated chart (chart/) is held to what the generator renders for the recorded answers.
+  const floorChart = manifest && reference.ok && charts.includes('chart/Chart.yaml') ? await referenceChart(reference.tree) : undefined;
+  if (!manifest) sink.skip('CHS-FLOOR-001', `not generated by create-hardened-service (no ${MANIFEST_PATH}): no answers to render the floor from`);
+  else if (!reference.ok) sink.skip('CHS-FLOOR-001', `cannot render the generator's chart to compare with: ${reference.error}`);
+  else if (!floorChart) sink.skip('CHS-FLOOR-001', 'no chart/ folder: nothing the generator renders to compare with');
+  try {
+    for (const chartFile of charts) {
+      const chartRel = chartFile.slice(0, -'Chart.yaml'.length).replace(/\/$/, '') || '.';
+      const chartDir = join(dir, chartRel);
+      // helm reads the whole folder: a FIFO there would hang it, a bad name or an unreadable folder break it.
+      assertPlainTree(chartDir, chartRel);
+      const chartText = readRegularText(join(chartDir, 'Chart.yaml'), posix(chartFile)) ?? '';
+      const chartMeta = (() => {
+        try {
+          return (parseYaml(chartText) ?? {}) as { name?: string };
+        } catch {
+          return {};
+        }
+      })();
+      const chartName = chartMeta?.name ?? 'chart';
+      let ownImage: string | undefined;
       try {
-        return (parseYaml(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) ?? {}) as { name?: string };
+        const values = parseYaml((await readIfExists(dir, posix(join(chartRel, 'values.yaml')))) ?? '') as { image?: { repository?: unknown } } | null;
+        if (typeof values?.image?.repository === 'string') ownImage = values.image.repository;
       } catch {
-        return {};
+        /* helm reports broken values below */
       }
-    })();
-    const chartName = chartMeta?.name ?? 'chart';
-    let ownImage: string | undefined;
-    try {
-      const values = parseYaml((await readIfExists(join(chartDir, 'values.yaml'))) ?? '') as { image?: { repository?: unknown } } | null;
-      if (typeof values?.image?.repository === 'string') ownImage = values.image.repository;
-    } catch {
-      /* helm reports broken values below */
+      const release = manifest?.answers.name ?? chartName;
+      // The data plane the answers name (none when the service is not exposed, or was made before the answer).
+      const answers = manifest?.answers as Partial<Answers> | undefined;
+      const answeredDataPlane =
+        answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
+          ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
+          : undefined;
+      // A chart whose image CI names at run time (core/image.ts) renders with a stand-in name, as its CI lints it.
+      const assumed = () => assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' });
+      const standIn = ownImage === '' ? assumed() : undefined;
+      if (standIn) ownImage = standIn;
+      // The generator's own chart has no image either when the answers leave it to CI: its defaults render gets the stand-in.
+      const floorImage = manifest?.answers.image === '' ? [`image.repository=${standIn ?? assumed()}`] : [];
+      for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
+        const set = standIn && !(await setsImageRepository(chartDir, valuesFile)) ? [`image.repository=${standIn}`] : [];
+        const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
+        renders.push(note);
+        const rendered = await helmTemplate(chartDir, {
+          release,
+          namespace,
+          kubeVersion: `${kubeVersion}.0`,
+          valuesFiles: valuesFile ? [join(chartDir, valuesFile)] : [],
+          set,
+          ...(opts.env ? { env: opts.env } : {}),
+        });
+        if (!rendered.ok) {
+          sink.add({ ruleId: 'CHS-CHART-001', level: 'error', file: valuesFile ? posix(join(chartRel, valuesFile)) : posix(join(chartRel, 'Chart.yaml')), message: `helm template failed with ${note}: ${rendered.error}` });
+          if (rendered.missing) break;
+          continue;
+        }
+        // helm names each document's template as <chart name>/templates/...: map it back to the folder.
+        const toPath = (source: string) => posix(join(chartRel, source.split('/').slice(1).join('/')));
+        let objects: LocatedObject[];
+        try {
+          objects = splitManifests(rendered.text, posix(chartFile), toPath);
+        } catch (err) {
+          sink.add({ ruleId: 'CHS-CHART-001', level: 'error', file: posix(chartFile), message: `rendered YAML with ${note} does not parse: ${(err as Error).message}` });
+          continue;
+        }
+        if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
+        workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
+        checkSchemas(objects, sink, { kubeVersion, note });
+        checkExposure(objects, sink, note, answeredDataPlane);
+        checkAdmissionFit(deployObjects, objects, namespace, sink, note);
+        if (floorChart && chartRel === 'chart') {
+          const settings = { release, namespace, kubeVersion: `${kubeVersion}.0`, set, defaultsSet: floorImage, toPath, ...(opts.env ? { env: opts.env } : {}) };
+          // The service's values.yaml only when it differs: a chart as generated then shares helm's renders with its floor.
+          const ownValues = join(chartDir, 'values.yaml');
+          const edited = existsSync(ownValues) && !(reference.ok && readRegularFile(ownValues, posix(join(chartRel, 'values.yaml')))!.equals(reference.tree.get('chart/values.yaml') ?? Buffer.alloc(0)));
+          const serviceValues = [...(edited ? [ownValues] : []), ...(valuesFile ? [join(chartDir, valuesFile)] : [])];
+          const { floors, problem } = await floorRenders(floorChart, serviceValues, settings);
+          if (problem) sink.add({ ruleId: 'CHS-FLOOR-001', level: floors ? 'warning' : 'error', file: valuesFile ? posix(join(chartRel, valuesFile)) : posix(join(chartRel, 'values.yaml')), message: problem }, note);
+          if (floors) checkGeneratedFloor(objects, floors, sink, note);
+        }
+      }
     }
-    const release = manifest?.answers.name ?? chartName;
-    // The data plane the answers name (none when the service is not exposed, or was made before the answer).
-    const answers = manifest?.answers as Partial<Answers> | undefined;
-    const answeredDataPlane =
-      answers?.dataPlane && answers.exposure !== 'none' && Object.hasOwn(gatewayDataPlanes.dataPlanes, answers.dataPlane)
-        ? { implementation: answers.dataPlane, facts: gatewayDataPlanes.dataPlanes[answers.dataPlane] }
-        : undefined;
-    // A chart whose image CI names at run time (core/image.ts) renders with a stand-in name, as its CI lints it.
-    const standIn = ownImage === '' ? assumedImage({ image: '', ci: manifest?.answers.ci ?? 'github', name: release, owner: manifest?.answers.owner ?? 'platform' }) : undefined;
-    if (standIn) ownImage = standIn;
-    for (const valuesFile of [undefined, ...(await valuesFilesOf(chartDir))]) {
-      const set = standIn && !(await setsImageRepository(chartDir, valuesFile)) ? [`image.repository=${standIn}`] : [];
-      const note = valuesFile ? posix(join(chartRel, valuesFile)) : 'default values';
-      renders.push(note);
-      const rendered = await helmTemplate(chartDir, {
-        release,
-        namespace,
-        kubeVersion: `${kubeVersion}.0`,
-        valuesFiles: valuesFile ? [join(chartDir, valuesFile)] : [],
-        set,
-        ...(opts.env ? { env: opts.env } : {}),
-      });
-      if (!rendered.ok) {
-        sink.add({ ruleId: 'CHS-CHART-001', level: 'error', file: valuesFile ? posix(join(chartRel, valuesFile)) : posix(join(chartRel, 'Chart.yaml')), message: `helm template failed with ${note}: ${rendered.error}` });
-        if (rendered.missing) break;
-        continue;
-      }
-      // helm names each document's template as <chart name>/templates/...: map it back to the folder.
-      const toPath = (source: string) => posix(join(chartRel, source.split('/').slice(1).join('/')));
-      let objects: LocatedObject[];
-      try {
-        objects = splitManifests(rendered.text, posix(chartFile), toPath);
-      } catch (err) {
-        sink.add({ ruleId: 'CHS-CHART-001', level: 'error', file: posix(chartFile), message: `rendered YAML with ${note} does not parse: ${(err as Error).message}` });
-        continue;
-      }
-      if (objects.some((o) => isDefaultDeny(o.object))) renderedDefaultDeny = true;
-      workloads += checkKubernetesObjects(objects, sink, { ...common, ...(ownImage ? { ownImage } : {}), note });
-      checkSchemas(objects, sink, { kubeVersion, note });
-      checkExposure(objects, sink, note, answeredDataPlane);
-      checkAdmissionFit(deployObjects, objects, namespace, sink, note);
-    }
+  } finally {
+    await floorChart?.close();
   }
 
   // CHS-NET-001: the namespace's default deny.
@@ -270,7 +306,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     });
   }
   if (!preset) {
-    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006', 'CHS-PRE-007'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
+    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006', 'CHS-PRE-007', 'CHS-PRE-008'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
   } else {
     const locks = Object.entries(preset.locks);
     if (!manifest) sink.skip('CHS-PRE-001', `no ${MANIFEST_PATH}: no recorded answers to compare with the locks`);
@@ -309,7 +345,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
         }
       };
       const files = verifiers.map((v) => VERIFIERS[v]!.file);
-      const mine = new Map(await Promise.all(files.map(async (f) => [f, objectsOf(await readIfExists(join(dir, f)), f)] as const)));
+      const mine = new Map(await Promise.all(files.map(async (f) => [f, objectsOf(await readIfExists(dir, f), f)] as const)));
       const generated = new Map(files.map((f) => [f, objectsOf(reference.tree.get(f)?.toString('utf8'), f)] as const));
       checkRequiredVerifiers(mine, generated, verifiers, sink);
     }
@@ -390,7 +426,7 @@ export function reportExitCode(report: CheckReport): number {
 async function setsImageRepository(chartDir: string, valuesFile: string | undefined): Promise<boolean> {
   if (!valuesFile) return false;
   try {
-    const values = parseYaml((await readIfExists(join(chartDir, valuesFile))) ?? '') as { image?: { repository?: unknown } } | null;
+    const values = parseYaml((await readIfExists(chartDir, valuesFile)) ?? '') as { image?: { repository?: unknown } } | null;
     return typeof values?.image?.repository === 'string' && values.image.repository !== '';
   } catch {
     return false;

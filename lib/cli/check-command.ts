@@ -6,7 +6,8 @@ import { UsageError } from '../errors.js';
 import { formatJson, formatReport, formatSarif, formatTable, REPORT_FORMATS, type ReportFormat, summaryLine } from '../check/report.js';
 import { type CheckOptions, type CheckReport, checkManifests, checkService, reportExitCode } from '../check/run-check.js';
 import { mapLimited } from '../map-limited.js';
-import { loadPreset } from '../preset.js';
+import { loadPreset, ORG_PRESET_ENV } from '../preset.js';
+import { oneLine } from '../safe-read.js';
 import { type CliIO, printer } from './io.js';
 import type { ParsedArgs } from './parse-args.js';
 
@@ -45,7 +46,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
   if (manifests !== undefined && args.positionals.length > 0) {
     throw new UsageError(`give either service directories or --manifests, not both (got ${args.positionals.join(' ')})`);
   }
-  const presetSpec = stringFlag(args, 'preset');
+  // The organisation's preset: --preset, else the variable the platform team sets in CI.
+  const presetSpec = stringFlag(args, 'preset') ?? (io.env[ORG_PRESET_ENV] || undefined);
   const options: CheckOptions = {
     level,
     env: io.env,
@@ -60,7 +62,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
 
   // A fleet: every service is audited (one failing does not stop the others), one line each.
   const lines: string[] = [];
-  const say = (line: string) => {
+  const say = (text: string) => {
+    const line = oneLine(text);
     lines.push(line);
     printer(format === 'table' || output ? io.stdout : io.stderr)(line);
   };
@@ -71,7 +74,8 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
       return { display, report, exitCode: reportExitCode(report) };
     } catch (err) {
       const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-      return { display, error: message, exitCode: err instanceof UsageError ? 2 : 1 };
+      // A service that cannot be audited fails (exit 1); 2 is for a command that is wrong as a whole.
+      return { display, error: message, exitCode: 1 };
     }
   });
   for (const o of outcomes) say('report' in o && o.report ? summaryLine(o.display, o.report) : `${o.display}: ERROR ${o.error}`);

@@ -17,8 +17,9 @@ import { applyChangesAtomically, type FileChange, recoverInterruptedUpgrade } fr
 import { detectRenames } from '../upgrade/detect-renames.js';
 import { readServiceFiles, type ServiceFiles } from '../upgrade/read-service.js';
 import { LOCK_FILE, lockService } from '../upgrade/service-lock.js';
+import { displayPath, oneLine } from '../safe-read.js';
 import { type FileDecision, hasConflicts, isConflict, nextBase, planUpgrade } from '../upgrade/plan-upgrade.js';
-import { enforcePresetOnTree, loadPreset, presetFromRecord, recordPreset } from '../preset.js';
+import { enforcePresetOnTree, loadPreset, ORG_PRESET_ENV, presetFromRecord, recordPreset } from '../preset.js';
 import { isBehindGenerator, unresolvedConflicts } from '../service-drift.js';
 import { fleetThreads, type RecordedOutput, upgradeInWorkers } from './upgrade-workers.js';
 import { type CliIO, printer } from './io.js';
@@ -50,13 +51,14 @@ async function isInsideGitRepository(dir: string): Promise<boolean> {
   }
 }
 
-async function isDirtyGitTree(dir: string): Promise<boolean> {
-  if (!(await isInsideGitRepository(dir))) return false;
+/** The paths git reports as changed (at most a few, for the message), empty when the tree is clean or not in git. */
+async function uncommittedPaths(dir: string): Promise<string[]> {
+  if (!(await isInsideGitRepository(dir))) return [];
   const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
-  if (inside.exitCode !== 0) return false;
-  // The run's own lock file is not the team's change.
-  const status = await execa('git', ['status', '--porcelain', '--', '.', `:(exclude)${LOCK_FILE}`], { cwd: dir, reject: false });
-  return String(status.stdout).trim() !== '';
+  if (inside.exitCode !== 0) return [];
+  // The run's own lock file and its temporaries are not the team's change.
+  const status = await execa('git', ['status', '--porcelain', '-z', '--', '.', `:(exclude)${LOCK_FILE}`, `:(exclude)${LOCK_FILE}.*`], { cwd: dir, reject: false, stripFinalNewline: false });
+  return String(status.stdout).split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
 }
 
 const LABELS: Record<FileDecision['action'], string> = {
@@ -68,6 +70,7 @@ const LABELS: Record<FileDecision['action'], string> = {
   conflict: 'CONFLICT',
   'binary-conflict': 'CONFLICT (binary: kept yours)',
   'encoding-conflict': 'CONFLICT (the template brings characters your file\'s encoding cannot hold: kept yours)',
+  'too-large-conflict': 'CONFLICT (too large to merge: more than 20,000 × 20,000 lines to compare; kept yours)',
   'left-alone': 'CONFLICT (left alone)',
   'rename-unsure': 'CONFLICT (deleted or renamed? the template changed it)',
   unresolved: 'CONFLICT (unresolved since the last upgrade: kept yours)',
@@ -162,9 +165,10 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
   const recorded = manifest.generator.version;
   const recordedAnswers: Partial<Record<keyof Answers, string | number>> = { ...manifest.answers };
   for (const key of Object.keys(recordedAnswers)) if (!options.some((o) => o.key === key)) delete recordedAnswers[key as keyof Answers];
-  // The recorded preset is re-applied; --preset replaces it.
-  const preset = typeof args.flags.preset === 'string'
-    ? await loadPreset(args.flags.preset, io.cwd)
+  // The recorded preset is re-applied; --preset (or the organisation's CREATE_HARDENED_SERVICE_PRESET) replaces it.
+  const presetSpec = typeof args.flags.preset === 'string' ? args.flags.preset : io.env[ORG_PRESET_ENV] || undefined;
+  const preset = presetSpec
+    ? await loadPreset(presetSpec, io.cwd)
     : manifest.preset ? presetFromRecord(manifest.preset, `${display}/${MANIFEST_PATH}`) : undefined;
   const ask = isInteractive(io, args) && !args.flags.check ? await createAsker(io) : undefined;
   const answers = await resolveAnswers({ given: args.given, recorded: recordedAnswers, context: { targetDir: dir }, ask, ...(preset ? { preset } : {}) });
@@ -203,8 +207,10 @@ async function upgradeUnlocked(dir: string, display: string, args: ParsedArgs, i
     }
     return { dir, status: behind ? 'behind' : 'current', line: `${display}: dry run, would apply: ${summarize(decisions)} (${versions}); nothing written` };
   }
-  if (!args.flags['allow-dirty'] && (await isDirtyGitTree(dir))) {
-    throw new UsageError(`${display} has uncommitted changes: commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
+  const dirty = args.flags['allow-dirty'] ? [] : await uncommittedPaths(dir);
+  if (dirty.length) {
+    const named = dirty.slice(0, 3).map(displayPath).join(', ') + (dirty.length > 3 ? ` and ${dirty.length - 3} more` : '');
+    throw new UsageError(`${display} has uncommitted changes (${named}): commit or stash them first (or pass --allow-dirty), so the upgrade can be reviewed and undone with git`);
   }
   const next = nextBase(decisions, { base, ours, theirs });
   const renamed = Object.fromEntries([...service.renamed].filter(([path]) => theirs.has(path)));
@@ -246,13 +252,14 @@ export async function upgradeFleetMember(abs: string, args: ParsedArgs, io: CliI
   const display = relative(io.cwd, abs) || '.';
   try {
     const outcome = await upgradeOne(abs, display, args, io);
-    printer(io.stdout)(outcome.line);
+    printer(io.stdout)(oneLine(outcome.line));
     return outcome.status === 'conflicts' || (args.flags.check && outcome.status === 'behind') ? 1 : 0;
   } catch (err) {
     if (alone) throw err;
-    // In a fleet run one bad service does not stop the others.
-    printer(io.stderr)(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    return err instanceof UsageError ? 2 : 1;
+    // In a fleet run one bad service does not stop the others, and counts as failed (exit 1): 2 is for a command
+    // that is wrong as a whole, before any service is touched.
+    printer(io.stderr)(oneLine(`${display}: ${isKnownError(err) ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err)}`));
+    return 1;
   }
 }
 

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { pathProblem } from './service-paths.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { FileTree } from '../../core/file-tree.js';
@@ -51,20 +53,30 @@ const NOT_SEARCHED = new Set(['.git', 'node_modules', 'dist', 'coverage']);
 const OWN = /^\.hardened-service\./;
 const MAX_CANDIDATE_BYTES = 1024 * 1024;
 
-/** The service's own text files (regular files, not followed through symlinks) that the generator does not write. */
+/**
+ * The service's own text files (regular files, not followed through symlinks) that the generator does not write.
+ * Walked with a queue, not recursion, so a deep tree costs memory, not stack; names that are not UTF-8, paths
+ * longer than a manifest may record, and entries it cannot read cannot be rename targets and are passed over.
+ */
 export async function renameCandidates(dir: string, generated: ReadonlySet<string>): Promise<FileTree> {
   const found: FileTree = new Map();
-  const walk = async (rel: string): Promise<void> => {
-    for (const entry of await readdir(join(dir, rel), { withFileTypes: true })) {
-      const path = rel ? `${rel}/${entry.name}` : entry.name;
-      if (OWN.test(entry.name)) continue;
-      if (entry.isDirectory() && !NOT_SEARCHED.has(entry.name)) await walk(path);
-      if (!entry.isFile() || generated.has(path) || (await stat(join(dir, path))).size > MAX_CANDIDATE_BYTES) continue;
-      const bytes = await readFile(join(dir, path));
-      if (!isBinary(bytes)) found.set(path, bytes);
+  const queue = [''];
+  for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
+    const entries = await readdir(join(dir, rel), { withFileTypes: true, encoding: 'buffer' }).catch(() => []);
+    for (const entry of entries) {
+      if (!isUtf8(entry.name)) continue;
+      const name = entry.name.toString('utf8');
+      const path = rel ? `${rel}/${name}` : name;
+      if (OWN.test(name) || pathProblem(path) !== undefined) continue;
+      if (entry.isDirectory() && !NOT_SEARCHED.has(name)) queue.push(path);
+      if (!entry.isFile() || generated.has(path)) continue;
+      const bytes = await stat(join(dir, path)).then(
+        (info) => (info.isFile() && info.size <= MAX_CANDIDATE_BYTES ? readFile(join(dir, path)) : undefined),
+        () => undefined,
+      ).catch(() => undefined);
+      if (bytes && !isBinary(bytes)) found.set(path, bytes);
     }
-  };
-  await walk('');
+  }
   return found;
 }
 

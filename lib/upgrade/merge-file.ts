@@ -1,13 +1,23 @@
 import { isUtf8 } from 'node:buffer';
-import { diff3Merge } from 'node-diff3';
+import { diff3MergeRegions } from 'node-diff3';
 import { MARKERS } from './conflict-markers.js';
+
+type MergeRegion = { stable: true; bufferContent: string[] } | { stable: false; aContent: string[]; oContent: string[]; bContent: string[] };
 
 export type MergeResult =
   | { kind: 'clean'; bytes: Buffer }
   | { kind: 'conflict'; bytes: Buffer; conflicts: number }
   | { kind: 'binary-conflict' }
   /** The merge brings characters the team's single-byte file cannot hold. */
-  | { kind: 'encoding-conflict' };
+  | { kind: 'encoding-conflict' }
+  /** Sides too long to compare in bounded time (MAX_MERGE_LINE_PAIRS): kept yours. */
+  | { kind: 'too-large-conflict' };
+
+/**
+ * The diff's cost grows with the product of the two sides' line counts: at most two 20,000-line sides are compared
+ * (a few seconds on a loaded machine). Generated files are a few hundred lines; a larger pair is a conflict, kept yours.
+ */
+export const MAX_MERGE_LINE_PAIRS = 20_000 * 20_000;
 
 /** git's rule: a NUL byte in the first 8000 bytes makes a file binary, merged as a whole or not at all. */
 export function isBinary(bytes: Buffer): boolean {
@@ -48,27 +58,39 @@ export function mergeThreeWay(base: Buffer, ours: Buffer, theirs: Buffer): Merge
   const oursText = ours.toString(encoding);
   const eol = lineEnding(oursText);
   const normalize = (b: Buffer) => decode(b).replace(/\r?\n/g, eol);
-  const regions = diff3Merge(lines(oursText), lines(normalize(base)), lines(normalize(theirs)), { excludeFalseConflicts: true });
+  // diff3MergeRegions, not diff3Merge: the latter spreads a whole region into push(), which overflows the stack on a
+  // hunk of ~120k lines. Every copy here is a loop, so a merge's depth never grows with the file.
+  const [a, o, b] = [lines(oursText), lines(normalize(base)), lines(normalize(theirs))];
+  if (o.length * Math.max(a.length, b.length) > MAX_MERGE_LINE_PAIRS) return { kind: 'too-large-conflict' };
+  const regions = diff3MergeRegions(a, o, b) as MergeRegion[];
   const out: string[] = [];
   let conflicts = 0;
-  const block = (side: string[]) => {
-    out.push(...side);
+  const append = (side: readonly string[]) => {
+    for (const line of side) out.push(line);
+  };
+  const block = (side: readonly string[]) => {
+    append(side);
     // A side that ends without a newline must not glue the next marker onto its last line.
     if (side.length > 0 && !side.at(-1)!.endsWith('\n')) out.push(eol);
   };
   for (const region of regions) {
-    if ('ok' in region && region.ok) {
-      out.push(...region.ok);
+    if (region.stable) {
+      append(region.bufferContent);
       continue;
     }
-    const c = region.conflict!;
+    const { aContent: a, oContent: o, bContent: b } = region;
+    // Both sides made the same change: not a conflict (diff3Merge's excludeFalseConflicts).
+    if (a.length === b.length && a.every((line, i) => line === b[i])) {
+      append(a);
+      continue;
+    }
     conflicts++;
     out.push(`${MARKERS.ours}${eol}`);
-    block(c.a);
+    block(a);
     out.push(`${MARKERS.base}${eol}`);
-    block(c.o);
+    block(o);
     out.push(`${MARKERS.sep}${eol}`);
-    block(c.b);
+    block(b);
     out.push(`${MARKERS.theirs}${eol}`);
   }
   const text = out.join('');

@@ -12,6 +12,7 @@ export type FileDecision =
   | { path: string; action: 'conflict'; bytes: Buffer; conflicts: number }
   | { path: string; action: 'binary-conflict' }
   | { path: string; action: 'encoding-conflict' }
+  | { path: string; action: 'too-large-conflict' }
   /** A conflict an earlier upgrade reported that the team has not resolved yet: nothing is merged into it. */
   | { path: string; action: 'unresolved' }
   /** Not a regular file (a symlink to nothing or to a folder, a folder): neither merged into nor replaced. */
@@ -24,7 +25,7 @@ export type FileDecision =
   | { path: string; action: 'stays-deleted' };
 
 /** Decisions that leave the team a conflict to resolve in a file: listed, exit 1, and recorded in the manifest. */
-const CONFLICTS = new Set<FileDecision['action']>(['conflict', 'binary-conflict', 'encoding-conflict', 'unresolved']);
+const CONFLICTS = new Set<FileDecision['action']>(['conflict', 'binary-conflict', 'encoding-conflict', 'too-large-conflict', 'unresolved']);
 /** Decisions where the template's change was not applied: listed, exit 1, and the base stays, so the service stays behind. */
 const NOT_APPLIED = new Set<FileDecision['action']>(['left-alone', 'rename-unsure']);
 
@@ -80,7 +81,7 @@ function isLockfile(path: string): boolean {
 
 function fromMerge(path: string, base: Buffer, ours: Buffer, theirs: Buffer): FileDecision {
   const result = mergeThreeWay(base, ours, theirs);
-  if (result.kind === 'binary-conflict' || result.kind === 'encoding-conflict') return { path, action: result.kind };
+  if (result.kind === 'binary-conflict' || result.kind === 'encoding-conflict' || result.kind === 'too-large-conflict') return { path, action: result.kind };
   if (result.kind === 'conflict') return { path, action: 'conflict', bytes: result.bytes, conflicts: result.conflicts };
   return { path, action: 'merged', bytes: result.bytes };
 }

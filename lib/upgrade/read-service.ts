@@ -1,8 +1,9 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { UsageError } from '../errors.js';
+import { GenerationError, UsageError } from '../errors.js';
 import type { FileTree } from '../../core/file-tree.js';
 import { pathProblem } from './service-paths.js';
+import { displayPath, quotedPath } from '../safe-read.js';
 
 /** The team's side of an upgrade, read so that no path leads outside the service and no symlink is replaced. */
 export interface ServiceFiles {
@@ -27,7 +28,7 @@ function lstatOrUndefined(path: string) {
     return lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
+    throw new GenerationError(`${displayPath(path)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): nothing written`);
   }
 }
 
@@ -59,7 +60,7 @@ type Located = { kind: 'file' | 'missing'; real: string } | { kind: 'special'; w
  */
 function locate(dir: string, root: string, path: string, realFolders: Map<string, string>): Located {
   const problem = pathProblem(path);
-  if (problem) throw new UsageError(`the path ${JSON.stringify(path)} ${problem}: refused, nothing written`);
+  if (problem) throw new UsageError(`the path ${quotedPath(path)} ${problem}: refused, nothing written`);
   let existing = join(dir, path);
   const rest: string[] = [];
   let info = lstatOrUndefined(existing);
@@ -82,6 +83,15 @@ function locate(dir: string, root: string, path: string, realFolders: Map<string
   if (target.isDirectory()) return { kind: 'special', what: info.isSymbolicLink() ? 'a symlink to a folder' : 'a folder where the generator writes a file' };
   if (!target.isFile()) return { kind: 'special', what: 'not a regular file' };
   return { kind: 'file', real };
+}
+
+/** The team's file, or one line naming it when it cannot be read (permissions, I/O): never an unexpected error. */
+function readTeamFile(real: string, path: string): Buffer {
+  try {
+    return readFileSync(real);
+  } catch (err) {
+    throw new GenerationError(`${displayPath(path)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): nothing written`);
+  }
 }
 
 /**
@@ -120,7 +130,7 @@ export function readServiceFiles(dir: string, paths: Iterable<string>, renamed: 
       claimed.set(real, path);
       files.locations.set(path, real);
     }
-    if (located.kind === 'file') files.ours.set(path, readFileSync(located.real));
+    if (located.kind === 'file') files.ours.set(path, readTeamFile(located.real, path));
   }
   return files;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, lstat, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,22 @@ async function readHolder(path: string): Promise<{ holder?: Holder; ino: number 
   }
 }
 
+/** The temporary files a run makes next to the lock: `<lock>.<pid>-<hex>` while taking it, `<lock>.stale-<pid>-<hex>` while breaking one. */
+const TEMPORARY = /^\.hardened-service\.lock\.(?:stale-)?(\d+)-[0-9a-f]+$/;
+
+/**
+ * Removes the temporary lock files of runs that died on this host (a kill between writing one and removing it):
+ * they are the run's own, not the team's, and left alone they make the tree look changed to the next run.
+ */
+async function removeDeadTemporaries(dir: string, host: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid === undefined || isProcessAlive(Number(pid))) continue;
+    const found = await readHolder(join(dir, name)).catch(() => undefined);
+    if (found?.holder?.host === host) await rm(join(dir, name), { force: true });
+  }
+}
+
 /** Removes a lock whose holder died on this host, unless another run replaced it meanwhile. */
 async function breakStaleLock(path: string, ino: number): Promise<void> {
   const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -47,6 +63,7 @@ export async function lockService(dir: string, display: string, waitMs = 3000): 
   const me: Holder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   const mine = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
   const deadline = Date.now() + waitMs;
+  await removeDeadTemporaries(dir, me.host);
   await writeFile(mine, `${JSON.stringify(me)}\n`, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
     throw new GenerationError(`cannot take the upgrade lock in ${display} (${err.code ?? err.message}): is the folder writable?`);
   });
