@@ -19,8 +19,8 @@ function replaced(from: RegExp | string, to: string): (text: string) => string {
 }
 const image = 'ghcr.io/platform/my-svc';
 
-const loosenings: { name: string; change: (text: string) => string; says: string }[] = [
-  { name: 'binding removed', change: (t) => t.slice(0, t.lastIndexOf('---')), says: 'ValidatingAdmissionPolicy my-svc-images is not bound to namespace my-svc with Deny' },
+const loosenings: { name: string; change: (text: string) => string; says: string; floor?: boolean }[] = [
+  { name: 'binding removed', change: (t) => t.slice(0, t.lastIndexOf('---')), says: 'ValidatingAdmissionPolicy my-svc-images is not bound to namespace my-svc with Deny', floor: true },
   { name: 'binding only warns', change: replaced('validationActions: [Deny]', 'validationActions: [Warn, Audit]'), says: 'validationActions ["Warn","Audit"] does not include Deny' },
   { name: 'binding to another namespace', change: replaced(/kubernetes\.io\/metadata\.name: my-svc$/m, 'kubernetes.io/metadata.name: other'), says: 'is not bound to namespace my-svc' },
   { name: 'binding excludes objects by label', change: replaced(/^( {4}namespaceSelector:)/m, '    objectSelector:\n      matchLabels: { checked: "yes" }\n$1'), says: 'matchResources.objectSelector narrows what the policy checks' },
@@ -35,9 +35,10 @@ const loosenings: { name: string; change: (text: string) => string; says: string
   { name: 'allowed is no longer a list literal', change: replaced(`expression: "['${image}']"`, `expression: "['${image}'] + ['quay.io/x']"`), says: 'variable allowed is not a list of quoted repositories' },
 ];
 
-async function expectOnlyAdmFailure(dir: string, says: string, file = POLICY) {
+/** `alsoFloor`: objects removed from deploy/ also fall below the generator's own render (CHS-FLOOR-001). */
+async function expectOnlyAdmFailure(dir: string, says: string, file = POLICY, alsoFloor = false) {
   const report = await audit(dir);
-  expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual(['CHS-ADM-001']);
+  expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual(alsoFloor ? ['CHS-ADM-001', 'CHS-FLOOR-001'] : ['CHS-ADM-001']);
   const finding = report.findings.find((f) => f.ruleId === 'CHS-ADM-001' && f.message.includes(says));
   expect(finding, JSON.stringify(report.findings, null, 2)).toBeDefined();
   expect(finding!.file).toBe(file);
@@ -61,14 +62,14 @@ describe('CHS-ADM-001: a removed or loosened image admission policy fails, in ta
   it('the policy file removed', async () => {
     const dir = await generatedService();
     await rm(join(dir, POLICY));
-    await expectOnlyAdmFailure(dir, 'no ValidatingAdmissionPolicy bound to namespace my-svc in deploy/');
+    await expectOnlyAdmFailure(dir, 'no ValidatingAdmissionPolicy bound to namespace my-svc in deploy/', POLICY, true);
   });
 
   it.each(loosenings.map((l) => [l.name, l] as const))('%s', async (_name, l) => {
     const dir = await generatedService();
     const path = join(dir, POLICY);
     await writeFile(path, l.change(await readFile(path, 'utf8')));
-    const report = await expectOnlyAdmFailure(dir, l.says);
+    const report = await expectOnlyAdmFailure(dir, l.says, POLICY, l.floor);
     expect(formatTable(report)).toContain(`FAIL CHS-ADM-001 ${POLICY}`);
     const json = JSON.parse(formatJson(report));
     expect(json.rules.find((r: { id: string }) => r.id === 'CHS-ADM-001').status).toBe('fail');

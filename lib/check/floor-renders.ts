@@ -12,8 +12,10 @@ export interface RenderSettings {
   release: string;
   namespace: string;
   kubeVersion: string;
-  /** The stand-in image.repository when CI names the image at run time (as the service's own render gets it). */
+  /** --set for the render with the service's values: the stand-in image.repository, as the service's own render gets it. */
   set?: string[];
+  /** --set for the render with the generator's defaults (no image.repository when CI names the image at run time). */
+  defaultsSet?: string[];
   env?: NodeJS.ProcessEnv;
   /** Maps helm's `# Source:` to the service's file, so a floor object is named where the service has it. */
   toPath: (source: string) => string;
@@ -33,7 +35,7 @@ export async function referenceChart(tree: FileTree): Promise<{ render: (valuesF
   }
   const chartDir = join(root, CHART);
   return {
-    render: async (valuesFiles, { toPath, env, ...settings }) => {
+    render: async (valuesFiles, { toPath, env, defaultsSet: _defaults, ...settings }) => {
       const rendered = await helmTemplate(chartDir, { ...settings, valuesFiles, ...(env ? { env } : {}) });
       if (!rendered.ok) return { ok: false, error: rendered.error };
       try {
@@ -54,7 +56,7 @@ export async function floorRenders(
   serviceValues: string[],
   settings: RenderSettings,
 ): Promise<{ floors?: FloorRenders; problem?: string }> {
-  const defaults = await reference.render([], settings);
+  const defaults = await reference.render([], { ...settings, set: settings.defaultsSet ?? settings.set ?? [] });
   if (!defaults.ok) return { problem: `cannot render the generator's chart for these answers: ${defaults.error}` };
   const same = await reference.render(serviceValues, settings);
   if (!same.ok) return { floors: { defaults: defaults.objects }, problem: `the generator's chart refuses these values (${same.error}): objects they call for are not compared` };
