@@ -56,6 +56,29 @@ describe.each(['fastify', 'express'])('%s: configuration', (framework) => {
     expect(values.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(values.config.shutdownDelayMs + deadlineMs + CLOSE_ALL_GRACE_MS);
   });
 
+  it('the README’s claims about proxies, pipelining and probes are what the source and its tests hold', async () => {
+    const { text } = await rendered(framework);
+    const readme = text('README.md').replace(/\s+/g, ' ');
+    for (const path of ['test/early-answers.test.ts', 'src/pipeline.ts', 'test/pipelining.test.ts', 'test/probe-listener.test.ts']) {
+      expect(readme).toContain(`\`${path}\``);
+      expect(text(path).length).toBeGreaterThan(0);
+    }
+    expect(text('test/early-answers.test.ts')).toContain("assert.equal(x.responses[0]?.headers.connection, 'close');");
+    expect(readme).toContain('at most 16 requests run at once, none while 16 KiB of answers are unread');
+    expect(readme).toContain('up to 256 more wait');
+    expect(text('src/pipeline.ts')).toContain('export const PIPELINE_DEPTH = 16;');
+    expect(text('src/pipeline.ts')).toContain('export const PIPELINE_QUEUE = 256;');
+    expect(readme).toContain('Measured with 200 connections pipelining `GET /healthz` and never reading, the heap cut to 128 MiB');
+    expect(readme).toContain('that test is marked todo');
+    expect(text('test/pipelining.test.ts')).toContain('export const ATTACK = { connections: 200,');
+    expect(text('test/pipelining.test.ts')).toContain('export const MEMORY_LIMIT_MIB = 256;');
+    expect(text('test/pipelining.test.ts')).toContain('`--max-old-space-size=${MEMORY_LIMIT_MIB / 2}`');
+    expect(text('test/pipelining.test.ts')).toContain('todo: true');
+    expect(parse(text('chart/values.yaml')).resources.limits.memory).toBe('256Mi');
+    expect(readme).toContain('probes answer within 1 s');
+    expect(text('test/probe-listener.test.ts')).toContain('export const PROBE_ANSWER_BOUND_MS = 1_000;');
+  });
+
   it('the files the README names exist, and the constants this test relies on are the source’s', async () => {
     const { text } = await rendered(framework);
     for (const path of ['src/http-server.ts', 'test/hostile-traffic.test.ts']) expect(text('README.md')).toContain(`\`${path}\``);

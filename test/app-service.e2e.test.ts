@@ -19,7 +19,7 @@ import { answersFor } from './support/answers.js';
 import { deploymentEnv } from './support/chart-env.js';
 import { valuesMatrix } from './support/chart-values.js';
 import { bwrap, env26, node26, npm, requireServiceTools } from './support/node-lines.js';
-import { freePort, requestAs, requireNginx, startNginx } from './support/reverse-proxy.js';
+import { freePort, requestAs, requireNginx, sendAs, startHaproxy, startNginx, type ReverseProxy } from './support/reverse-proxy.js';
 import { exitWithin, killStarted, type Running, sandboxedPid, startLogging } from './support/logging-process.js';
 import { imageFiles, podSandboxArgs, RUNTIME_UID } from './support/pod-sandbox.js';
 
@@ -252,9 +252,10 @@ describe('emitted service end to end (Node 26)', () => {
         }
       });
 
-      it('behind nginx with the TRUST_PROXY the chart sets for the Ingress: a bucket and a logged address per client, spoofing is useless', async () => {
-        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { ingress: (valuesMatrix['ingress+tls'] as { ingress: unknown }).ingress });
-        expect(TRUST_PROXY).toBe('1');
+      it('behind nginx with the TRUST_PROXY the chart sets from the proxy’s address: a bucket and a logged address per client, spoofing is useless', async () => {
+        const ingress = (valuesMatrix['ingress+tls'] as { ingress: unknown }).ingress;
+        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { ingress, config: { trustProxy: ['127.0.0.1'] } });
+        expect(TRUST_PROXY).toBe('127.0.0.1');
         const { run, port } = await serve({ TRUST_PROXY: TRUST_PROXY!, RATE_LIMIT_MAX: '3' });
         const proxy = await startNginx(port);
         try {
@@ -274,11 +275,71 @@ describe('emitted service end to end (Node 26)', () => {
           for (let i = 0; i < 4; i++) spoofed.push(await as(c, { 'x-forwarded-for': `203.0.113.${i}` }));
           expect(spoofed).toEqual([[200, c], [200, c], [200, c], [429, c]]);
           expect(await as('2001:db8:1:2ff::1')).toEqual([200, '2001:db8:1:2ff::1']);
+          // A caller reaching the service without the proxy (from 127.0.0.2, outside TRUST_PROXY) is itself.
+          const direct = [];
+          for (let i = 0; i < 4; i++) {
+            const { status, reqId } = await requestDirect(port, '127.0.0.2', { 'x-forwarded-for': `203.0.113.${100 + i}` });
+            await waitForLine(run, reqId);
+            direct.push([status, lineOf(run, reqId)?.ip]);
+          }
+          expect(direct).toEqual([[200, '127.0.0.2'], [200, '127.0.0.2'], [200, '127.0.0.2'], [429, '127.0.0.2']]);
         } finally {
           await proxy.stop();
           run.child.kill('SIGKILL');
         }
       });
+
+      it.each([
+        ['nginx pooling upstream connections as ingress-nginx does', (port: number) => startNginx(port, { pool: true })],
+        ['HAProxy with http-reuse always', startHaproxy],
+      ] as [string, (port: number) => Promise<ReverseProxy>][])(
+        'behind %s, mixed traffic: no 502 for well-behaved clients, no request run without its answer',
+        async (_proxy, start) => {
+          const { run, port } = await serve({ TRUST_PROXY: '127.0.0.1', RATE_LIMIT_MAX: '20', BODY_LIMIT_BYTES: '1024' });
+          const proxy = await start(port);
+          try {
+            const json = { 'content-type': 'application/json' };
+            // Clients answered before their body is read, on connections the proxy then pools for the others.
+            const early = [
+              { method: 'POST', path: '/hello', headers: json, body: `{"name":"${'a'.repeat(2_000)}"}` },
+              { method: 'POST', path: '/hello', headers: { ...json, 'content-encoding': 'gzip' }, body: '{"name":"Ada"}' },
+              { method: 'POST', path: '/wp-login.php', headers: json, body: '{"user":"admin"}' },
+              { method: 'GET', path: '/hello', body: '{"name":"Ada"}' },
+            ];
+            const answers: { client: string; status: number; reqId: string | undefined }[] = [];
+            const as = async (client: string, request: Parameters<typeof sendAs>[2]) => answers.push({ client, ...(await sendAs(proxy.port, client, request)) });
+            await Promise.all([
+              // Ten well-behaved clients, each under the rate limit.
+              ...Array.from({ length: 10 }, async (_, c) => {
+                for (let i = 0; i < 15; i++) {
+                  await as(`203.0.113.${c}`, i % 2 ? { method: 'POST', path: '/hello', headers: json, body: '{"name":"Ada"}' } : { method: 'GET', path: `/hello?name=n${i}` });
+                }
+              }),
+              // Four clients whose requests are answered early, and one far over the rate limit.
+              ...early.map(async (request, c) => {
+                for (let i = 0; i < 30; i++) await as(`198.51.100.${c}`, request);
+              }),
+              (async () => {
+                for (let i = 0; i < 60; i++) await as('192.0.2.99', { method: 'POST', path: '/hello', headers: json, body: '{"name":"Ada"}' });
+              })(),
+            ]);
+            const good = answers.filter((a) => a.client.startsWith('203.0.113.'));
+            expect(good.map((a) => a.status)).toEqual(Array<number>(150).fill(200));
+            expect(answers.filter((a) => a.status === 502 || a.status === 504)).toEqual([]);
+            expect(answers.filter((a) => a.client === '192.0.2.99').map((a) => a.status)).toEqual([...Array<number>(20).fill(200), ...Array<number>(40).fill(429)]);
+            // Every request the service ran is one whose answer reached its client.
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            const delivered = new Set(answers.map((a) => a.reqId));
+            const ran = run.lines.filter((l) => l.msg === 'request');
+            expect(ran.filter((l) => l.aborted)).toEqual([]);
+            expect(ran.filter((l) => !delivered.has(l.reqId as string))).toEqual([]);
+          } finally {
+            await proxy.stop();
+            run.child.kill('SIGKILL');
+          }
+        },
+        120_000,
+      );
 
       it('with the proxy not trusted (no Ingress, no value): every client is the proxy and X-Forwarded-For is ignored', async () => {
         const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), {});
@@ -306,6 +367,18 @@ describe('emitted service end to end (Node 26)', () => {
     });
   });
 });
+
+/** GET /hello straight to the service from `localAddress` (a loopback address), with `headers`. */
+function requestDirect(port: number, localAddress: string, headers: Record<string, string>): Promise<{ status: number; reqId: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/hello', localAddress, agent: false, headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, reqId: res.headers['x-request-id'] as string | undefined });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.once('error', reject).end();
+  });
+}
 
 /** Waits (bounded) for the request line of `reqId`. */
 async function waitForLine(run: Running, reqId: string | undefined): Promise<void> {

@@ -96,8 +96,12 @@ describe.each(combos)('values %s', (combo) => {
     const env = Object.fromEntries(container(combo).env.map((e: { name: string; value: string }) => [e.name, e.value]));
     const drainMs = Number(env.SHUTDOWN_DELAY_MS) + Number(env.SHUTDOWN_TIMEOUT_MS);
     expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drainMs);
-    expect(container(combo).readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(container(combo).livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    // The probes ask their own port, off the public port's caps (src/probe-server.ts); the Service never exposes it.
+    expect(container(combo).readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'probes' });
+    expect(container(combo).livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'probes' });
+    expect(container(combo).startupProbe.httpGet).toEqual({ path: '/healthz', port: 'probes' });
+    expect(env.PROBE_PORT).toBe('9465');
+    expect(find(combo, 'Service')!.spec.ports.map((p: { port: number }) => p.port)).not.toContain(9465);
     expect(spec.volumes.find((v: { name: string }) => v.name === 'tmp').emptyDir.sizeLimit).toBe('64Mi');
     // Never a Secret as an environment variable: secrets are files.
     expect(JSON.stringify(container(combo).env)).not.toContain('secretKeyRef');
@@ -120,15 +124,19 @@ describe('default values', () => {
     const env = Object.fromEntries(container('default').env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(env).toEqual({
       PORT: '8080',
+      PROBE_PORT: '9465',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: '5000',
       SHUTDOWN_TIMEOUT_MS: '10000',
       SECRETS_DIR: '/run/secrets',
     });
-    expect(container('default').ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container('default').ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'probes', containerPort: 9465, protocol: 'TCP' },
+    ]);
   });
 
-  it("NetworkPolicy: ingress only from the Gateway's proxies (explicit placeholder labels) on the app port, egress only to cluster DNS", () => {
+  it("NetworkPolicy: ingress only from the Gateway's proxies (explicit placeholder labels) on the app port (none to the probe port: the kubelet is never blocked), egress only to cluster DNS", () => {
     const policy = find('default', 'NetworkPolicy')!.spec;
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.ingress).toEqual([

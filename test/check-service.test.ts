@@ -132,6 +132,13 @@ const weakenings: Weakening[] = [
     says: 'requests.cpu',
   },
   {
+    name: "the liveness probe moved back to the public port",
+    weaken: (dir) =>
+      edit(dir, 'chart/templates/deployment.yaml', (t) => replaceOnce(t, 'path: {{ .Values.probes.liveness.path }}\n              port: probes', 'path: {{ .Values.probes.liveness.path }}\n              port: http')),
+    expected: ['CHS-PROBE-001'],
+    says: 'livenessProbe asks port http, which a Service exposes',
+  },
+  {
     name: "the chart's NetworkPolicy removed",
     weaken: (dir) => rm(join(dir, 'chart/templates/networkpolicy.yaml')),
     expected: ['CHS-FLOOR-001', 'CHS-NET-002'],

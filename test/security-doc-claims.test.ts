@@ -189,6 +189,8 @@ const CI_FILE = (s: Service) => (s.ci === 'github' ? '.github/workflows/ci.yml' 
  */
 const CI_FACTS = JSON.parse(readFileSync(new URL('../data/ci-facts.json', import.meta.url), 'utf8'));
 const E2E = readFileSync(new URL('./backing-services.e2e.test.ts', import.meta.url), 'utf8');
+/** The generator's end-to-end test of the emitted service behind real proxies (nginx, HAProxy). */
+const APP_E2E = readFileSync(new URL('./app-service.e2e.test.ts', import.meta.url), 'utf8');
 const expectE2e = (title: string) => expect(E2E, `test/backing-services.e2e.test.ts has no test "${title}"`).toContain(title);
 
 /** The base images the service was made with (--base), and its runtime user. */
@@ -1090,6 +1092,116 @@ const CLAIMS: Claim[] = [
       expect(spec.terminationGracePeriodSeconds).toBe(30);
       expect(30_000).toBeGreaterThan(env.SHUTDOWN_DELAY_MS + env.SHUTDOWN_TIMEOUT_MS);
     },
+  },
+  // ---- chart README: client addresses behind a proxy (config.trustProxy) ----
+  {
+    says: "The rate limit, the per-address connection cap and the request log use the client's address.",
+    file: 'src/http-server.ts',
+    check: (s) => {
+      const server = text(s, 'src/http-server.ts');
+      expect(server).toContain("const client = clientAddress(socket.remoteAddress, req.headers['x-forwarded-for'], trusted);");
+      expect(server).toContain('limiter.hit(rateLimitKey(client.ip), now)');
+      expect(server).toContain('if (trusted?.(ip)) return;');
+    },
+  },
+  {
+    says: 'Behind a proxy every connection comes from the proxy, so the service reads `X-Forwarded-For`, but only from peers in `config.trustProxy`',
+    file: 'chart/templates/deployment.yaml, src/client-address.ts',
+    check: async (s) => {
+      const env = async (values: Record<string, unknown>) =>
+        pod((await s.render(values)).objects).containers[0].env.find((e: { name: string }) => e.name === 'TRUST_PROXY')?.value;
+      expect(await env({ config: { trustProxy: ['10.244.0.0/16', 'fd00::/8'] } })).toBe('10.244.0.0/16,fd00::/8');
+      expect(await env({})).toBeUndefined();
+      expect(text(s, 'src/client-address.ts')).toContain('export type ProxyTrust = (address: string) => boolean;');
+    },
+  },
+  {
+    says: 'Any other caller is the client itself, whatever it sends, and is held to the per-address cap: a hop count would trust whoever reaches the pod',
+    file: 'src/config.ts, chart/values.schema.json',
+    check: async (s) => {
+      expect(text(s, 'src/config.ts')).toContain('a hop count would trust any caller that reaches the service directly');
+      expect(await s.lint({ config: { trustProxy: ['1'] } })).not.toBe(0);
+      expect(text(s, 'test/hostile-traffic.test.ts')).toContain('a caller outside TRUST_PROXY is the client whatever it forwards: limited and capped as itself');
+    },
+  },
+  {
+    says: 'Proxy in front | `config.trustProxy`',
+    file: 'chart/values.yaml',
+    check: (s) => expect(parse(text(s, 'chart/values.yaml')).config.trustProxy).toEqual([]),
+  },
+  {
+    says: 'ingress-nginx, Traefik, HAProxy Ingress, Envoy Gateway (pods in the cluster) | the CIDR their pods get',
+    file: 'chart/templates/deployment.yaml',
+    check: (s) =>
+      expect(text(s, 'chart/templates/deployment.yaml')).toMatch(/else if \.Values\.ingress\.enabled \}\}\n.*\n\s+- name: TRUST_PROXY\n\s+value: "10\.0\.0\.0\/8,172\.16\.0\.0\/12,192\.168\.0\.0\/16,fc00::\/7"/),
+  },
+  {
+    says: 'a cloud load balancer sending to pod IPs (AWS ALB/NLB IP mode, GKE container-native) | the load balancer',
+    file: 'chart/values.schema.json',
+    check: async (s) => expect(await s.lint({ config: { trustProxy: ['192.0.2.0/24', '2001:db8::/32'] } })).toBe(0),
+  },
+  {
+    says: 'none (a Service of type LoadBalancer straight to the pods) | leave it empty with the Ingress off: nobody is trusted',
+    file: 'chart/templates/deployment.yaml',
+    check: async (s) => expect(JSON.stringify(pod((await s.render()).objects).containers[0].env)).not.toContain('TRUST_PROXY'),
+  },
+  // ---- README.md: behind a pooling proxy, pipelining, probes ----
+  {
+    says: 'Behind a proxy that pools its connections (ingress-nginx, HAProxy, Envoy, cloud load balancers):',
+    file: 'test/app-service.e2e.test.ts (generator)',
+    check: () => {
+      expect(APP_E2E).toContain("['nginx pooling upstream connections as ingress-nginx does', (port: number) => startNginx(port, { pool: true })]");
+      expect(APP_E2E).toContain("['HAProxy with http-reuse always', startHaproxy]");
+    },
+  },
+  {
+    says: "An answer sent before its request's body was read (413, 415, 429, a 404 or a route that takes no body) says `Connection: close`",
+    file: 'src/http-server.ts, test/early-answers.test.ts',
+    check: (s) => {
+      expect(text(s, 'src/http-server.ts')).toContain("this.setHeader('connection', 'close');");
+      expect(text(s, 'src/http-server.ts')).toContain('if (connection.closing) return;');
+      expect(text(s, 'test/early-answers.test.ts')).toContain("assert.equal(ran, false, 'the request sent after the early answer did not reach the app');");
+      expect(APP_E2E).toContain('mixed traffic: no 502 for well-behaved clients, no request run without its answer');
+    },
+  },
+  {
+    says: 'Pipelining is bounded per connection: at most 16 requests run at once, none while 16 KiB of answers are unread',
+    file: 'src/pipeline.ts',
+    check: (s) => {
+      expect(text(s, 'src/pipeline.ts')).toContain('export const PIPELINE_DEPTH = 16;');
+      expect(text(s, 'src/pipeline.ts')).toContain('export const PIPELINE_QUEUE = 256;');
+      expect(text(s, 'src/pipeline.ts')).toContain('!this.#socket.writableNeedDrain');
+    },
+  },
+  {
+    says: 'Measured with 200 connections pipelining `GET /healthz` and never reading',
+    file: 'test/pipelining.test.ts, chart/values.yaml',
+    // test/app-config-docs.test.ts holds the figures against the test's constants.
+    check: (s) => {
+      expect(text(s, 'test/pipelining.test.ts')).toContain('export const ATTACK = { connections: 200,');
+      expect(parse(text(s, 'chart/values.yaml')).resources.limits.memory).toBe('256Mi');
+    },
+  },
+  {
+    says: "The kubelet's probes ask `PROBE_PORT`, a listener of its own that the Service does not expose and the NetworkPolicy admits nobody to",
+    file: 'chart/templates/, test/probe-listener.test.ts',
+    check: async (s) => {
+      const { objects } = await s.render();
+      const container = pod(objects).containers[0];
+      const probePort = container.ports.find((p: { name: string }) => p.name === 'probes').containerPort;
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(container[probe].httpGet.port).toBe('probes');
+      expect(kind(objects, 'Service')!.spec.ports.map((p: { port: number; targetPort: unknown }) => [p.port, p.targetPort]).flat()).not.toContain(probePort);
+      const admitted = objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((o) => o.spec.ingress ?? []);
+      expect(admitted.length).toBeGreaterThan(0);
+      expect(JSON.stringify(admitted)).not.toContain(String(probePort));
+      expect(dockerfile(s)).toContain('process.env.PROBE_PORT||process.env.PORT');
+      expect(text(s, 'test/probe-listener.test.ts')).toContain('export const PROBE_ANSWER_BOUND_MS = 1_000;');
+    },
+  },
+  {
+    says: 'The metrics port has the same caps.',
+    file: 'src/metrics.ts',
+    check: (s) => expect(text(s, 'src/metrics.ts')).toContain("await startSideListener('metrics', port, host, logger,"),
   },
   {
     says: 'Optional, off by default:',

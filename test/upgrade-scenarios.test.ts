@@ -78,6 +78,27 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     expect(await treeOf(dir)).toEqual(expected);
   });
 
+  it('the HTTP layer: a service whose team edited src/http-server.ts gets the new layer merged in, its edit kept', async () => {
+    const dir = await generate(parent, 'http-layer');
+    const added = ['src/pipeline.ts', 'src/probe-server.ts', 'src/side-listener.ts', 'test/early-answers.test.ts', 'test/pipelining.test.ts', 'test/probe-listener.test.ts'];
+    // Before issue 23: no Connection: close on early answers, no pipelining gate, no probe listener.
+    const earlyAnswers = /\/\*\*\n \* An answer that starts before its request's body[\s\S]*?\n}\n\n/;
+    const olderHttpServer = (t: string) =>
+      replaceOnce(t, '    if (connection && hasBody(req)) closeIfAnsweredEarly(req, res, socket, connection);\n', '').replace(earlyAnswers, '');
+    await rewindToOlderGenerator(dir, (tree) => {
+      for (const path of added) tree.delete(path);
+      tree.set('src/http-server.ts', Buffer.from(olderHttpServer(tree.get('src/http-server.ts')!.toString())));
+    });
+    const team = '// team: our upstream sends at most 1 MiB';
+    const anchor = 'const DRAIN_CHECK_INTERVAL_MS = 250;\n';
+    await edit(dir, 'src/http-server.ts', (t) => replaceOnce(t, anchor, `${anchor}${team}\n`));
+    const result = await upgrade(dir);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const tree = await treeOf(dir);
+    expect(tree.get('src/http-server.ts')).toBe(replaceOnce(freshText('src/http-server.ts'), anchor, `${anchor}${team}\n`));
+    for (const path of added) expect(tree.get(path), path).toBe(freshText(path));
+  });
+
   it('the same line changed on both sides: inline conflict markers, listed, exit 1', async () => {
     const dir = await generate(parent, 'conflict');
     await rewindToOlderGenerator(dir, (tree) => tree.set('Dockerfile', Buffer.from(olderDockerfile(tree.get('Dockerfile')!.toString()))));

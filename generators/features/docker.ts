@@ -17,6 +17,8 @@ export const docker: Feature = {
       baseImage: { ...base, isDhi: base.kind === 'dhi' },
       /** uid/gid of the runtime image's non-root user (distroless `nonroot`, DHI `node`); the chart uses the same. */
       runtimeUid: base.uid,
+      /** PROBE_PORT: /healthz and /readyz off the public port's caps (src/probe-server.ts); the chart uses the same. */
+      probePort: answers.port === 9465 ? 9466 : 9465,
     };
   },
 };

@@ -143,6 +143,31 @@ function backingPorts(containers: Obj[]): { variable: string; port: number }[] {
 }
 
 /** Runs the pod, resource, image, network and preset rules over a set of objects. */
+/** The ports Services send traffic to: target port names and numbers (a Service's port when it names none). */
+function servicePorts(objects: LocatedObject[]): Set<string> {
+  const ports = new Set<string>();
+  for (const o of objects) {
+    if (o.object.kind !== 'Service') continue;
+    const list = obj(o.object.spec).ports;
+    for (const p of Array.isArray(list) ? list.map(obj) : []) ports.add(String(p.targetPort ?? p.port));
+  }
+  return ports;
+}
+
+/** The container's HTTP probes whose port (by name or number) a Service exposes, described. */
+function publicProbes(container: Obj, exposed: Set<string>): string[] {
+  const declared = Array.isArray(container.ports) ? container.ports.map(obj) : [];
+  const found: string[] = [];
+  for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+    const port = obj(obj(container[kind]).httpGet).port;
+    if (port === undefined) continue;
+    const entry = declared.find((p) => p.name === port || p.containerPort === port);
+    const names = [String(port), ...(entry ? [String(entry.name), String(entry.containerPort)] : [])];
+    if (names.some((n) => exposed.has(n))) found.push(`${kind} asks port ${String(port)}, which a Service exposes`);
+  }
+  return found;
+}
+
 export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSink, options: KubernetesRuleOptions): number {
   const { note, preset } = options;
   const policies = objects.filter((o) => o.object.kind === 'NetworkPolicy' && (options.ownPolicy?.(o) ?? true));
@@ -156,6 +181,7 @@ export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSi
       sink.add({ ruleId: 'CHS-NET-003', level: 'error', ...at, message: `NetworkPolicy ${String(obj(policy.object.metadata).name ?? '(unnamed)')}: egress[${i}] ${open}` }, note);
     });
   }
+  const exposed = servicePorts(objects);
   const maxMemory = preset?.constraints.maxMemoryLimit;
   const registries = preset?.constraints.allowedRegistries;
 
@@ -185,6 +211,9 @@ export function checkKubernetesObjects(objects: LocatedObject[], sink: FindingSi
       );
       for (const { c } of containers) {
         const name = typeof c.name === 'string' ? c.name : '(unnamed)';
+        for (const probe of publicProbes(c, exposed)) {
+          sink.add({ ruleId: 'CHS-PROBE-001', level: 'error', ...at, message: `${where}: container "${name}" ${probe}` }, note);
+        }
         const resources = obj(c.resources);
         const missing: string[] = [];
         for (const section of ['requests', 'limits']) {

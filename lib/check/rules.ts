@@ -105,6 +105,15 @@ export const checkRules = [
     tags: ['security', 'kubernetes'],
   },
   {
+    id: 'CHS-PROBE-001',
+    name: 'probes-off-public-port',
+    title: "The kubelet's HTTP probes ask a port that no Service exposes",
+    why: "A probe that shares the public port shares its connection caps with every client: a flood that fills them fails the probes, and the kubelet restarts a pod that was only busy, on every replica.",
+    fix: "Serve /healthz and /readyz on a port of their own (the generated service's PROBE_PORT, the chart's probes.port) that no Service targets, and point the probes at it.",
+    modes: both,
+    tags: ['security', 'kubernetes', 'availability'],
+  },
+  {
     id: 'CHS-NS-001',
     name: 'namespace-pod-security',
     title: 'The service\'s Namespace enforces, audits and warns at Pod Security restricted, pinned to a supported Kubernetes minor',

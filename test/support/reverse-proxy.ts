@@ -47,7 +47,12 @@ export interface ReverseProxy {
   stop(): Promise<void>;
 }
 
-export async function startNginx(upstreamPort: number): Promise<ReverseProxy> {
+/**
+ * nginx, pooling its upstream connections as ingress-nginx does (an `upstream` with `keepalive`, HTTP/1.1 and
+ * the Connection header cleared), when `pool` is set: each client's request may go over a connection another
+ * client's request used before.
+ */
+export async function startNginx(upstreamPort: number, { pool = false } = {}): Promise<ReverseProxy> {
   const nginx = requireNginx();
   const dir = await mkdtemp(join(tmpdir(), 'chs-nginx-'));
   await mkdir(join(dir, 'temp'));
@@ -64,12 +69,13 @@ events { worker_connections 128; }
 http {
   access_log off;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
+  ${pool ? `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 32; }` : ''}
   server {
     listen 127.0.0.1:${port} proxy_protocol;
     set_real_ip_from 127.0.0.1;
     real_ip_header proxy_protocol;
     location / {
-      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_pass http://${pool ? 'app' : `127.0.0.1:${upstreamPort}`};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
@@ -99,6 +105,83 @@ http {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export const haproxyBinary = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
+
+/**
+ * HAProxy (Debian's, which .ci/run installs) in front of the service: a second, independent pooling proxy
+ * (`http-reuse always`: any client's request may go over any idle server connection). Like nginx above, it
+ * learns each client's address from the PROXY protocol and appends it to X-Forwarded-For.
+ */
+export async function startHaproxy(upstreamPort: number): Promise<ReverseProxy> {
+  if (!haproxyBinary) throw new Error('haproxy is missing: apt-get install -y haproxy (.ci/run does)');
+  const dir = await mkdtemp(join(tmpdir(), 'chs-haproxy-'));
+  const port = await freePort();
+  await writeFile(
+    join(dir, 'haproxy.cfg'),
+    `global
+  maxconn 512
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 30s
+frontend public
+  bind 127.0.0.1:${port} accept-proxy
+  option forwardfor
+  default_backend app
+backend app
+  http-reuse always
+  server app 127.0.0.1:${upstreamPort}
+`,
+  );
+  const child: ChildProcess = spawn(haproxyBinary, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await accepting(port, 10_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}: ${stderr}`);
+  }
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One request of any method, with an optional body, through the proxy as the client `clientIp` (PROXY protocol).
+ */
+export function sendAs(
+  proxyPort: number,
+  clientIp: string,
+  request: { method: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; reqId: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(proxyPort, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error(`no answer from the proxy for ${request.path} within 20 s`)), 20_000);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const head = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n')[0] ?? '';
+      resolve({ status: Number(head.split(' ')[1]), reqId: /^x-request-id: *(\S+)$/im.exec(head)?.[1] });
+    });
+    const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
+    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`PROXY TCP4 ${clientIp} 127.0.0.1 40000 ${proxyPort}\r\n${request.method} ${request.path} HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n${extra}\r\n${request.body ?? ''}`);
+  });
 }
 
 /**

@@ -3,8 +3,9 @@ import type { Config } from './config.ts';
 
 /**
  * The client's address, for the log and the rate limit: the socket's peer, or, when that peer is a trusted
- * proxy (TRUST_PROXY), the address that proxy put into X-Forwarded-For — walking back one hop per trusted
- * proxy, as Express and Fastify do. A forwarded value that is not an IP address is never used (it would let
+ * proxy (TRUST_PROXY: the addresses the proxies connect from), the address that proxy put into X-Forwarded-For —
+ * walking back while each hop is itself a trusted proxy, as Express and Fastify do. A peer outside that set is
+ * the client, whatever it sends. A forwarded value that is not an IP address is never used (it would let
  * a client pick any string as its identity): the socket address is, and `note` says why.
  */
 export interface ClientAddress {
@@ -12,8 +13,8 @@ export interface ClientAddress {
   note?: string;
 }
 
-/** Whether the peer `hop` steps from the server (0: the socket's) is a proxy whose X-Forwarded-For counts. */
-export type ProxyTrust = (address: string, hop: number) => boolean;
+/** Whether a peer is a proxy whose X-Forwarded-For counts. */
+export type ProxyTrust = (address: string) => boolean;
 
 const NAMED_RANGES: Record<string, [string, number, 'ipv4' | 'ipv6'][]> = {
   loopback: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']],
@@ -25,8 +26,7 @@ export const FORWARDED_NOT_AN_IP = 'x-forwarded-for holds a value that is not an
 
 /** The trust function for TRUST_PROXY (already validated by loadConfig); undefined when no proxy is trusted. */
 export function proxyTrust(trust: Config['trustProxy']): ProxyTrust | undefined {
-  if (trust === false || trust === 0) return undefined;
-  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  if (trust === false) return undefined;
   const list = new BlockList();
   for (const entry of trust) {
     for (const [network, prefix, family] of NAMED_RANGES[entry] ?? [cidr(entry)]) list.addSubnet(network, prefix, family);
@@ -54,7 +54,7 @@ export function clientAddress(
   if (trusted === undefined || forwardedFor === undefined) return { ip: peer };
   const hops = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(',')).split(',');
   let ip = peer;
-  for (let hop = 0; hop < hops.length && trusted(ip, hop); hop++) {
+  for (let hop = 0; hop < hops.length && trusted(ip); hop++) {
     const next = unmapped((hops[hops.length - 1 - hop] ?? '').trim());
     if (isIP(next) === 0) return { ip: peer, note: FORWARDED_NOT_AN_IP };
     ip = next;

@@ -31,11 +31,14 @@ export interface Config {
   limits: Limits;
   /** METRICS_PORT: Prometheus text metrics at /metrics on this port; unset = off. */
   metricsPort: number | undefined;
+  /** PROBE_PORT: /healthz and /readyz on a port of their own, off the public port's caps; unset = off. */
+  probePort: number | undefined;
   /**
-   * TRUST_PROXY: which proxies may set X-Forwarded-For (the client IP for logs and rate limiting).
-   * Unset or 0: none. A number: that many hops. Otherwise a comma-separated list of addresses or CIDRs.
+   * TRUST_PROXY: the addresses the proxies connect from, whose X-Forwarded-For gives the client IP (logs, rate
+   * limit, connection caps): a comma-separated list of addresses or CIDRs. Unset or 0: none. A hop count is
+   * refused: it would trust whoever connects, not just the proxy.
    */
-  trustProxy: false | number | string[];
+  trustProxy: false | string[];
 }
 
 export interface Limits {
@@ -136,6 +139,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === httpPort) {
     problems.push(`METRICS_PORT=${metricsPort} must differ from PORT`);
   }
+  const probePort = port('PROBE_PORT', undefined);
+  if (probePort !== undefined && probePort !== 0 && (probePort === httpPort || probePort === metricsPort)) {
+    problems.push(`PROBE_PORT=${probePort} must differ from PORT and METRICS_PORT`);
+  }
 
   const shutdownDelayMs = integer('SHUTDOWN_DELAY_MS', DEFAULTS.shutdownDelayMs, 0, 600_000) ?? DEFAULTS.shutdownDelayMs;
   const shutdownTimeoutMs =
@@ -176,13 +183,19 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: { max: rateLimitMax, windowMs: rateLimitWindowMs, maxClients: rateLimitMaxClients },
     limits,
     metricsPort,
+    probePort,
     trustProxy,
   };
 }
 
 function parseTrustProxy(raw: string | undefined, problems: string[]): Config['trustProxy'] {
   if (raw === undefined || raw === '0' || raw === 'false') return false;
-  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d+$/.test(raw)) {
+    problems.push(
+      `TRUST_PROXY=${shown(raw)}: a hop count would trust any caller that reaches the service directly; list the addresses or CIDRs the proxy connects from (e.g. 10.0.0.0/8)`,
+    );
+    return false;
+  }
   const entries = raw.split(',').map((s) => s.trim());
   const bad = entries.filter((entry) => {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return false;
@@ -193,7 +206,7 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): Config['t
   });
   if (bad.length > 0) {
     problems.push(
-      `TRUST_PROXY=${shown(raw)} must be a hop count or a comma-separated list of IP addresses or CIDRs (bad: ${bad.join(', ')}); "true" is not accepted: it would let any client choose its own IP`,
+      `TRUST_PROXY=${shown(raw)} must be a comma-separated list of IP addresses or CIDRs (bad: ${bad.join(', ')}); "true" is not accepted: it would let any client choose its own IP`,
     );
   }
   return entries;

@@ -3,7 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import helmet from 'helmet';
 import { clientAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
-import { type AppOptions, errorBody, PROBE_PATHS, recordRequest, requestId } from './http-service.ts';
+import { type AppOptions, clientRequestId, errorBody, PROBE_PATHS, recordRequest } from './http-service.ts';
+import { PIPELINE_QUEUE, PipelineGate } from './pipeline.ts';
 import { RateLimiter, type Window } from './rate-limiter.ts';
 
 // Not `import { … } from 'node:http'`: importing a built-in as an ES module reads all of its exports, and reading
@@ -54,6 +55,10 @@ interface ConnectionState {
   since: number;
   /** Answered by clientError: the parser reports every later chunk too. */
   rejected?: boolean;
+  /** An answer went out before its request was read: nothing after it on this connection is run. */
+  closing?: boolean;
+  /** How many of this connection's requests run at once, and whether it is read meanwhile. */
+  pipeline: PipelineGate;
 }
 
 type TrackedRequest = IncomingMessage & { [kRequest]?: RequestState };
@@ -135,7 +140,11 @@ export function createHttpServer(
    * store answers later (a promise, bounded by its own timeout), the memory store at once.
    */
   const refusal = (req: IncomingMessage, res: ServerResponse, client: ClientAddress): Refusal | Promise<Refusal> => {
+    // Node's parser takes a request line without a version (GET /path) as HTTP/0.9.
+    if (req.httpVersionMajor !== 1) return [400, 'an HTTP/1.x request line is required'];
     if (req.headers.host === undefined && req.httpVersion === '1.1') return [400, 'a Host header is required'];
+    // Node keeps the first of two Host headers: a proxy in front may have routed by the other one.
+    if (hostHeaders(req) > 1) return [400, 'exactly one Host header is required'];
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -162,8 +171,22 @@ export function createHttpServer(
     const started = performance.now();
     const socket = req.socket as TrackedSocket;
     const connection = socket[kConnection];
+    if (!connection) return run(req, res, started, refused, expectsContinue);
+    // Sent after an answer that said Connection: close: its answer could not be delivered, so it is not run.
+    if (connection.closing) return;
+    if (!connection.pipeline.admit(() => run(req, res, started, refused, expectsContinue))) {
+      connection.closing = true;
+      socket.destroy();
+      logger.warn({ ip: unmapped(socket.remoteAddress ?? ''), limit: PIPELINE_QUEUE }, 'connection closed: too many pipelined requests ahead of their answers');
+    }
+  };
+
+  const run = (req: IncomingMessage, res: ServerResponse, started: number, refused?: [number, string], expectsContinue = false) => {
+    const socket = req.socket as TrackedSocket;
+    const connection = socket[kConnection];
+    if (connection && hasBody(req)) closeIfAnsweredEarly(req, res, socket, connection);
     const client = clientAddress(socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
-    const id = requestId(req.headers['x-request-id']);
+    const id = randomUUID();
     (req as TrackedRequest)[kRequest] = { id, client };
     for (const [name, value] of headers) res.setHeader(name, value);
     res.setHeader('x-request-id', id);
@@ -176,6 +199,7 @@ export function createHttpServer(
     }
     res.once('close', () => {
       inflight.delete(res);
+      connection?.pipeline.done();
       if (connection?.response === res) {
         connection.response = undefined;
         connection.request = undefined;
@@ -184,6 +208,7 @@ export function createHttpServer(
       }
       recordRequest(logger, metrics, {
         reqId: id,
+        clientReqId: clientRequestId(req.headers['x-request-id']),
         ip: client.ip,
         ipNote: client.note,
         method: req.method,
@@ -291,12 +316,12 @@ export function createHttpServer(
   const sockets = new Set<TrackedSocket>();
   const perIp = new Map<string, number>();
   server.on('connection', (socket: TrackedSocket) => {
-    socket[kConnection] = { idleMark: 0, since: performance.now() };
+    socket[kConnection] = { idleMark: 0, since: performance.now(), pipeline: new PipelineGate(socket, limits.idleTimeoutMs) };
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const ip = unmapped(socket.remoteAddress ?? '');
     // A trusted proxy carries many clients: only MAX_CONNECTIONS applies to it.
-    if (trusted?.(ip, 0)) return;
+    if (trusted?.(ip)) return;
     const open = (perIp.get(ip) ?? 0) + 1;
     if (open > limits.maxConnectionsPerIp) {
       socket.destroy();
@@ -346,6 +371,35 @@ export function createHttpServer(
       return cut.map((res) => String(res.getHeader('x-request-id')));
     },
   };
+}
+
+function hostHeaders(req: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') count++;
+  return count;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * An answer that starts before its request's body has all arrived (a refusal, a route that takes no body) says
+ * Connection: close: what the client sends next on this connection would be parsed out of the unread body's
+ * stream, and a proxy would pool the connection for another client's request. Node ends such a connection once
+ * the answer is written; it lingers instead, so that the answer is not lost to a reset.
+ */
+function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse, socket: Socket, connection: ConnectionState): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (!req.complete) {
+      connection.closing = true;
+      this.setHeader('connection', 'close');
+      socket.destroySoon = () => lingerAndClose(socket);
+    }
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 function decodable(path: string): boolean {

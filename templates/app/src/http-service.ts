@@ -18,6 +18,9 @@ export interface AppOptions {
   rateLimitStore?: RateLimitStore;
 }
 
+/** What /readyz answers: the service's own state and, where it has one, its database's. */
+export type Readiness = () => { status: 200 | 503; body: { status: string } } | Promise<{ status: 200 | 503; body: { status: string } }>;
+
 export interface HttpService {
   /** Starts accepting connections; resolves to the bound port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
@@ -25,6 +28,8 @@ export interface HttpService {
   close(): Promise<void>;
   /** At the drain deadline: closes every connection still open; resolves to the ids of requests cut short. */
   closeAll(): Promise<string[]>;
+  /** What /readyz answers, for the probe listener (probe-server.ts) too. */
+  readiness: Readiness;
 }
 
 export interface ErrorBody {
@@ -69,15 +74,20 @@ export function readiness(lifecycle: Lifecycle): { status: 200 | 503; body: { st
     : { status: 503, body: { status: lifecycle.shuttingDown ? 'shutting_down' : 'starting' } };
 }
 
-/** Keeps a caller's X-Request-Id when it is a sane token (for tracing across services), else makes one. */
-export function requestId(header: unknown): string {
-  return typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : randomUUID();
+/**
+ * A caller's X-Request-Id, when it is a sane token: logged as `clientReqId` (for tracing across services), never
+ * as the request's own id, which is always made here, so that no client can give its request another one's id.
+ */
+export function clientRequestId(header: unknown): string | undefined {
+  return typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : undefined;
 }
 
 export const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 export interface RequestRecord {
   reqId: string;
+  /** The caller's own X-Request-Id, if it sent a sane one. */
+  clientReqId?: string | undefined;
   ip: string;
   /** Why the forwarded address was not used (see client-address.ts). */
   ipNote?: string | undefined;
@@ -109,6 +119,7 @@ export function recordRequest(logger: Logger, metrics: Metrics, r: RequestRecord
       path,
       status: r.status,
       durationMs,
+      ...(r.clientReqId ? { clientReqId: r.clientReqId } : {}),
       ...(r.aborted ? { aborted: true } : {}),
       ...(r.ipNote ? { ipNote: r.ipNote } : {}),
       ...(r.reason ? { reason: r.reason } : {}),

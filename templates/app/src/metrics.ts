@@ -1,11 +1,7 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
-
-// See http-server.ts: not an ESM import of node:http.
-const { createServer } = process.getBuiltinModule('node:http');
+import { type SideListener, startSideListener } from './side-listener.ts';
 
 const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -98,35 +94,26 @@ export class Metrics {
   }
 }
 
-export interface MetricsServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type MetricsServer = SideListener;
 
-/** Serves GET /metrics on its own port, so that it is never reachable through the public Service/Ingress. */
+/**
+ * Serves GET /metrics on its own port, so that it is never reachable through the public Service/Ingress; capped
+ * as every side listener is (side-listener.ts).
+ */
 export async function startMetricsServer(metrics: Metrics, port: number, host: string, logger: Logger): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
+  const listener = await startSideListener('metrics', port, host, logger, (req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
     } else {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     }
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
   metrics.startEventLoopMonitor();
-  const bound = (server.address() as AddressInfo).port;
-  logger.info({ metricsPort: bound }, 'metrics served at /metrics');
   return {
-    port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        metrics.stopEventLoopMonitor();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    port: listener.port,
+    close: async () => {
+      metrics.stopEventLoopMonitor();
+      await listener.close();
+    },
   };
 }

@@ -26,6 +26,7 @@ describe('configuration', () => {
         bodyLimitBytes: 1_048_576,
       },
       metricsPort: undefined,
+      probePort: undefined,
       trustProxy: false,
     });
   });
@@ -48,6 +49,7 @@ describe('configuration', () => {
       RATE_LIMIT_MAX: '7',
       RATE_LIMIT_WINDOW_MS: '1000',
       METRICS_PORT: '9464',
+      PROBE_PORT: '9465',
       TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
       RATE_LIMIT_MAX_CLIENTS: '50',
       HEADERS_TIMEOUT_MS: '1000',
@@ -73,6 +75,7 @@ describe('configuration', () => {
       bodyLimitBytes: 1024,
     });
     assert.equal(config.metricsPort, 9464);
+    assert.equal(config.probePort, 9465);
     assert.deepEqual(config.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
   });
 
@@ -91,6 +94,9 @@ describe('configuration', () => {
       },
     );
     assert.throws(() => loadConfig({ PORT: '80' }), /needs root/);
+    assert.throws(() => loadConfig({ PORT: '9000', PROBE_PORT: '9000' }), /PROBE_PORT=9000 must differ from PORT/);
+    assert.throws(() => loadConfig({ TRUST_PROXY: '1' }), /TRUST_PROXY="1": a hop count would trust any caller/);
+    assert.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false);
     assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
     assert.throws(() => loadConfig({ SHUTDOWN_DELAY_MS: 'soon' }), /SHUTDOWN_DELAY_MS/);
     assert.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT/);

@@ -5,6 +5,7 @@ import type { HttpService } from '../src/http-service.ts';
 import { Lifecycle } from '../src/lifecycle.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { Metrics } from '../src/metrics.ts';
+import { startProbeServer } from '../src/probe-server.ts';
 
 export type LogLine = Record<string, unknown>;
 
@@ -33,6 +34,8 @@ export interface RunningService {
   logs: LogLine[];
   rawLogs: string[];
   service: HttpService;
+  /** The probe listener's URL, when `env` sets PROBE_PORT. */
+  probeUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function startService(
   const lifecycle = new Lifecycle();
   const metrics = new Metrics(lifecycle);
   const service = createHttpService({ config, logger, lifecycle, metrics, ...extra });
+  const probes = config.probePort === undefined ? undefined : await startProbeServer(service.readiness, config.probePort, config.host, logger);
   const port = await service.listen(config.port, config.host);
   lifecycle.markReady();
   let closed = false;
@@ -61,8 +65,9 @@ export async function startService(
     logs: lines,
     rawLogs: raw,
     service,
+    probeUrl: probes && `http://127.0.0.1:${probes.port}`,
     async close() {
-      if (!closed) await service.close();
+      if (!closed) await Promise.all([service.close(), probes?.close()]);
       closed = true;
     },
   };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startService, waitFor, type LogLine, type RunningService } from './helpers.ts';
 import { exchange, openConnection, type Exchange, type RawResponse, type Step } from './raw-http.ts';
@@ -201,6 +202,29 @@ describe('hostile traffic', { concurrency: true }, () => {
       await lineFor(svc, assertHardened(x.responses[0], 200));
     });
 
+    for (const [name, request] of [
+      ['two Host headers', `GET /hello HTTP/1.1\r\nHost: test\r\nHost: other\r\n\r\n`],
+      ['a request line without a version', `GET /hello\r\n${HOST}\r\n`],
+    ] as const) {
+      it(`${name}: 400 in the app shape, one log line`, async () => {
+        const x = await send([request]);
+        const res = assertHardened(x.responses[0], 400, 'bad_request');
+        assert.equal(x.responses.length, 1);
+        await lineFor(svc, res);
+      });
+    }
+
+    it('a caller’s X-Request-Id is never the request’s own id: another request’s id cannot be planted', async () => {
+      const first = await fetch(`${svc.url}/hello`);
+      const planted = first.headers.get('x-request-id')!;
+      const x = await send([`GET /hello HTTP/1.1\r\n${HOST}X-Request-Id: ${planted}\r\n\r\n`]);
+      const res = assertHardened(x.responses[0], 200);
+      assert.notEqual(res.headers['x-request-id'], planted);
+      const line = await lineFor(svc, res);
+      assert.equal(line.clientReqId, planted);
+      assert.equal(svc.logs.filter((l) => l.reqId === planted).length, 1, 'the first request alone has its id');
+    });
+
     it('HTTP/1.1 without Host: 400 in the app shape', async () => {
       const x = await send([`GET /hello HTTP/1.1\r\n\r\n`]);
       await lineFor(svc, assertHardened(x.responses[0], 400, 'bad_request'));
@@ -353,6 +377,37 @@ describe('spoofed forwarded addresses', { concurrency: true }, () => {
       for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) results.push(await fetchAs(svc, ip));
       assert.deepEqual(results.map((r) => r.status), [200, 200, 429]);
       assert.deepEqual(results.map((r) => r.line.ip), ['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('a caller outside TRUST_PROXY is the client whatever it forwards: limited and capped as itself', async () => {
+    // The proxy connects from 127.0.0.2; the caller reaches the service directly from 127.0.0.1.
+    const svc = await startService({ RATE_LIMIT_MAX: '2', TRUST_PROXY: '127.0.0.2', MAX_CONNECTIONS_PER_IP: '3' });
+    try {
+      const results = [];
+      for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) results.push(await fetchAs(svc, ip));
+      assert.deepEqual(results.map((r) => [r.status, r.line.ip]), [[200, '127.0.0.1'], [200, '127.0.0.1'], [429, '127.0.0.1']]);
+      const port = Number(new URL(svc.url).port);
+      const held = await Promise.all(Array.from({ length: 3 }, () => openConnection(port)));
+      const refused = await openConnection(port);
+      await Promise.race([refused.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('not capped')), 2500))]);
+      for (const c of held) c.close();
+      // The proxy itself: its forwarded clients count as themselves, and it is not held to the per-address cap.
+      const viaProxy = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          new Promise<number>((resolve, reject) => {
+            const req = request({ port, path: '/hello', localAddress: '127.0.0.2', agent: false, headers: { 'x-forwarded-for': `198.51.100.${i}` } }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            });
+            req.once('error', reject).end();
+          }),
+        ),
+      );
+      assert.deepEqual(viaProxy, [200, 200, 200, 200, 200]);
+      assert.ok(svc.logs.some((l) => l.ip === '198.51.100.4'));
     } finally {
       await svc.close();
     }

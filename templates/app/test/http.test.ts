@@ -66,11 +66,15 @@ describe('HTTP routes', () => {
   });
 
   it('logs one JSON line per request: UTC time, ip, method, path, status, duration; no query string', async () => {
-    await fetch(`${svc.url}/hello?name=Grace&token=abc123`, { headers: { 'x-request-id': 'trace-42' } });
-    await waitFor(() => svc.logs.some((l) => l.reqId === 'trace-42'));
-    const lines = svc.logs.filter((l) => l.reqId === 'trace-42' && l.msg === 'request');
+    const res = await fetch(`${svc.url}/hello?name=Grace&token=abc123`, { headers: { 'x-request-id': 'trace-42' } });
+    const reqId = res.headers.get('x-request-id');
+    await waitFor(() => svc.logs.some((l) => l.reqId === reqId));
+    const lines = svc.logs.filter((l) => l.reqId === reqId && l.msg === 'request');
     assert.equal(lines.length, 1);
     const line = lines[0]!;
+    // The caller's id is kept for tracing, beside the request's own: no client can give its request another one's id.
+    assert.equal(line.clientReqId, 'trace-42');
+    assert.match(String(reqId), /^[0-9a-f-]{36}$/);
     assert.equal(line.level, 'info');
     assert.match(String(line.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(line.method, 'GET');
