@@ -23,8 +23,11 @@ interface BaseOption<T> {
   since: string;
   /** Default, possibly derived from the answers given before it in this list. */
   default: (ctx: OptionContext, earlier: Partial<Answers>) => T;
-  /** Returns an error message (one line, names the fix) or undefined when the value is valid. */
-  validate?: (value: T) => string | undefined;
+  /**
+   * Returns an error message (one line, names the fix) or undefined when the value is valid. `earlier` holds the
+   * answers before this one, for the few options whose valid values depend on them.
+   */
+  validate?: (value: T, earlier: Partial<Answers>) => string | undefined;
   /**
    * What `upgrade` records for a service made before the option existed, when it differs from a new service's
    * default: the behaviour the service already had, so an upgrade never changes it unasked.
@@ -55,6 +58,8 @@ export interface Answers {
   database: 'none' | 'postgres' | 'mysql';
   rateLimitStore: 'memory' | 'redis';
   nodeVersion: number;
+  base: 'distroless' | 'dhi';
+  platforms: string;
   image: string;
   owner: string;
   ci: 'github' | 'gitlab';
@@ -96,6 +101,12 @@ export function slug(ref: string): string {
 }
 
 const supportedNodeLines = versions.node.lines;
+/** Node lines with a pinned Docker Hardened Image (data/versions.json says why the others have none). */
+const dhiLines = supportedNodeLines.filter((l) => l.dhi).map((l) => l.major);
+
+/** Image platforms, comma-separated as Docker writes them; the pipelines build each on its own runner. */
+export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
+const PLATFORM_CHOICES = [DEFAULT_PLATFORMS, 'linux/amd64', 'linux/arm64'];
 
 export const options: readonly OptionSpec[] = [
   {
@@ -190,6 +201,36 @@ export const options: readonly OptionSpec[] = [
     affects: ['app', 'docker', 'ci', 'docs'],
     since: '0.1.0',
     default: () => versions.node.defaultMajor,
+  },
+  {
+    key: 'base',
+    flag: 'base',
+    type: 'choice',
+    description: 'Base images of the Dockerfile: Google distroless, or Docker Hardened Images (dhi.io, needs a Docker ID login in CI)',
+    choices: [
+      { value: 'distroless', label: 'Google distroless (no login; default)' },
+      { value: 'dhi', label: 'Docker Hardened Images (signed SBOM, VEX and SLSA provenance; CI logs in to dhi.io)' },
+    ],
+    affects: ['docker', 'chart', 'ci', 'docs'],
+    since: '0.2.0',
+    default: () => 'distroless',
+    validate: (v, earlier) =>
+      v === 'dhi' && earlier.nodeVersion !== undefined && !dhiLines.includes(earlier.nodeVersion)
+        ? `--base dhi has no pinned Docker Hardened Image for Node ${earlier.nodeVersion}: use --node-version ${dhiLines.join(' or ')}, or --base distroless`
+        : undefined,
+  },
+  {
+    key: 'platforms',
+    flag: 'platforms',
+    type: 'choice',
+    description: 'Platforms of the image: each is built on a native CI runner, and CI publishes one index of them',
+    choices: PLATFORM_CHOICES.map((value) => ({
+      value,
+      label: value === DEFAULT_PLATFORMS ? `${value} (each on its own native runner; default)` : value,
+    })),
+    affects: ['ci', 'docs'],
+    since: '0.2.0',
+    default: () => DEFAULT_PLATFORMS,
   },
   {
     key: 'owner',
@@ -302,7 +343,11 @@ export const options: readonly OptionSpec[] = [
 ];
 
 /** Parses a raw value for an option, or returns the one-line reason it is not acceptable. */
-export function parseOptionValue(option: OptionSpec, raw: string | number): { value: string | number } | { error: string } {
+export function parseOptionValue(
+  option: OptionSpec,
+  raw: string | number,
+  earlier: Partial<Answers> = {},
+): { value: string | number } | { error: string } {
   let value: string | number = raw;
   if (option.type === 'integer') {
     const text = String(raw).trim();
@@ -314,6 +359,6 @@ export function parseOptionValue(option: OptionSpec, raw: string | number): { va
     return { error: `--${option.flag} "${raw}" is not one of: ${choices.map((c) => c.value).join(', ')}` };
   }
   // Choices are checked above; validate() adds what a choice list cannot say.
-  const problem = (option.validate as ((v: string | number) => string | undefined) | undefined)?.(value);
+  const problem = (option.validate as ((v: string | number, e: Partial<Answers>) => string | undefined) | undefined)?.(value, earlier);
   return problem ? { error: problem } : { value };
 }

@@ -18,6 +18,8 @@ export interface NodeLine {
   endOfLife: string;
   build: PinnedImage;
   runtime: PinnedImage;
+  /** Docker Hardened Images of the line (--base dhi), where public digests could be read. */
+  dhi?: { build: PinnedImage; runtime: PinnedImage };
 }
 
 export interface PinnedAction {

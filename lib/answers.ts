@@ -43,7 +43,7 @@ export async function resolveAnswers({ given, context, ask, recorded, preset }: 
         ? option.upgradeDefault
         : presetDefault !== undefined ? applyPlaceholders(presetDefault, answers) : option.default(context, answers);
     const raw = lock ?? given[key] ?? recorded[key] ?? (ask ? await ask(option, fallback) : fallback);
-    const parsed = parseOptionValue(option, raw);
+    const parsed = parseOptionValue(option, raw, answers);
     if ('error' in parsed) {
       const origin =
         lock !== undefined

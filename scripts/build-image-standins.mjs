@@ -5,6 +5,8 @@
 // read from the files that build it upstream.
 //
 //   node scripts/build-image-standins.mjs [major...]     (default: every Node line in data/versions.json)
+//   node scripts/build-image-standins.mjs dhi-26          (Docker Hardened Images, --base dhi: dhi.io/node:26-debian13-dev
+//                                                          and dhi.io/node:26-debian13, from data/base-images.json "dhi")
 //
 // Cached: the Debian root filesystem and packages and the Node releases under .tools/image-standins/, the images in
 // podman's store under a tag that hashes everything they are made from (so a change to the data or to this script
@@ -108,6 +110,44 @@ function removeLeftovers() {
 function debianPackages() {
   const lines = [...Object.values(data.build.lines), ...Object.values(data.runtime.lines)];
   return [...new Set([...data.runtime.packages, data.runtime.caCertificates.package, ...lines.flatMap((l) => l.packages)])].sort();
+}
+
+/**
+ * DHI's runtime packages that Debian also ships (its nodejs-<major> is DHI's own: the official release stands in).
+ * All of them are among the packages above, so the shared Debian cache serves both.
+ */
+function dhiDebianPackages(debian) {
+  const rt = data.dhi.runtime;
+  const packages = [...rt.packages.filter((p) => !p.startsWith('nodejs-')), ...rt.debianDependencies];
+  const missing = packages.filter((p) => !debian.debs[p]);
+  if (missing.length > 0) throw new Error(`the Debian cache has no ${missing.join(', ')}: add them to the distroless packages' download`);
+  return packages;
+}
+
+/** A CA bundle as distroless makes it (and update-ca-certificates would): every certificate of the package, concatenated. */
+function writeCaBundle(stage, bundle) {
+  const certs = join(stage, 'usr', 'share', 'ca-certificates');
+  const pems = readdirSync(certs, { recursive: true }).filter((f) => f.endsWith('.crt')).sort();
+  mkdirSync(dirname(join(stage, bundle)), { recursive: true });
+  writeFileSync(join(stage, bundle), pems.map((f) => readFileSync(join(certs, f), 'utf8')).join(''));
+}
+
+/** A root filesystem made of packages' files only (no maintainer scripts), each recorded in status.d as distroless does. */
+function unpackPackages(stage, debian, packages) {
+  const debs = join(cache, `debian-${data.debian.suite}`, 'debs');
+  mkdirSync(join(stage, 'var', 'lib', 'dpkg', 'status.d'), { recursive: true });
+  for (const pkg of packages) {
+    run('dpkg-deb', ['-x', join(debs, debian.debs[pkg]), stage]);
+    writeFileSync(join(stage, 'var', 'lib', 'dpkg', 'status.d', pkg), run('dpkg-deb', ['-f', join(debs, debian.debs[pkg])]));
+  }
+}
+
+const passwdLines = (users) => users.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.gecos}:${u.home}:${u.shell}\n`).join('');
+const groupLines = (groups) => groups.map((g) => `${g.name}:x:${g.gid}:\n`).join('');
+
+/** `tar | podman import` of a staged root filesystem, with image config changes. */
+function importRootfs(stage, changes, ref) {
+  run('sh', ['-c', 'd="$1"; shift; tar --numeric-owner -C "$d" -c . | podman import --quiet "$@"', 'sh', stage, ...changes.flatMap((c) => ['--change', c]), '-', ref], { env: podmanEnv });
 }
 
 /**
@@ -242,19 +282,10 @@ function ensureRuntimeImage(major, debian) {
   const node = ensureNode(line.nodeVersion);
   const stage = mkdtempSync(join(cache, 'rootfs-'));
   try {
-    const debs = join(cache, `debian-${data.debian.suite}`, 'debs');
-    mkdirSync(join(stage, 'var', 'lib', 'dpkg', 'status.d'), { recursive: true });
-    for (const pkg of [...rt.packages, rt.caCertificates.package, ...line.packages]) {
-      // Files only, as distroless does: no maintainer scripts run.
-      run('dpkg-deb', ['-x', join(debs, debian.debs[pkg]), stage]);
-      writeFileSync(join(stage, 'var', 'lib', 'dpkg', 'status.d', pkg), run('dpkg-deb', ['-f', join(debs, debian.debs[pkg])]));
-    }
-    const certs = join(stage, 'usr', 'share', 'ca-certificates');
-    const pems = readdirSync(certs, { recursive: true }).filter((f) => f.endsWith('.crt')).sort();
-    mkdirSync(dirname(join(stage, rt.caCertificates.bundle)), { recursive: true });
-    writeFileSync(join(stage, rt.caCertificates.bundle), pems.map((f) => readFileSync(join(certs, f), 'utf8')).join(''));
-    writeFileSync(join(stage, 'etc', 'passwd'), rt.passwd.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.gecos}:${u.home}:${u.shell}\n`).join(''));
-    writeFileSync(join(stage, 'etc', 'group'), rt.group.map((g) => `${g.name}:x:${g.gid}:\n`).join(''));
+    unpackPackages(stage, debian, [...rt.packages, rt.caCertificates.package, ...line.packages]);
+    writeCaBundle(stage, rt.caCertificates.bundle);
+    writeFileSync(join(stage, 'etc', 'passwd'), passwdLines(rt.passwd));
+    writeFileSync(join(stage, 'etc', 'group'), groupLines(rt.group));
     writeFileSync(join(stage, 'etc', 'nsswitch.conf'), Object.entries(rt.nsswitch).map(([k, v]) => `${k}: ${v}\n`).join(''));
     writeFileSync(join(stage, 'usr', 'lib', 'os-release'), Object.entries(rt.osRelease).map(([k, v]) => `${k}="${v}"\n`).join(''));
     for (const dir of rt.dirs) {
@@ -265,14 +296,75 @@ function ensureRuntimeImage(major, debian) {
     mkdirSync(join(stage, 'nodejs', 'bin'), { recursive: true });
     cpSync(join(node, 'bin', 'node'), join(stage, 'nodejs', 'bin', 'node'));
     cpSync(join(node, 'LICENSE'), join(stage, 'nodejs', 'LICENSE'));
-    const changes = [
-      `LABEL chs.standin=${key}`,
-      ...rt.env.map((e) => `ENV ${e}`),
-      `USER ${rt.user}`,
-      `WORKDIR ${rt.workdir}`,
-      `ENTRYPOINT ${JSON.stringify(rt.entrypoint)}`,
-    ].flatMap((c) => ['--change', c]);
-    run('sh', ['-c', 'd="$1"; shift; tar --numeric-owner -C "$d" -c . | podman import --quiet "$@"', 'sh', stage, ...changes, '-', ref], { env: podmanEnv });
+    importRootfs(stage, [`LABEL chs.standin=${key}`, ...rt.env.map((e) => `ENV ${e}`), `USER ${rt.user}`, `WORKDIR ${rt.workdir}`, `ENTRYPOINT ${JSON.stringify(rt.entrypoint)}`], ref);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+  return ref;
+}
+
+/** dhi.io/node:<major>-debian13-dev: Debian minbase, the Node release and npm in /usr/local, user node, runs as root in /app. */
+function ensureDhiBuildImage(major, base, debian) {
+  const line = data.dhi.lines[major];
+  const key = hash({ recipe, base, dhi: { ...data.dhi, lines: undefined }, line });
+  const ref = `localhost/chs-standin/dhi-node:${major}-debian13-dev-${key}`;
+  if (imageExists(ref)) return ref;
+  log(`podman build ${ref}`);
+  const node = ensureNode(line.standinNodeVersion ?? line.nodeVersion);
+  const npm = ensurePackage(`npm@${line.npmVersion}`, `npm-v${line.npmVersion}`);
+  const context = mkdtempSync(join(cache, 'context-'));
+  try {
+    for (const part of ['bin', 'include', 'share', 'LICENSE']) cpSync(join(node, part), join(context, 'node', part), { recursive: true });
+    cpSync(npm, join(context, 'npm'), { recursive: true });
+    mkdirSync(join(context, 'debs'));
+    for (const pkg of data.dhi.runtime.packages.filter((p) => p === 'libatomic1')) cpSync(join(cache, `debian-${data.debian.suite}`, 'debs', debian.debs[pkg]), join(context, 'debs', debian.debs[pkg]));
+    const node1000 = data.dhi.runtime.user;
+    writeFileSync(
+      join(context, 'Containerfile'),
+      [
+        `FROM ${base}`,
+        `RUN groupadd --gid ${node1000.gid} ${node1000.name} && useradd --uid ${node1000.uid} --gid ${node1000.name} --create-home ${node1000.name}`,
+        'COPY debs/ /tmp/debs/',
+        'RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs',
+        'COPY node/ /usr/local/',
+        'COPY npm/ /usr/local/lib/node_modules/npm/',
+        `RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && test "$(node --version)" = v${line.standinNodeVersion ?? line.nodeVersion} && test "$(npm --version)" = ${line.npmVersion}`,
+        `ENV NODE_VERSION=${line.dhiVersion} NPM_CONFIG_UPDATE_NOTIFIER=false`,
+        `WORKDIR ${data.dhi.build.workdir}`,
+        `LABEL chs.standin=${key}`,
+        `CMD ${JSON.stringify(data.dhi.runtime.cmd)}`,
+        '',
+      ].join('\n'),
+    );
+    podman(['build', '--quiet', '--format', 'docker', '-t', ref, context]);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+  return ref;
+}
+
+/** dhi.io/node:<major>-debian13: FROM scratch, the catalog's packages, root and node, node on PATH, no entrypoint. */
+function ensureDhiRuntimeImage(major, debian) {
+  const rt = data.dhi.runtime;
+  const line = data.dhi.lines[major];
+  const key = hash({ recipe, debian: debian.key, dhi: { ...data.dhi, lines: undefined }, line });
+  const ref = `localhost/chs-standin/dhi-node:${major}-debian13-${key}`;
+  if (imageExists(ref)) return ref;
+  log(`podman import ${ref}`);
+  const node = ensureNode(line.standinNodeVersion ?? line.nodeVersion);
+  const stage = mkdtempSync(join(cache, 'rootfs-'));
+  try {
+    unpackPackages(stage, debian, dhiDebianPackages(debian));
+    writeCaBundle(stage, data.runtime.caCertificates.bundle);
+    writeFileSync(join(stage, 'etc', 'passwd'), passwdLines(rt.passwd));
+    writeFileSync(join(stage, 'etc', 'group'), groupLines(rt.group));
+    mkdirSync(join(stage, 'tmp'), { recursive: true });
+    chmodSync(join(stage, 'tmp'), 0o1777);
+    mkdirSync(join(stage, rt.workdir), { recursive: true });
+    mkdirSync(dirname(join(stage, rt.nodePath)), { recursive: true });
+    cpSync(join(node, 'bin', 'node'), join(stage, rt.nodePath));
+    const env = rt.env.map((e) => e.replace('<dhiVersion>', line.dhiVersion));
+    importRootfs(stage, [`LABEL chs.standin=${key}`, ...env.map((e) => `ENV ${e}`), `USER ${rt.user.name}`, `WORKDIR ${rt.workdir}`, `CMD ${JSON.stringify(rt.cmd)}`], ref);
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -281,7 +373,11 @@ function ensureRuntimeImage(major, debian) {
 
 function main() {
   const offered = versions.node.lines.map((l) => String(l.major));
-  const majors = process.argv.length > 2 ? process.argv.slice(2) : offered;
+  const asked = process.argv.length > 2 ? process.argv.slice(2) : offered;
+  const dhiMajors = asked.filter((a) => a.startsWith('dhi-')).map((a) => a.slice(4));
+  const majors = asked.filter((a) => !a.startsWith('dhi-'));
+  const noDhi = dhiMajors.filter((m) => !data.dhi.lines[m]);
+  if (noDhi.length > 0) throw new Error(`no Docker Hardened Images stand-in facts for Node ${noDhi.join(', ')} in data/base-images.json (dhi.lines)`);
   const unknown = majors.filter((m) => !offered.includes(m) || !data.build.lines[m] || !data.runtime.lines[m]);
   if (unknown.length > 0) throw new Error(`no Node line ${unknown.join(', ')} in data/versions.json and data/base-images.json`);
   if (process.getuid?.() !== 0) throw new Error('needs root: rootful podman, debootstrap and chroot');
@@ -295,7 +391,10 @@ function main() {
     const started = Date.now();
     const debian = ensureDebian();
     const base = ensureBaseImage(debian);
-    const built = Object.fromEntries(majors.map((m) => [m, { build: ensureBuildImage(m, base, debian), runtime: ensureRuntimeImage(m, debian) }]));
+    const built = Object.fromEntries([
+      ...majors.map((m) => [m, { build: ensureBuildImage(m, base, debian), runtime: ensureRuntimeImage(m, debian) }]),
+      ...dhiMajors.map((m) => [`dhi-${m}`, { build: ensureDhiBuildImage(m, base, debian), runtime: ensureDhiRuntimeImage(m, debian) }]),
+    ]);
     const manifest = join(cache, 'images.json');
     const all = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};
     writeFileSync(manifest, `${JSON.stringify({ ...all, ...built }, null, 2)}\n`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Answers } from '../core/options.js';
 import { validatePreset, type Preset } from '../lib/preset.js';
-import { versions } from '../core/versions.js';
+import { imageRef, nodeLine, versions } from '../core/versions.js';
 import { audit, checkEnv, failedRules, generatedService } from './support/check.js';
 import { replaceOnce } from './support/older-service.js';
 
@@ -52,7 +52,19 @@ describe('check passes on every freshly generated variant', () => {
     const report = await audit(await generatedService({}, example));
     expect(failedRules(report)).toEqual([]);
     // CHS-PRE-007 needs the organisation's preset from outside (--preset, CREATE_HARDENED_SERVICE_PRESET): skipped here.
-    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip']);
+    // The example locks neither base nor platforms: CHS-PRE-008 has nothing to hold.
+    expect(report.rules.filter((r) => r.rule.id.startsWith('CHS-PRE-')).map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip', 'skip']);
+  });
+
+  it.each([
+    { ci: 'github' },
+    { ci: 'gitlab', nodeVersion: '24', framework: 'express' },
+  ] as Partial<Record<keyof Answers, string>>[])('with a preset that locks --base dhi and both platforms (%o): passes, CHS-PRE-008 included', async (given) => {
+    const dhi = preset({ locks: { base: 'dhi', platforms: 'linux/amd64,linux/arm64' } });
+    const report = await audit(await generatedService(given, dhi));
+    expect(failedRules(report), JSON.stringify(report.findings, null, 2)).toEqual([]);
+    expect(report.findings.map((f) => `${f.level} ${f.ruleId}`)).toEqual(['warning CHS-IMG-002']);
+    for (const id of ['CHS-DKR-001', 'CHS-DKR-002', 'CHS-PRE-001', 'CHS-PRE-008']) expect(report.rules.find((r) => r.rule.id === id)?.status, id).toBe('pass');
   });
 });
 
@@ -241,6 +253,30 @@ const weakenings: Weakening[] = [
     },
     expected: ['CHS-FLOOR-001', 'CHS-NET-003'],
     says: 'allows 0.0.0.0/0: every address',
+  },
+  {
+    name: 'preset locks --base dhi, the final stage moved to another base',
+    given: { base: 'dhi' },
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).runtime)} AS runtime`)),
+    preset: preset({ locks: { base: 'dhi' } }),
+    expected: ['CHS-PRE-008'],
+    says: 'not the dhi base the preset locks (--base dhi)',
+  },
+  {
+    name: 'preset locks --base dhi, the final stage is the DHI -dev variant (a shell and apt)',
+    given: { base: 'dhi' },
+    weaken: (dir) => edit(dir, 'Dockerfile', (t) => t.replace(/^FROM \S+ AS runtime$/m, `FROM ${imageRef(nodeLine(26).dhi!.build)} AS runtime`)),
+    preset: preset({ locks: { base: 'dhi' } }),
+    expected: ['CHS-DKR-001', 'CHS-PRE-008'],
+    says: 'no DHI -dev variant',
+  },
+  {
+    name: 'preset locks both platforms, the arm64 build removed from GitLab CI',
+    given: { ci: 'gitlab' },
+    weaken: (dir) => edit(dir, '.gitlab-ci.yml', (t) => t.replaceAll('--opt platform=linux/arm64', '--opt platform=linux/amd64')),
+    preset: preset({ locks: { platforms: 'linux/amd64,linux/arm64' } }),
+    expected: ['CHS-PRE-008'],
+    says: 'CI builds no linux/arm64 image, which the preset locks (--platforms linux/amd64,linux/arm64)',
   },
   {
     name: 'required scanner removed from CI',

@@ -30,9 +30,11 @@ const variants: Record<string, Record<string, string>> = {
   'github-dockerhub': { image: 'acme/orders-api' },
   'github-private-registry': { image: 'registry.example.com:5000/team/orders-api', nodeVersion: '22' },
   'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
+  'github-dhi-arm64': { base: 'dhi', platforms: 'linux/arm64' },
   gitlab: { ci: 'gitlab' },
   'gitlab-dockerhub': { ci: 'gitlab', image: 'acme/orders-api', nodeVersion: '24' },
   'gitlab-mysql-redis': { ci: 'gitlab', database: 'mysql', rateLimitStore: 'redis' },
+  'gitlab-dhi': { ci: 'gitlab', base: 'dhi', nodeVersion: '24' },
 };
 
 async function blocksOf(given: Record<string, string>): Promise<ShellBlock[]> {
@@ -51,7 +53,11 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
       for (const url of [release.asset, release.checksum?.url, release.signature?.url].filter(Boolean)) {
         expect(url, tool).toContain(release.version.replace(/^v/, ''));
       }
-      // Every asset is verifiable: a checksum file, or a signature with its key.
+      // Every asset is verifiable: a checksum file, a signature with its key, or the sha256 upstream published.
+      if (release.sha256) {
+        expect(release.sha256, tool).toMatch(/^[0-9a-f]{64}$/);
+        continue;
+      }
       const verifiedBy = release.checksum ? release.checksum.url : release.signature ? `${release.signature.url} ${release.signature.key}` : '';
       expect(verifiedBy, tool).toMatch(/^https:\/\/\S+( https:\/\/\S+)?$/);
     }
@@ -59,7 +65,7 @@ describe('data/ci-facts.json: facts for exactly what is pinned, each with its up
 
   it('every image a GitLab job can use is recorded, with where its facts were read', () => {
     const images = [
-      ...Object.values(versions.tools).map((t) => (t as { gitlabImage?: string }).gitlabImage!),
+      ...Object.values(versions.tools).flatMap((t) => (t as { gitlabImage?: string }).gitlabImage ?? []),
       ...versions.node.lines.map((l) => `${l.build.image}:${l.build.tag}@${l.build.digest}`),
     ];
     for (const image of images) {
@@ -188,7 +194,11 @@ describe('downloads: published assets of the pinned releases, each verified', ()
         if (fact!.role !== 'asset') continue;
         assets++;
         const { release } = fact!;
-        if (release.checksum) {
+        if (release.sha256) {
+          // The recorded sha256, checked against the downloaded file itself.
+          expect(block.script, `${block.where}: ${d.file} is not checked against its recorded sha256`).toContain(`${release.sha256}  ${d.file}`);
+          expect(commands.some((w) => w[0] === 'sha256sum' && (w.includes('--check') || w.includes('-c'))), block.where).toBe(true);
+        } else if (release.checksum) {
           const sums = fileOf(release.checksum.url);
           expect(sums, `${block.where}: ${d.url} without its checksum file ${release.checksum.url}`).toBeDefined();
           const checked = commands.some((w) => w[0] === 'sha256sum' && w.includes('--check') && w.includes(sums!));
@@ -215,7 +225,7 @@ describe('downloads: published assets of the pinned releases, each verified', ()
 });
 
 describe('GitLab jobs against their images', () => {
-  it.each(['gitlab', 'gitlab-dockerhub'])('every job image is known; an image whose entrypoint is a program gets entrypoint [""] (%s)', async (variant) => {
+  it.each(['gitlab', 'gitlab-dockerhub', 'gitlab-dhi'])('every job image is known; an image whose entrypoint is a program gets entrypoint [""] (%s)', async (variant) => {
     const text = (await renderText(variants[variant]!)).get('.gitlab-ci.yml')!;
     const { doc, jobs } = parseGitlab(text);
     for (const [id, job] of Object.entries(jobs)) {
@@ -229,7 +239,7 @@ describe('GitLab jobs against their images', () => {
     }
   });
 
-  it.each(['gitlab', 'gitlab-dockerhub'])('every command a job calls is in its image (on PATH, or by absolute path) or installed by the job first (%s)', async (variant) => {
+  it.each(['gitlab', 'gitlab-dockerhub', 'gitlab-dhi'])('every command a job calls is in its image (on PATH, or by absolute path) or installed by the job first (%s)', async (variant) => {
     for (const block of await blocksOf(variants[variant]!)) {
       const facts = imageFacts(block.image!)!;
       const base = ciFacts.bases[facts.base]!;

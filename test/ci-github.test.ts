@@ -1,11 +1,12 @@
 import Handlebars from 'handlebars';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generatorVersion, templatesRoot } from '../core/package-root.js';
+import { generatorVersion, packageRoot, templatesRoot } from '../core/package-root.js';
 import { versions } from '../core/versions.js';
-import { parseWorkflow, renderText, runActionlint, usesLines, workflowFiles } from './support/ci-workflows.js';
+import { parseWorkflow, renderText, runActionlint, type Step, usesLines, workflowFiles } from './support/ci-workflows.js';
 
 /** Answers worth covering: defaults (GHCR), Docker Hub, a private registry with a port. */
 const variants: Record<string, Record<string, string>> = {
@@ -30,7 +31,9 @@ const allowedWrites: Record<string, Record<string, string[]>> = {
     ci: ['security-events'],
     security: ['security-events'],
     hadolint: ['security-events'],
-    publish: ['packages', 'id-token', 'attestations'],
+    publish: ['packages'],
+    // Only the job that signs and attests the index gets an OIDC token.
+    merge: ['packages', 'id-token', 'attestations'],
   },
   'rescan.yml': { rescan: ['security-events'] },
   'scorecard.yml': { analysis: ['security-events', 'id-token'] },
@@ -189,7 +192,7 @@ describe('GitHub Actions workflows', () => {
   it('publishes only after CI, Chart, Security and the image checks pass, which it calls as reusable workflows on pushes', async () => {
     const files = await renderText();
     const container = parseWorkflow(files.get('.github/workflows/container.yml')!);
-    expect([container.jobs.publish!.needs].flat().sort()).toEqual(['chart', 'ci', 'hadolint', 'scan', 'security']);
+    expect([container.jobs.publish!.needs].flat().sort()).toEqual(['base-images', 'chart', 'ci', 'hadolint', 'scan', 'security']);
     for (const [id, file] of [['ci', 'ci.yml'], ['chart', 'chart.yml'], ['security', 'security.yml']] as const) {
       expect(container.jobs[id]!.uses).toBe(`./.github/workflows/${file}`);
       expect(container.jobs[id]!.if).toBe("github.event_name == 'push'");
@@ -288,7 +291,7 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
   });
 
   it('the only Handlebars expressions are action pins, partials, pipeline values, the backing services (booleans and pins from data/) and validated answers', async () => {
-    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|org-preset|ci-integration-env|image-name-step)$/;
+    const allowed = /^(action|yaml|if|unless|else|pipeline\..+|backing\.[a-zA-Z.]+|name|image|namespace|generated-header|install-generator|install-helm|org-preset|ci-integration-env|image-name-step|gh-registry-login|gh-base-login|each|this\.(platform|github|pair))$/;
     for (const [name, source] of await templates()) {
       const seen: string[] = [];
       const visit = (node: unknown): void => {
@@ -308,7 +311,15 @@ describe('workflow templates: Handlebars next to Actions expressions', () => {
 
   it.each(Object.keys(variants))('every ${{ }} of a template survives rendering unchanged, in order (%s)', async (variant) => {
     const files = await renderText(variants[variant]);
-    for (const [name, source] of await templates()) {
+    // A partial's expressions count where it is included.
+    const partial = (n: string) => readFile(join(templatesRoot, '_partials', `${n}.hbs`), 'utf8');
+    const expand = async (text: string) => {
+      let out = text;
+      for (const m of text.matchAll(/\{\{>\s*([\w-]+)[^}]*\}\}/g)) out = out.replace(m[0], await partial(m[1]!));
+      return out;
+    };
+    for (const [name, template] of await templates()) {
+      const source = await expand(template);
       const escaped = (text: string) => [...text.matchAll(/\$\\(\{\{[^}]*\}\})/g)].map((m) => `$${m[1]}`);
       const emitted = files.get(`.github/workflows/${name.replace(/\.hbs$/, '')}`)!;
       const actual = [...emitted.matchAll(/\$\{\{[^}]*\}\}/g)].map((m) => m[0]);
@@ -344,5 +355,91 @@ describe('snapshots of the emitted workflows', () => {
     for (const [path, text] of [...workflowFiles(files), ['.github/dependabot.yml', files.get('.github/dependabot.yml')!] as const]) {
       await expect(stable(text)).toMatchFileSnapshot(`__snapshots__/ci/github/${variant}/${basename(path)}`);
     }
+  });
+});
+
+describe('multi-arch image and base images (container.yml), held to data/ci-facts.json and data/base-images.json', () => {
+  const facts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')).multiArch.github;
+  const bases = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8'));
+  type MatrixJob = { strategy?: { 'fail-fast'?: boolean; matrix?: { include?: Record<string, string>[] } } };
+  const container = async (given: Record<string, string> = {}) => parseWorkflow((await renderText(given)).get('.github/workflows/container.yml')!);
+  const stepUsing = (steps: Step[], action: string) => steps.filter((s) => s.uses?.startsWith(`${action}@`));
+
+  it.each([
+    ['linux/amd64,linux/arm64', ['linux/amd64', 'linux/arm64']],
+    ['linux/arm64', ['linux/arm64']],
+  ])('--platforms %s: each platform is built, scanned and pushed by digest on its native runner', async (platforms, expected) => {
+    const wf = await container(platforms === 'linux/amd64,linux/arm64' ? {} : { platforms });
+    for (const id of ['scan', 'publish']) {
+      const job = wf.jobs[id]! as typeof wf.jobs[string] & MatrixJob;
+      expect(job.strategy?.['fail-fast'], id).toBe(false);
+      expect(job.strategy?.matrix?.include, id).toEqual(
+        expected.map((platform) => ({ platform, runner: facts.runners[platform], pair: platform.replace('/', '-') })),
+      );
+      expect(job['runs-on'], id).toBe('${{ matrix.runner }}');
+      const build = stepUsing(job.steps!, 'docker/build-push-action')[0]!;
+      expect(build.with?.platforms, id).toBe('${{ matrix.platform }}');
+      // Every platform's image fails the job on fixable HIGH/CRITICAL.
+      const gate = job.steps!.find((s) => s.with?.['scan-type'] === 'image' && s.with?.['exit-code'] === '1');
+      expect(gate?.with, id).toMatchObject({ severity: 'HIGH,CRITICAL', 'ignore-unfixed': true });
+    }
+    const push = stepUsing(wf.jobs.publish!.steps!, 'docker/build-push-action')[0]!;
+    expect(push.with?.outputs).toBe(facts.build.outputs.replace('<image>', '${{ steps.image.outputs.name }}'));
+    expect(wf.jobs.publish!.steps!.find((s) => s.with?.['image-ref'] === '${{ steps.image.outputs.name }}@${{ steps.build.outputs.digest }}' && s.with?.['exit-code'] === '1')).toBeDefined();
+    const digests = stepUsing(wf.jobs.publish!.steps!, 'actions/upload-artifact').find((s) => String(s.with?.name).startsWith('digests-'))!;
+    expect(digests.with?.name).toBe('digests-${{ matrix.pair }}');
+  });
+
+  it('the merge job makes one index from the digests as Docker documents, then signs and attests the index digest and tags it last', async () => {
+    const wf = await container();
+    const merge = wf.jobs.merge!;
+    expect([merge.needs].flat()).toEqual(['publish']);
+    const downloads = stepUsing(merge.steps!, 'actions/download-artifact');
+    expect(downloads[0]!.with).toMatchObject({ pattern: facts.merge.download.pattern, 'merge-multiple': facts.merge.download['merge-multiple'] });
+    const names = merge.steps!.map((s) => s.name ?? s.uses);
+    const index = merge.steps!.find((s) => s.id === 'index')!;
+    expect(index.run).toContain(`${facts.merge.command} --tag "\${IMAGE}:sha-\${GITHUB_SHA}" "\${refs[@]}"`);
+    expect(index.run).toContain('refs+=("${IMAGE}@sha256:${digest}")');
+    const sign = merge.steps!.find((s) => s.run?.includes('cosign sign'))!;
+    expect(sign.env?.DIGEST).toBe('${{ steps.index.outputs.digest }}');
+    expect(sign.run).toContain('cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"');
+    const provenance = stepUsing(merge.steps!, 'actions/attest-build-provenance')[0]!;
+    expect(provenance.with?.['subject-digest']).toBe('${{ steps.index.outputs.digest }}');
+    const tag = merge.steps!.find((s) => s.name === 'Tag the verified index')!;
+    expect(names.indexOf(tag.name)).toBeGreaterThan(names.indexOf(provenance.name ?? provenance.uses));
+    expect(names.indexOf(tag.name)).toBeGreaterThan(names.indexOf(sign.name));
+    expect(tag.run).toContain(facts.merge.inspect);
+    // The chart deploys the index digest.
+    expect(tag.run).toContain('image.digest=${DIGEST}');
+  });
+
+  it('distroless: the runtime image\'s keyless signature is verified with its published identity before any build', async () => {
+    const wf = await container();
+    const verify = wf.jobs['base-images']!.steps!.find((s) => s.run?.includes('cosign verify'))!;
+    expect(verify.run).toContain(`--certificate-identity ${bases.distrolessVerify.identity}`);
+    expect(verify.run).toContain(`--certificate-oidc-issuer ${bases.distrolessVerify.issuer}`);
+    expect(verify.run).toContain(versions.node.lines.find((l) => l.major === versions.node.defaultMajor)!.runtime.digest);
+    expect([wf.jobs.scan!.needs].flat()).toContain('base-images');
+    expect([wf.jobs.publish!.needs].flat()).toContain('base-images');
+    expect(JSON.stringify(wf)).not.toContain('dhi.io');
+  });
+
+  it('DHI: every job that pulls logs in to dhi.io after a one-line failure when its secrets are missing, and Docker Scout verifies both base images first', async () => {
+    const wf = await container({ base: 'dhi' });
+    for (const id of ['base-images', 'scan', 'publish']) {
+      const steps = wf.jobs[id]!.steps!;
+      const check = steps.findIndex((s) => s.run?.includes('DHI_USERNAME'));
+      const login = steps.findIndex((s) => s.with?.registry === bases.dhi.registry);
+      expect(check, id).toBeGreaterThanOrEqual(0);
+      expect(steps[check]!.run!.split('\n').filter((l) => l.includes('::error::'))).toHaveLength(1);
+      expect(login, id).toBeGreaterThan(check);
+      expect(steps[login]!.with).toEqual({ registry: 'dhi.io', username: '${{ secrets.DHI_USERNAME }}', password: '${{ secrets.DHI_TOKEN }}' });
+      const build = steps.findIndex((s) => s.uses?.startsWith('docker/build-push-action@'));
+      if (build >= 0) expect(build, id).toBeGreaterThan(login);
+    }
+    const verify = wf.jobs['base-images']!.steps!.find((s) => s.run?.includes('docker scout attest get'))!;
+    const line = versions.node.lines.find((l) => l.major === versions.node.defaultMajor)!;
+    for (const image of [line.dhi!.build, line.dhi!.runtime]) expect(verify.run).toContain(`${image.image}:${image.tag}@${image.digest}`);
+    expect(verify.run).toContain(bases.dhi.verify.tool.replace(' <image>', ' "$base"'));
   });
 });

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../core/package-root.js';
 import { nodeLine, versions } from '../core/versions.js';
 import { type GitlabJob, imageOf, parseGitlab, scriptLines } from './support/ci-facts.js';
 import { renderText } from './support/ci-workflows.js';
@@ -10,6 +13,9 @@ async function gitlab(given: Record<string, string> = {}) {
 }
 
 const script = (job: GitlabJob) => scriptLines(job).join('\n');
+const PAIRS = ['linux-amd64', 'linux-arm64'];
+const PUBLISH_PLATFORM_JOBS = PAIRS.flatMap((p) => [`image-push-${p}`, `image-verify-${p}`]);
+const PLATFORM_JOBS = PAIRS.flatMap((p) => [`image-build-${p}`, `image-scan-${p}`]).concat(PUBLISH_PLATFORM_JOBS);
 
 describe('GitLab CI (--ci gitlab)', () => {
   it('emits .gitlab-ci.yml and no GitHub workflows', async () => {
@@ -31,10 +37,9 @@ describe('GitLab CI (--ci gitlab)', () => {
       'hadolint',
       'kubeconform',
       'kube-linter',
-      'image-build',
-      'image-scan',
-      'image-push',
-      'image-verify',
+      'base-images',
+      ...PLATFORM_JOBS,
+      'image-index',
       'image-sign',
       'image-tag',
       'image-rescan',
@@ -63,6 +68,7 @@ describe('GitLab CI (--ci gitlab)', () => {
       'cosign sign --yes',
       'cosign attest --yes --type cyclonedx',
       'crane tag "${IMAGE}@${DIGEST}"',
+      'crane index append',
       'create-hardened-service check . --format sarif --output hardened-service.sarif',
     ]) {
       expect(scripts, needle).toContain(needle);
@@ -74,7 +80,7 @@ describe('GitLab CI (--ci gitlab)', () => {
 
   it('publishes only from the default branch or a v* tag, never from a schedule, after every test and scan; signs with a Sigstore OIDC token', async () => {
     const { jobs, doc } = await gitlab();
-    for (const job of ['image-push', 'image-verify', 'image-sign', 'image-tag']) {
+    for (const job of [...PUBLISH_PLATFORM_JOBS, 'image-index', 'image-sign', 'image-tag']) {
       expect(jobs[job]!.rules, job).toEqual([
         { if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' },
         { if: '$CI_COMMIT_TAG =~ /^v/' },
@@ -82,8 +88,10 @@ describe('GitLab CI (--ci gitlab)', () => {
       ]);
     }
     const unconditional = Object.entries(jobs).filter(([, j]) => !j.rules && j.stage !== 'publish').map(([id]) => id);
-    expect([...jobs['image-push']!.needs!].sort()).toEqual(unconditional.filter((id) => id !== 'image-build' && id !== 'chart-render').sort());
-    expect(jobs['image-tag']!.needs).toEqual(['image-push', 'image-sign']);
+    for (const push of ['image-push-linux-amd64', 'image-push-linux-arm64']) {
+      expect([...jobs[push]!.needs!].sort()).toEqual(unconditional.filter((id) => !id.startsWith('image-build-') && id !== 'chart-render').sort());
+    }
+    expect(jobs['image-tag']!.needs).toEqual(['image-index', 'image-sign']);
     expect((doc['image-sign'] as { id_tokens: unknown }).id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: 'sigstore' } });
   });
 
@@ -98,9 +106,9 @@ describe('GitLab CI (--ci gitlab)', () => {
     expect(named.REGISTRY).toBe('registry.gitlab.com');
     const auth = (doc['.registry-auth'] as { script: string[] }).script.join('\n');
     expect(auth).toContain('if [ "$REGISTRY" = "$CI_REGISTRY" ]; then user="$CI_REGISTRY_USER"; pass="$CI_REGISTRY_PASSWORD"; else user="$REGISTRY_USERNAME"; pass="$REGISTRY_PASSWORD"; fi');
-    for (const id of ['image-push', 'image-verify', 'image-sign', 'image-tag', 'image-rescan']) expect(script(jobs[id]!), id).toContain(auth);
+    for (const id of [...PUBLISH_PLATFORM_JOBS, 'image-index', 'image-sign', 'image-tag', 'image-rescan']) expect(script(jobs[id]!), id).toContain(auth);
     // The job token can push only to this project's registry: a clear line otherwise.
-    expect(script(jobs['image-push']!)).toContain("the job token cannot push there");
+    expect(script(jobs['image-push-linux-amd64']!)).toContain("the job token cannot push there");
     const hub = (await gitlab({ image: 'acme/orders-api' })).doc.variables as Record<string, string>;
     expect(hub.REGISTRY).toBe('https://index.docker.io/v1/');
   });
@@ -123,7 +131,7 @@ describe('GitLab CI (--ci gitlab)', () => {
       expect(image, id).not.toMatch(/:latest\b/);
       expect(image, id).toMatch(/@sha256:[0-9a-f]{64}$|:v?\d+\.\d+\.\d+(-[a-z]+)?$/);
     }
-    expect(imageOf(jobs['image-build']!)).toMatch(/^moby\/buildkit:buildx-stable-1@sha256:[0-9a-f]{64}$/);
+    expect(imageOf(jobs['image-build-linux-arm64']!)).toMatch(/^moby\/buildkit:buildx-stable-1@sha256:[0-9a-f]{64}$/);
   });
 
   it('expands no user value into a script: the image name reaches jobs as a quoted variable', async () => {
@@ -152,5 +160,66 @@ describe('GitLab generator upgrade jobs', () => {
     expect(mergeRequest.needs).toEqual(['generator-upgrade']);
     expect(script(mergeRequest)).not.toMatch(/\bnpx?\b/);
     expect(text.match(/UPGRADE_TOKEN/g)?.length).toBeGreaterThan(0);
+  });
+});
+
+describe('GitLab multi-arch image and base images, held to data/ci-facts.json and data/base-images.json', () => {
+  const facts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')).multiArch.gitlab;
+  const bases = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8'));
+
+  it.each([
+    ['linux/amd64,linux/arm64', ['linux/amd64', 'linux/arm64']],
+    ['linux/amd64', ['linux/amd64']],
+  ])('--platforms %s: each platform is built and pushed by digest on a runner of its architecture, and scanned', async (platforms, expected) => {
+    const { jobs, doc } = await gitlab(platforms === 'linux/amd64,linux/arm64' ? {} : { platforms });
+    const vars = doc.variables as Record<string, string>;
+    const built = Object.keys(jobs).filter((id) => id.startsWith('image-build-'));
+    expect(built).toEqual(expected.map((p) => `image-build-${p.replace('/', '-')}`));
+    for (const platform of expected) {
+      const pair = platform.replace('/', '-');
+      const arch = platform.split('/')[1]!.toUpperCase();
+      // GitLab.com's hosted runner of that architecture by default; a variable a self-managed instance sets.
+      expect(vars[`RUNNER_TAG_${arch}`]).toBe(facts.runners[platform]);
+      for (const id of [`image-build-${pair}`, `image-push-${pair}`]) {
+        expect((jobs[id] as { tags?: string[] }).tags, id).toEqual([`$RUNNER_TAG_${arch}`]);
+        expect(script(jobs[id]!), id).toContain(`--opt platform=${platform}`);
+      }
+      expect(jobs[`image-build-${pair}`]!.needs).toEqual(['base-images']);
+      expect(script(jobs[`image-scan-${pair}`]!)).toContain(`trivy image --input image-${pair}.tar --ignorefile .trivyignore --severity HIGH,CRITICAL --ignore-unfixed --exit-code 1`);
+      expect(script(jobs[`image-verify-${pair}`]!)).toContain(`--severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 "\${IMAGE}@$DIGEST_${arch}"`);
+      expect(script(jobs[`image-push-${pair}`]!)).toContain(`DIGEST_${arch}=`);
+    }
+    expect(Object.keys(vars).filter((v) => v.startsWith('RUNNER_TAG_'))).toHaveLength(expected.length);
+    // The merge: crane index append with every platform digest, as upstream's command reads its flags.
+    const index = script(jobs['image-index']!);
+    const manifests = expected.map((p) => `-m "\${IMAGE}@$DIGEST_${p.split('/')[1]!.toUpperCase()}"`).join(' ');
+    expect(index).toContain(`/ko-app/${facts.merge.command} ${manifests} -t "\${IMAGE}:sha-\${CI_COMMIT_SHA}"`);
+    for (const flag of facts.merge.flags) expect(index).toContain(` ${flag} `);
+    // The index digest is what is signed, and what is tagged.
+    expect(script(jobs['image-sign']!)).toContain('/ko-app/cosign sign --yes --new-bundle-format=false --use-signing-config=false "${IMAGE}@${DIGEST}"');
+    expect(jobs['image-sign']!.needs).toContain('image-index');
+    expect(script(jobs['image-tag']!)).toContain('image.digest=${DIGEST}');
+  });
+
+  it('distroless: base-images verifies the runtime image keylessly with its published identity before any build', async () => {
+    const { jobs, text } = await gitlab();
+    const verify = script(jobs['base-images']!);
+    expect(verify).toContain(`/ko-app/cosign verify --certificate-identity ${bases.distrolessVerify.identity} --certificate-oidc-issuer ${bases.distrolessVerify.issuer}`);
+    expect(verify).toContain(nodeLine(versions.node.defaultMajor).runtime.digest);
+    expect(text).not.toContain('dhi.io');
+  });
+
+  it('DHI: every job that pulls from dhi.io writes its credentials after a one-line failure when DHI_USERNAME or DHI_TOKEN is missing; Docker Scout verifies both base images first', async () => {
+    const { jobs, doc } = await gitlab({ base: 'dhi' });
+    const missing = 'dhi.io needs a Docker ID: set the masked CI/CD variables DHI_USERNAME and DHI_TOKEN';
+    for (const id of ['base-images', 'image-build-linux-amd64', 'image-build-linux-arm64', 'image-push-linux-amd64', 'image-push-linux-arm64']) {
+      expect(script(jobs[id]!), id).toContain(missing);
+      expect(script(jobs[id]!), id).toContain(`"${bases.dhi.registry}"`);
+    }
+    const verify = script(jobs['base-images']!);
+    const line = nodeLine(versions.node.defaultMajor);
+    for (const image of [line.dhi!.build, line.dhi!.runtime]) expect(verify).toContain(`${image.image}:${image.tag}@${image.digest}`);
+    expect(verify).toContain(bases.dhi.verify.tool.replace(' <image>', ' "$base"'));
+    expect(imageOf(jobs['base-images']!, doc.variables as Record<string, string>)).toBe((versions.tools['docker-cli'] as { gitlabImage?: string }).gitlabImage);
   });
 });

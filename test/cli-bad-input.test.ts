@@ -24,6 +24,13 @@ const cases: BadCase[] = [
   { why: 'flag without its value', args: ['svc', '--port'], message: /option '--port <value>' argument missing/ },
   { why: 'unknown framework', args: ['svc', '--framework', 'koa'], message: /--framework "koa" is not one of: fastify, express/ },
   { why: 'end-of-life Node line', args: ['svc', '--node-version', '20'], message: /--node-version "20" is not one of: 26, 24, 22/ },
+  { why: 'unknown base', args: ['svc', '--base', 'alpine'], message: /--base "alpine" is not one of: distroless, dhi/ },
+  {
+    why: 'DHI for a Node line with no pinned DHI digest',
+    args: ['svc', '--base', 'dhi', '--node-version', '22'],
+    message: /--base dhi has no pinned Docker Hardened Image for Node 22: use --node-version 26 or 24, or --base distroless$/,
+  },
+  { why: 'unknown platform list', args: ['svc', '--platforms', 'linux/s390x'], message: /--platforms "linux\/s390x" is not one of: linux\/amd64,linux\/arm64, linux\/amd64, linux\/arm64/ },
   { why: 'image with a tag', args: ['svc', '--image', 'ghcr.io/acme/svc:latest'], message: /image "ghcr.io\/acme\/svc:latest" is not a valid image name/ },
   { why: 'image in capitals', args: ['svc', '--image', 'ghcr.io/Acme/svc'], message: /is not a valid image name/ },
   { why: 'owner with spaces', args: ['svc', '--owner', 'team a'], message: /owner "team a" is not a team reference/ },

@@ -67,7 +67,7 @@ describe('create-hardened-service CLI', () => {
   it('every option is a flag that lands in the answers', async () => {
     const parent = await tempDir();
     const { exitCode } = await runCli(
-      ['svc', '--name', 'billing', '--framework', 'express', '--port', '3000', '--database', 'mysql', '--rate-limit-store', 'redis', '--node-version', '22', '--image', 'registry.example.com:5000/team/billing', '--owner', 'group:default/payments', '--description', 'Bills', '--ci', 'gitlab', '--system', 'billing', '--lifecycle', 'production', '--exposure', 'none', '--data-plane', 'istio', '--user-namespaces', 'on'],
+      ['svc', '--name', 'billing', '--framework', 'express', '--port', '3000', '--database', 'mysql', '--rate-limit-store', 'redis', '--node-version', '24', '--base', 'dhi', '--platforms', 'linux/arm64', '--image', 'registry.example.com:5000/team/billing', '--owner', 'group:default/payments', '--description', 'Bills', '--ci', 'gitlab', '--system', 'billing', '--lifecycle', 'production', '--exposure', 'none', '--data-plane', 'istio', '--user-namespaces', 'on'],
       { cwd: parent },
     );
     expect(exitCode).toBe(0);
@@ -79,7 +79,9 @@ describe('create-hardened-service CLI', () => {
       port: 3000,
       database: 'mysql',
       rateLimitStore: 'redis',
-      nodeVersion: 22,
+      nodeVersion: 24,
+      base: 'dhi',
+      platforms: 'linux/arm64',
       owner: 'group:default/payments',
       image: 'registry.example.com:5000/team/billing',
       ci: 'gitlab',

@@ -8,11 +8,13 @@ import { chartNames, kubernetesTarget } from '../generators/features/kubernetes.
 import type { Answers } from '../core/options.js';
 import { checkPodSecurity } from '../lib/policy/pod-security.js';
 import { gatewayDataPlanes, imageRef, nodeLine, userNamespaceFacts, versions } from '../core/versions.js';
+import { baseImages } from '../generators/features/base-image.js';
 import { renderService } from '../lib/render-service.js';
 import { signingIdentity } from '../generators/features/signing.js';
 import { admit } from './support/admission-policy.js';
 import { answersFor } from './support/answers.js';
 import { parseWorkflow, type Step } from './support/ci-workflows.js';
+import { parseGitlab, scriptLines } from './support/ci-facts.js';
 import { assumedImage } from '../core/image.js';
 import { helmLint, helmTemplate, type KubeObject, parseManifests } from './support/kubernetes.js';
 
@@ -27,6 +29,8 @@ const VARIANTS = {
   gitlab: { ci: 'gitlab' },
   'github-postgres-redis': { database: 'postgres', rateLimitStore: 'redis' },
   'gitlab-mysql': { ci: 'gitlab', database: 'mysql' },
+  'github-dhi': { base: 'dhi', platforms: 'linux/arm64' },
+  'gitlab-dhi': { ci: 'gitlab', base: 'dhi' },
 } as const satisfies Record<string, Partial<Record<keyof Answers, string>>>;
 type Variant = keyof typeof VARIANTS;
 interface Service {
@@ -65,7 +69,12 @@ const fromLines = (s: Service) => dockerfile(s).split('\n').filter((l) => /^FROM
 const workflow = (s: Service, name: string) => parseWorkflow(text(s, `.github/workflows/${name}.yml`));
 const steps = (s: Service, name: string, job: string): Step[] => workflow(s, name).jobs[job]?.steps ?? [];
 const gitlab = (s: Service) => parse(text(s, '.gitlab-ci.yml')) as Record<string, { script?: string[]; rules?: unknown; variables?: Record<string, string>; needs?: unknown }>;
-const script = (s: Service, job: string) => (gitlab(s)[job]?.script ?? []).join('\n');
+/** A GitLab job's script; for the per-platform image jobs (`image-push` → image-push-linux-amd64, …), all of them. */
+const script = (s: Service, job: string) => {
+  const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+  const ids = jobs[job] ? [job] : Object.keys(jobs).filter((id) => id.startsWith(`${job}-linux-`));
+  return ids.map((id) => scriptLines(jobs[id]!).join('\n')).join('\n');
+};
 const namespaceObjects = (s: Service) => parseManifests(text(s, 'deploy/namespace.yaml'));
 const imagePolicy = (s: Service) => parseManifests(text(s, 'deploy/image-policy.yaml'));
 const FACTS = JSON.parse(readFileSync(new URL('../data/admission-facts.json', import.meta.url), 'utf8'));
@@ -85,6 +94,25 @@ function expectHighCriticalGates(s: Service) {
   }
 }
 
+/** Each platform is built on its own native runner (data/ci-facts.json multiArch). */
+async function expectNativeBuilds(s: Service, platforms: string[]) {
+  const runners = CI_FACTS.multiArch[s.ci].runners as Record<string, string>;
+  if (s.ci === 'github') {
+    const include = (workflow(s, 'container').jobs.publish as { strategy?: { matrix?: { include?: { platform: string; runner: string }[] } } }).strategy?.matrix?.include;
+    expect(include?.map((i) => [i.platform, i.runner])).toEqual(platforms.map((p) => [p, runners[p]]));
+  } else {
+    for (const p of platforms) expect(JSON.stringify(gitlab(s))).toContain(runners[p]!);
+  }
+}
+
+/** --base dhi: CI logs in to dhi.io with the documented secrets and verifies both base images before building. */
+function expectDhiLoginAndVerify(s: Service) {
+  const all = s.ci === 'github' ? JSON.stringify(workflow(s, 'container')) : JSON.stringify(gitlab(s));
+  for (const secret of ['DHI_USERNAME', 'DHI_TOKEN']) expect(all).toContain(secret);
+  expect(all).toContain('dhi.io');
+  expect(all).toContain('docker scout attest get --predicate-type https://cyclonedx.org/bom/v1.6 --verify');
+}
+
 function expectDigestPins(s: Service) {
   const froms = fromLines(s);
   expect(froms.length).toBeGreaterThan(0);
@@ -102,12 +130,16 @@ async function expectPublishByDigestSigned(s: Service) {
     const all = JSON.stringify(job.steps);
     expect(all).toContain('push-by-digest=true');
     expect(job.steps!.some((st) => trivyGate(st, 'image') && String(st.with?.['image-ref']).includes('steps.build.outputs.digest'))).toBe(true);
-    expect(all).toContain(JSON.stringify(LEGACY_SIGN).slice(1, -1));
+    // The index of the platform digests is what is signed.
+    const sign = workflow(s, 'container').jobs.merge!.steps!.find((st) => st.run?.includes('cosign sign'))!;
+    expect(sign.env?.DIGEST).toBe('${{ steps.index.outputs.digest }}');
+    expect(sign.run).toContain(LEGACY_SIGN);
   } else {
     const ci = gitlab(s);
-    expect(JSON.stringify(ci['image-push'])).toContain('$CI_DEFAULT_BRANCH');
+    const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+    for (const id of Object.keys(jobs).filter((j) => j.startsWith('image-push-'))) expect(JSON.stringify(jobs[id]!.rules), id).toContain('$CI_DEFAULT_BRANCH');
     expect(script(s, 'image-push')).toContain('push-by-digest=true');
-    expect(script(s, 'image-verify')).toContain('--exit-code 1 "${IMAGE}@${DIGEST}"');
+    expect(script(s, 'image-verify')).toMatch(/--exit-code 1 "\$\{IMAGE\}@\$DIGEST_(AMD64|ARM64)"/);
     expect(script(s, 'image-sign')).toContain(LEGACY_SIGN);
   }
 }
@@ -155,28 +187,41 @@ const CI_FILE = (s: Service) => (s.ci === 'github' ? '.github/workflows/ci.yml' 
  * The end-to-end tests that run the emitted service against real servers (PostgreSQL, MariaDB, Redis), under the
  * pod's constraints: a claim about what the running service does names the test that shows it.
  */
+const CI_FACTS = JSON.parse(readFileSync(new URL('../data/ci-facts.json', import.meta.url), 'utf8'));
 const E2E = readFileSync(new URL('./backing-services.e2e.test.ts', import.meta.url), 'utf8');
 /** The generator's end-to-end test of the emitted service behind real proxies (nginx, HAProxy). */
 const APP_E2E = readFileSync(new URL('./app-service.e2e.test.ts', import.meta.url), 'utf8');
 const expectE2e = (title: string) => expect(E2E, `test/backing-services.e2e.test.ts has no test "${title}"`).toContain(title);
 
+/** The base images the service was made with (--base), and its runtime user. */
+function base(s: Service) {
+  const answers = { base: (s.given.base ?? 'distroless') as Answers['base'], nodeVersion: Number(s.given.nodeVersion ?? versions.node.defaultMajor) };
+  return baseImages(answers);
+}
+const expectRuntimeBase = (s: Service) => expect(fromLines(s).at(-1)).toMatch(new RegExp(`^FROM ${escapeRegExp(imageRef(base(s).runtime))} AS runtime$`));
+const escapeRegExp = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const CLAIMS: Claim[] = [
   // ---- SECURITY.md: OWASP Docker Top 10 ----
   {
-    says: 'The image runs as the distroless `nonroot` user, numeric `USER 65532:65532`',
+    says: 'The image runs as the ',
     file: 'Dockerfile',
     check: (s) => {
-      expect(dockerfile(s)).toMatch(/^USER 65532:65532$/m);
-      expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\/nodejs\d+-debian13:nonroot@/);
+      const { uid, userName, title } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The image runs as the ${title} \`${userName}\` user, numeric \`USER ${uid}:${uid}\``);
+      expect(dockerfile(s)).toMatch(new RegExp(`^USER ${uid}:${uid}$`, 'm'));
+      expectRuntimeBase(s);
     },
   },
   {
-    says: 'The chart sets `runAsNonRoot: true`, `runAsUser: 65532` and `allowPrivilegeEscalation: false`',
+    says: 'The chart sets `runAsNonRoot: true`, `runAsUser: ',
     file: 'chart/',
     check: async (s) => {
+      const { uid } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The chart sets \`runAsNonRoot: true\`, \`runAsUser: ${uid}\` and \`allowPrivilegeEscalation: false\``);
       const spec = pod((await s.render()).objects);
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-      expect(spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid });
+      expect(spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, allowPrivilegeEscalation: false });
     },
   },
   {
@@ -255,9 +300,15 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'The runtime image is distroless: no shell, no package manager',
+    says: 'The runtime image is ',
     file: 'Dockerfile',
-    check: (s) => expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\//),
+    // No shell and no package manager in either base: data/base-images.json (distroless `absent`, DHI `absent`),
+    // held for the stand-ins in test/image-standins.e2e.test.ts.
+    check: (s) => {
+      const { title, runtime } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`The runtime image is ${title} (\`${runtime.image}:${runtime.tag}\`): no shell, no package manager.`);
+      expectRuntimeBase(s);
+    },
   },
   {
     says: 'The chart sets `readOnlyRootFilesystem: true`, drops all capabilities and uses the RuntimeDefault seccomp and AppArmor profiles',
@@ -297,7 +348,9 @@ const CLAIMS: Claim[] = [
     says: 'One process per container',
     file: 'Dockerfile, chart/',
     check: async (s) => {
-      expect(dockerfile(s)).toMatch(/^CMD \["dist\/server\.js"\]$/m);
+      // Exec form, the service itself as the one process (under the image's node).
+      const cmd = [...base(s).nodeCommand, 'dist/server.js'].map((w) => JSON.stringify(w)).join(', ');
+      expect(dockerfile(s)).toMatch(new RegExp(`^CMD ${escapeRegExp(`[${cmd}]`)}$`, 'm'));
       expect(pod((await s.render()).objects).containers).toHaveLength(1);
     },
   },
@@ -397,11 +450,11 @@ const CLAIMS: Claim[] = [
     file: 'CI',
     check: (s) => {
       if (s.ci === 'github') {
-        const all = JSON.stringify(steps(s, 'container', 'publish'));
+        const all = JSON.stringify(steps(s, 'container', 'merge'));
         expect(all).toContain('cosign attest --yes --type cyclonedx');
         // "and a build provenance attestation"
         expect(all).toContain('actions/attest-build-provenance');
-      } else expect(script(s, 'image-sign')).toContain('cosign attest --yes --type cyclonedx --predicate sbom.cdx.json "${IMAGE}@${DIGEST}"');
+      } else expect(script(s, 'image-sign')).toMatch(/cosign attest --yes --type cyclonedx --predicate sbom-linux-(amd|arm)64\.cdx\.json "\$\{IMAGE\}@\$DIGEST_(AMD|ARM)64"/);
     },
   },
   {
@@ -421,7 +474,7 @@ const CLAIMS: Claim[] = [
       expect(text(s, 'chart/templates/_helpers.tpl')).toContain('required "image.repository is not set: set it to the image CI published');
       // The publish jobs print the name and the digest.
       const printed = s.ci === 'gitlab' ? text(s, '.gitlab-ci.yml') : text(s, '.github/workflows/container.yml');
-      expect(printed).toMatch(/Published \$\{IMAGE\}@\$\{DIGEST\}.*: deploy it with the chart values image\.repository=\$\{IMAGE\} and image\.digest=\$\{DIGEST\}/);
+      expect(printed).toMatch(/Published \$\{IMAGE\}@\$\{DIGEST\}.*: deploy this index with the chart values image\.repository=\$\{IMAGE\} and image\.digest=\$\{DIGEST\}/);
     },
   },
   {
@@ -434,18 +487,20 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'Application files are owned by root (`COPY --chown=0:65532`)',
+    says: 'Application files are owned by root (`COPY --chown=0:',
     file: 'Dockerfile',
     check: (s) => {
+      const { uid } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`Application files are owned by root (\`COPY --chown=0:${uid}\`)`);
       const runtime = dockerfile(s).slice(dockerfile(s).lastIndexOf('\nFROM '));
       const copies = runtime.split('\n').filter((l) => l.startsWith('COPY '));
       expect(copies.length).toBeGreaterThan(0);
-      for (const copy of copies) expect(copy).toContain('--chown=0:65532');
+      for (const copy of copies) expect(copy).toContain(`--chown=0:${uid}`);
     },
   },
   {
     // Built and held for real (modes, writes as 65532, reads as another user) in test/image-service.e2e.test.ts.
-    says: 'Their group 65532 can read them and other users cannot; neither the service nor its group can write them',
+    says: 'can read them and other users cannot; neither the service nor its group can write them',
     file: 'Dockerfile',
     check: (s) => {
       const runtimeAt = dockerfile(s).lastIndexOf('\nFROM ');
@@ -476,24 +531,32 @@ const CLAIMS: Claim[] = [
   },
   // ---- SECURITY.md: supply chain ----
   {
-    says: 'CI | The image is pushed by digest only from main or a `v*` tag, after every check passed; the pushed digest is scanned (Trivy) and signed keylessly with cosign by',
+    says: "CI | The image is pushed by digest only from main or a `v*` tag, after every check passed; each platform's pushed digest is scanned (Trivy), and the index of them is signed keylessly with cosign by",
     file: 'CI',
     check: async (s) => {
       await expectPublishByDigestSigned(s);
-      if (s.ci === 'github') expect(workflow(s, 'container').jobs.publish!.needs).toEqual(['ci', 'chart', 'security', 'hadolint', 'scan']);
-      else expect(JSON.stringify(gitlab(s)['image-push']!.needs)).toContain('check');
+      if (s.ci === 'github') {
+        expect(workflow(s, 'container').jobs.publish!.needs).toEqual(['ci', 'chart', 'security', 'hadolint', 'base-images', 'scan']);
+        expect(workflow(s, 'container').jobs.merge!.needs).toEqual(['publish']);
+      } else {
+        const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+        for (const id of Object.keys(jobs).filter((j) => j.startsWith('image-push-'))) expect(JSON.stringify(jobs[id]!.needs), id).toContain('check');
+        expect(jobs['image-sign']!.needs).toContain('image-index');
+      }
     },
   },
   {
-    says: 'registry | A tag is written only after the digest is scanned and signed',
+    says: 'registry | A release tag is written only after the digests are scanned and the index is signed',
     file: 'CI',
     check: (s) => {
       if (s.ci === 'github') {
-        const names = steps(s, 'container', 'publish').map((st) => String(st.name ?? st.uses));
+        const names = steps(s, 'container', 'merge').map((st) => String(st.name ?? st.uses));
         const at = (prefix: string) => names.findIndex((n) => n.startsWith(prefix));
-        expect(at('Fail on fixable HIGH')).toBeLessThan(at('Sign the digest'));
-        expect(at('Sign the digest')).toBeLessThan(at('Tag the verified digest'));
-      } else expect(gitlab(s)['image-tag']!.needs).toEqual(['image-push', 'image-sign']);
+        // The platform digests were scanned in publish, which merge needs.
+        expect(workflow(s, 'container').jobs.merge!.needs).toEqual(['publish']);
+        expect(at('Sign the index digest')).toBeGreaterThan(-1);
+        expect(at('Sign the index digest')).toBeLessThan(at('Tag the verified index'));
+      } else expect(gitlab(s)['image-tag']!.needs).toEqual(['image-index', 'image-sign']);
     },
   },
   {
@@ -646,9 +709,12 @@ const CLAIMS: Claim[] = [
     file: '.gitlab-ci.yml',
     check: (s) => {
       const ci = gitlab(s);
-      for (const job of ['trivy-dependencies', 'trivy-config', 'image-scan', 'gitleaks', 'hadolint', 'kubeconform', 'kube-linter']) {
-        expect(ci[job], job).toBeDefined();
-        expect(ci[job]!.rules, job).toBeUndefined();
+      const { jobs } = parseGitlab(text(s, '.gitlab-ci.yml'));
+      const imageScans = Object.keys(jobs).filter((j) => j.startsWith('image-scan-'));
+      expect(imageScans.length).toBeGreaterThan(0);
+      for (const job of ['trivy-dependencies', 'trivy-config', ...imageScans, 'gitleaks', 'hadolint', 'kubeconform', 'kube-linter']) {
+        expect(jobs[job], job).toBeDefined();
+        expect(jobs[job]!.rules, job).toBeUndefined();
       }
       expect(JSON.stringify((ci.workflow as { rules: unknown }).rules)).toContain('merge_request_event');
     },
@@ -748,7 +814,7 @@ const CLAIMS: Claim[] = [
   {
     says: "From the generator's versions data (checked ",
     file: 'SECURITY.md',
-    check: (s) => expect(text(s, 'SECURITY.md')).toContain(`(checked ${nodeLine(26).runtime.checked})`),
+    check: (s) => expect(text(s, 'SECURITY.md')).toContain(`(checked ${base(s).runtime.checked})`),
   },
   {
     says: '`npx create-hardened-service upgrade` brings the next one',
@@ -766,21 +832,26 @@ const CLAIMS: Claim[] = [
     file: 'Dockerfile, .nvmrc',
     check: (s) => {
       expect(nodeLine(26).endOfLife).toBe('2029-04-30');
-      expect(fromLines(s).at(-1)).toContain('nodejs26-debian13');
+      expect(`${base(s).runtime.image}:${base(s).runtime.tag}`).toMatch(/node(js)?26-debian13|node:26-debian13/);
+      expectRuntimeBase(s);
     },
   },
   {
     says: 'Debian 13 "trixie", the base image\'s OS',
     file: 'Dockerfile',
     check: (s) => {
-      expect(fromLines(s).at(-1)).toContain(`-debian${versions.debian.release}:`);
+      expect(fromLines(s).at(-1)).toMatch(new RegExp(`-debian${versions.debian.release}[:@]`));
       expect(text(s, 'SECURITY.md')).toContain(`| ${versions.debian.securitySupportEnds} |`);
     },
   },
   {
-    says: 'Base image gcr.io/distroless/nodejs26-debian13:nonroot (the first of Node.js 26 and Debian 13 to end) | 2028-08-09',
+    says: ' (the first of Node.js 26 and Debian 13 to end) | 2028-08-09',
     file: 'Dockerfile',
-    check: (s) => expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\/nodejs26-debian13:nonroot@/),
+    check: (s) => {
+      const { runtime } = base(s);
+      expect(text(s, 'SECURITY.md')).toContain(`| Base image ${runtime.image}:${runtime.tag} (the first of Node.js 26`);
+      expectRuntimeBase(s);
+    },
   },
   {
     says: `Kubernetes ${versions.kubernetes.minor} (pinned minor; Chart.yaml refuses minors older than ${oldestSupported})`,
@@ -827,15 +898,36 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: 'pinned by digest: no shell, no package manager, user 65532',
+    says: 'pinned by digest: no shell, no package manager, user ',
     file: 'Dockerfile',
     check: (s) => {
+      const { uid, runtime, title } = base(s);
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`The image is \`${runtime.image}:${runtime.tag}\` (${title}) pinned by digest: no shell, no package manager, user ${uid}.`);
       expectDigestPins(s);
-      expect(fromLines(s).at(-1)).toMatch(/^FROM gcr\.io\/distroless\//);
-      expect(dockerfile(s)).toMatch(/^USER 65532:65532$/m);
+      expectRuntimeBase(s);
+      expect(dockerfile(s)).toMatch(new RegExp(`^USER ${uid}:${uid}$`, 'm'));
     },
   },
-  { says: 'CI builds, scans, signs and pushes it by digest', file: 'CI', check: expectPublishByDigestSigned },
+  {
+    says: "CI builds it for ",
+    file: 'CI',
+    check: async (s) => {
+      const platforms = (s.given.platforms ?? 'linux/amd64,linux/arm64').split(',');
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI builds it for ${platforms.join(' and ')}, each on a native runner, scans each platform's image, and publishes one index of them, signed and attested, by digest`);
+      await expectPublishByDigestSigned(s);
+      await expectNativeBuilds(s, platforms);
+    },
+  },
+  {
+    says: 'Docker Hardened Images are pulled from `dhi.io`, which needs a Docker ID',
+    file: 'Dockerfile, CI',
+    check: (s) => {
+      const where = s.ci === 'gitlab' ? 'masked CI/CD variables' : 'repository secrets';
+      expect(text(s, 'README.md').replace(/\s+/g, ' ')).toContain(`CI logs in with \`DHI_USERNAME\` and \`DHI_TOKEN\` (${where};`);
+      for (const from of fromLines(s).slice(0)) expect(from).toMatch(/^FROM (dhi\.io\/node:|docker\/dockerfile)/);
+      expectDhiLoginAndVerify(s);
+    },
+  },
   // The next three are also proven by building and running the image with podman: test/image-service.e2e.test.ts.
   {
     says: 'With podman or buildah, build with `--format docker`: their default OCI format has no HEALTHCHECK and drops it',
@@ -918,9 +1010,13 @@ const CLAIMS: Claim[] = [
     },
   },
   {
-    says: '`runAsNonRoot: true`, `runAsUser/runAsGroup/fsGroup: 65532` | runs as the distroless `nonroot` user',
+    says: '`runAsNonRoot: true`, `runAsUser/runAsGroup/fsGroup: ',
     file: 'chart/',
-    check: async (s) => expect(pod((await s.render()).objects).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 }),
+    check: async (s) => {
+      const { uid, title, userName } = base(s);
+      expect(text(s, 'README.md')).toContain(`\`runAsNonRoot: true\`, \`runAsUser/runAsGroup/fsGroup: ${uid}\` | runs as the ${title} \`${userName}\` user, never root`);
+      expect(pod((await s.render()).objects).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid });
+    },
   },
   {
     says: '`readOnlyRootFilesystem: true` | the image cannot be modified',
@@ -1832,7 +1928,7 @@ function exposureClaims(): Claim[] {
       file: 'chart/templates/deployment.yaml',
       check: async (s) => {
         const podSpec = pod((await s.render({ hostUsers: false })).objects);
-        expect(podSpec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+        expect(podSpec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: base(s).uid });
         const rootInUserNamespace = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...podSpec, securityContext: { ...podSpec.securityContext, runAsNonRoot: false, runAsUser: 0 } } };
         const controls = (spec: object) => checkPodSecurity({ ...rootInUserNamespace, spec }, 'restricted', `v${userNamespaceFacts.podSecurityRelaxesFrom}`).map((f) => f.control);
         expect(controls(rootInUserNamespace.spec)).toEqual([]);

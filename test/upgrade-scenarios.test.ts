@@ -12,7 +12,7 @@ import { edit, generate as generateAs, replaceOnce, rewindToOlderGenerator } fro
 const generate = (parent: string, dir: string, flags: string[] = []) => generateAs(parent, dir, ['--name', 'svc', ...flags]);
 
 /** What the older templates rendered, for the files these scenarios use (the current ones are in templates/). */
-const HEALTHCHECK = /# No curl in distroless[\s\S]*?\n(?=# Exec form)/;
+const HEALTHCHECK = /# No curl in the image[\s\S]*?\n(?=# Exec form)/;
 const olderDockerfile = (t: string) => replaceOnce(t, 'USER 65532:65532', 'USER nonroot').replace(HEALTHCHECK, '');
 const olderReadme = (t: string) => replaceOnce(t, '## Build the image', '## Container image');
 
@@ -283,6 +283,33 @@ describe('upgrade scenarios (service made by an older generator → this one)', 
     const tree = (await listTree(dir)).filter((p) => p !== MANIFEST_PATH);
     expect(tree.sort()).toEqual([...fresh.keys()].sort());
     for (const path of ['src/database.ts', 'src/shared-rate-limiter.ts', 'migrations/0001_create_greetings.sql']) expect(existsSync(join(dir, path))).toBe(false);
+  });
+
+  it('a service made before --platforms and --base, its amd64-only pipeline edited by the team: upgrade brings the arm64 build and keeps the edit', async () => {
+    const dir = await generate(parent, 'before-multi-arch', ['--platforms', 'linux/amd64']);
+    await rewindToOlderGenerator(
+      dir,
+      () => {},
+      (manifest) => {
+        const answers = manifest.answers as Partial<typeof manifest.answers>;
+        delete answers.platforms;
+        delete answers.base;
+      },
+    );
+    const workflow = '.github/workflows/container.yml';
+    expect(await readFile(join(dir, workflow), 'utf8')).not.toContain('linux/arm64');
+    const teamLine = '    timeout-minutes: 12 # our hadolint needs longer';
+    await edit(dir, workflow, (t) => replaceOnce(t, "    runs-on: ubuntu-24.04\n    timeout-minutes: 10\n    permissions:\n      contents: read\n      actions: read", `    runs-on: ubuntu-24.04\n${teamLine}\n    permissions:\n      contents: read\n      actions: read`));
+    const result = await upgrade(dir);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await manifestOf(dir)).answers).toMatchObject({ platforms: 'linux/amd64,linux/arm64', base: 'distroless' });
+    const merged = await readFile(join(dir, workflow), 'utf8');
+    expect(merged).toContain('          - platform: linux/arm64\n            runner: ubuntu-24.04-arm\n');
+    expectTeamLines(merged, [teamLine]);
+    expect(merged).not.toContain(MARKERS.ours);
+    // Only the platforms changed: the Dockerfile and chart are what they were.
+    expect(await readFile(join(dir, 'Dockerfile'), 'utf8')).toBe(freshText('Dockerfile'));
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toBe(freshText('README.md'));
   });
 
   it('a flag changes a recorded answer on upgrade (moving to another port)', async () => {

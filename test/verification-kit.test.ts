@@ -73,8 +73,9 @@ const identities = (v: Variant) => [
 function signingRun(v: Variant, repository: string, ref: string) {
   if (VARIANTS[v].ci === 'github') {
     const workflow = parseWorkflow(file(v, '.github/workflows/container.yml'));
-    expect(JSON.stringify(workflow.jobs.publish!.steps)).toContain('cosign sign');
-    expect(workflow.jobs.publish!.permissions).toMatchObject({ 'id-token': 'write' });
+    // The merge job signs the index of the platform images.
+    expect(JSON.stringify(workflow.jobs.merge!.steps)).toContain('cosign sign');
+    expect(workflow.jobs.merge!.permissions).toMatchObject({ 'id-token': 'write' });
     // job_workflow_ref: <owner>/<repo>/.github/workflows/container.yml@<ref>
     return { issuer: facts.signing.identity.github.issuer, subject: `https://github.com/${repository}/.github/workflows/container.yml@${ref}` };
   }

@@ -295,7 +295,9 @@ describe('a service generated with --yes publishes to its own repository\'s regi
     expect(variables.REGISTRY).toBe('$CI_REGISTRY');
     // GitLab expands the variables before the job runs: here for a project at gitlab.com/acme/orders.
     const predefined = { CI_REGISTRY: 'registry.gitlab.com', CI_REGISTRY_IMAGE: 'registry.gitlab.com/acme/orders' };
-    const guard = scriptLines(jobs['image-push']!)[0]!;
+    // Each platform's push job (--platforms) starts with the same guard.
+    const guard = scriptLines(jobs['image-push-linux-amd64']!)[0]!;
+    expect(scriptLines(jobs['image-push-linux-arm64']!)[0]).toBe(guard);
     const run = (vars: Record<string, string>) => execa('sh', ['-e', '-c', guard], { reject: false, env: { ...predefined, ...vars } });
     expect((await run({ IMAGE: predefined.CI_REGISTRY_IMAGE, REGISTRY: predefined.CI_REGISTRY })).exitCode).toBe(0);
     // What the old default did: a namespace the job token cannot write.

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../core/package-root.js';
 import { imageTarget } from '../../core/image.js';
 import { imageRef, nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
+import { baseImages } from './base-image.js';
 import { kubernetesTarget } from './kubernetes.js';
 import type { Feature } from './types.js';
 
@@ -36,10 +40,41 @@ export function registryAuthKey(registry: string): string {
   return registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
 }
 
+interface MultiArchFacts {
+  github: { runners: Record<string, string> };
+  gitlab: { runners: Record<string, string> };
+}
+const ciFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'ci-facts.json'), 'utf8')) as {
+  multiArch: MultiArchFacts;
+  releases: Record<string, { version: string; asset: string; sha256?: string }>;
+};
+const baseFacts = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8')) as {
+  distrolessVerify: { identity: string; issuer: string };
+};
+
+/** One entry per platform: the native runner of each CI system, and the platform as a name part (`linux-arm64`). */
+export function platformBuilds(platforms: string) {
+  return platforms.split(',').map((platform) => {
+    const github = ciFacts.multiArch.github.runners[platform];
+    const gitlab = ciFacts.multiArch.gitlab.runners[platform];
+    if (!github || !gitlab) throw new Error(`ci: no native runner recorded for ${platform} in data/ci-facts.json`);
+    const arch = platform.split('/')[1]!;
+    return { platform, pair: platform.replace(/\//g, '-'), arch, archVar: arch.toUpperCase(), github, gitlab };
+  });
+}
+
+/** Docker Scout, which verifies Docker Hardened Images before a build (data/ci-facts.json releases.docker-scout). */
+function dockerScout() {
+  const release = ciFacts.releases['docker-scout'];
+  if (!release) throw new Error('ci: no Docker Scout release in data/ci-facts.json');
+  return { ...release, file: release.asset.split('/').pop()! };
+}
+
 /** Values the CI templates need beyond the answers, under one key so that they cannot clash with others'. */
 export function pipelineContext(answers: Answers) {
   const target = imageTarget(answers);
   const registry = target.named ? imageRegistry(target.name) : target.registry;
+  const bases = baseImages(answers);
   const helmVersion = tool('helm').version;
   return {
     /** The image rule (core/image.ts): a named image, or the repository's registry, named at run time. */
@@ -59,6 +94,20 @@ export function pipelineContext(answers: Answers) {
       gitleaks: { ...tool('gitleaks'), bare: tool('gitleaks').version.replace(/^v/, '') },
       cosign: tool('cosign'),
       crane: tool('crane'),
+      dockerCli: tool('docker-cli'),
+    },
+    /** One build per platform, each on its native runner; an index merges them. */
+    platforms: platformBuilds(answers.platforms),
+    /** `linux/amd64 and linux/arm64`, for prose. */
+    platformList: answers.platforms.split(',').join(' and '),
+    /** What CI logs in to and verifies before it builds on the base images. */
+    base: {
+      isDhi: answers.base === 'dhi',
+      registry: bases.loginRegistry,
+      buildImage: imageRef(bases.build),
+      runtimeImage: imageRef(bases.runtime),
+      distroless: baseFacts.distrolessVerify,
+      scout: dockerScout(),
     },
     /** GitLab image jobs: BuildKit, pinned by digest. */
     buildkitImage: tool('buildkit').gitlabImage,

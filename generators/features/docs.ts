@@ -2,6 +2,7 @@ import { imageTarget, localImageName } from '../../core/image.js';
 import { nodeLine, versions } from '../../core/versions.js';
 import type { Answers } from '../../core/options.js';
 import { kubernetesTarget } from './kubernetes.js';
+import { baseImages } from './base-image.js';
 import type { Feature } from './types.js';
 
 /** The service's README. */
@@ -17,6 +18,7 @@ export const docs: Feature = {
  */
 export function endOfLifeRows(answers: Answers): { component: string; endOfLife: string }[] {
   const line = nodeLine(answers.nodeVersion);
+  const { runtime } = baseImages(answers);
   const { debian } = versions;
   const k8s = kubernetesTarget();
   const imageEnd = [line.endOfLife, debian.securitySupportEnds].sort()[0]!;
@@ -26,7 +28,7 @@ export function endOfLifeRows(answers: Answers): { component: string; endOfLife:
       component: `Debian ${debian.release} "${debian.codename}", the base image's OS: regular security support (Debian LTS until ${debian.ltsEnds})`,
       endOfLife: debian.securitySupportEnds,
     },
-    { component: `Base image ${line.runtime.image}:${line.runtime.tag} (the first of Node.js ${line.major} and Debian ${debian.release} to end)`, endOfLife: imageEnd },
+    { component: `Base image ${runtime.image}:${runtime.tag} (the first of Node.js ${line.major} and Debian ${debian.release} to end)`, endOfLife: imageEnd },
     { component: `Kubernetes ${k8s.minor} (pinned minor; Chart.yaml refuses minors older than ${k8s.oldestSupported})`, endOfLife: k8s.endOfLife },
   ];
 }
@@ -38,7 +40,7 @@ export const securityDoc: Feature = {
   context: (answers) => ({
     securityDoc: {
       isGithub: answers.ci === 'github',
-      checked: nodeLine(answers.nodeVersion).runtime.checked,
+      checked: baseImages(answers).runtime.checked,
       endOfLife: endOfLifeRows(answers),
     },
   }),

@@ -9,8 +9,29 @@ function obj(v: unknown): Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {};
 }
 
-/** Final-stage base images that count as distroless: Google's distroless and Chainguard's images. */
-const DISTROLESS_PREFIXES = ['gcr.io/distroless/', 'cgr.dev/chainguard/'];
+/**
+ * Final-stage base images that count as distroless: Google's distroless, Chainguard's images and Docker
+ * Hardened Images' runtime variants (their `-dev` variants have a shell and a package manager).
+ */
+const DISTROLESS_PREFIXES = ['gcr.io/distroless/', 'cgr.dev/chainguard/', 'dhi.io/'];
+const isDevVariant = (ref: { name: string; tag?: string }) => ref.name.startsWith('dhi.io/') && /(^|-)dev$/.test(ref.tag ?? '');
+
+/** Which base the generator's `--base` answer names a final image by: `distroless`, `dhi`, or neither. */
+export function baseFamily(image: string): 'distroless' | 'dhi' | undefined {
+  const ref = splitImageRef(image);
+  if (ref.name.startsWith('gcr.io/distroless/')) return 'distroless';
+  if (ref.name.startsWith('dhi.io/') && !isDevVariant(ref)) return 'dhi';
+  return undefined;
+}
+
+/** The image the final stage is built on, followed back through stage references. */
+export function finalBaseImage(text: string): string | undefined {
+  const parsed = parseDockerfile(text);
+  let index = parsed.stages.length - 1;
+  if (index < 0) return undefined;
+  for (let ref = earlierStage(parsed, index); ref; ref = earlierStage(parsed, index)) index = parsed.stages.indexOf(ref);
+  return parsed.stages[index]!.image;
+}
 
 /** Node.js major of a base image, when its name says it (`nodejs26-debian13`, `node:24-…`). */
 export function nodeMajorOfImage(image: string): number | undefined {
@@ -56,13 +77,13 @@ export function checkDockerfile(text: string | undefined, file: string, sink: Fi
   }
   const base = chain[chain.length - 1]!;
   const baseName = splitImageRef(base.image).name;
-  if (!DISTROLESS_PREFIXES.some((p) => baseName.startsWith(p))) {
+  if (!DISTROLESS_PREFIXES.some((p) => baseName.startsWith(p)) || isDevVariant(splitImageRef(base.image))) {
     sink.add({
       ruleId: 'CHS-DKR-001',
       level: 'error',
       file,
       line: final.line,
-      message: `the final stage${final.name ? ` (${final.name})` : ''} is based on ${base.image}, not a distroless image (${DISTROLESS_PREFIXES.join(', ')})`,
+      message: `the final stage${final.name ? ` (${final.name})` : ''} is based on ${base.image}, not a distroless image (${DISTROLESS_PREFIXES.join(', ')}; no DHI -dev variant)`,
     });
   }
 
@@ -77,7 +98,8 @@ export function checkDockerfile(text: string | undefined, file: string, sink: Fi
     }
   } else {
     const tag = splitImageRef(base.image).tag ?? '';
-    const nonRootBase = /nonroot/.test(tag) || baseName.startsWith('cgr.dev/chainguard/');
+    // DHI runtime images run as their non-root user (`run-as` in docker-hardened-images/catalog).
+    const nonRootBase = /nonroot/.test(tag) || baseName.startsWith('cgr.dev/chainguard/') || baseName.startsWith('dhi.io/');
     if (!nonRootBase) {
       sink.add({ ruleId: 'CHS-DKR-002', level: 'error', file, line: final.line, message: `the final stage sets no USER and ${base.image} runs as root by default` });
     }
@@ -219,6 +241,37 @@ export function checkCi(files: Map<string, string>, sink: FindingSink, preset: P
     for (const scanner of required) {
       if (!SCANNERS[scanner]!.pattern.test(all)) {
         sink.add({ ruleId: 'CHS-PRE-005', level: 'error', file: ciFile, message: `CI does not run ${scanner} (${SCANNERS[scanner]!.description}), which the preset requires` });
+      }
+    }
+  }
+}
+
+/**
+ * CHS-PRE-008: what the preset locks of the image is what the files build: the final stage's base (`base`), and
+ * every platform (`platforms`) in the CI image builds (GitHub's matrix, GitLab's `--opt platform=`).
+ */
+export function checkPresetImage(preset: Preset, dockerfile: string | undefined, files: Map<string, string>, sink: FindingSink): void {
+  const base = preset.locks.base as string | undefined;
+  const platforms = preset.locks.platforms as string | undefined;
+  if (base === undefined && platforms === undefined) {
+    sink.skip('CHS-PRE-008', 'the preset locks neither base nor platforms');
+    return;
+  }
+  if (base !== undefined && dockerfile !== undefined) {
+    const image = finalBaseImage(dockerfile);
+    const family = image ? baseFamily(image) : undefined;
+    if (family !== base) {
+      sink.add({ ruleId: 'CHS-PRE-008', level: 'error', file: 'Dockerfile', message: `the final stage is based on ${image ?? 'nothing'}, not the ${base} base the preset locks (--base ${base})` });
+    }
+  }
+  if (platforms !== undefined) {
+    const ci = [...files].filter(([p]) => p === '.gitlab-ci.yml' || /^\.github\/workflows\//.test(p));
+    const text = ci.map(([, t]) => t).join('\n');
+    for (const platform of platforms.split(',')) {
+      const built = new RegExp(`(?:^\\s*-?\\s*platform: |--opt platform=)${platform.replace('/', '\\/')}(?=\\s|$)`, 'm').test(text);
+      if (!built) {
+        const file = ci.find(([p]) => p === '.gitlab-ci.yml')?.[0] ?? '.github/workflows/container.yml';
+        sink.add({ ruleId: 'CHS-PRE-008', level: 'error', file, message: `CI builds no ${platform} image, which the preset locks (--platforms ${platforms})` });
       }
     }
   }

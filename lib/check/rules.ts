@@ -217,7 +217,7 @@ export const checkRules = [
     name: 'distroless-final-stage',
     title: 'The final image stage is distroless',
     why: 'A distroless runtime has no shell and no package manager: far fewer CVEs, and nothing an attacker can use after getting code execution.',
-    fix: 'Build in a full image, then copy the output into gcr.io/distroless/nodejs<major>-debian13:nonroot (or another distroless/Chainguard image) as the last stage.',
+    fix: 'Build in a full image, then copy the output into gcr.io/distroless/nodejs<major>-debian13:nonroot, a Docker Hardened Images runtime variant (dhi.io/node:<major>-debian13, not -dev) or a Chainguard image as the last stage.',
     modes: service,
     tags: ['security', 'docker'],
   },
@@ -355,6 +355,15 @@ export const checkRules = [
     fix: "Run `npx create-hardened-service upgrade --preset <the organisation's preset>` (it records the preset again), or restore .hardened-service.json from version control. Platform teams: pin the preset in CI (README, \"Pinning the organisation's preset\").",
     modes: service,
     tags: ['preset'],
+  },
+  {
+    id: 'CHS-PRE-008',
+    name: 'preset-image-base-and-platforms',
+    title: "The image is built on the base and for the platforms the preset locks",
+    why: 'The platform team picked the base images it patches and trusts (distroless or Docker Hardened Images) and the node architectures its clusters run; an image on another base, or missing a platform, does not fit them.',
+    fix: 'Run `npx create-hardened-service upgrade`, which re-renders the Dockerfile and the pipelines with the locked --base and --platforms.',
+    modes: service,
+    tags: ['preset', 'docker', 'ci'],
   },
 ] as const satisfies readonly CheckRule[];
 

@@ -30,7 +30,7 @@ import { checkImageAdmissionPolicy, checkRequiredVerifiers } from './admission-p
 import { VERIFIERS } from './verifiers.js';
 import { checkLimitRange, checkNamespaceLabels, checkResourceQuota } from './namespace-rules.js';
 import { checkKubernetesObjects, isDefaultDeny, type LocatedObject, splitManifests } from './kubernetes-rules.js';
-import { checkCi, checkDockerfile, checkDockerignore } from './repository-rules.js';
+import { checkCi, checkDockerfile, checkDockerignore, checkPresetImage } from './repository-rules.js';
 import { type CheckMode, type CheckRule, checkRules, type RuleId } from './rules.js';
 
 export type RuleStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -129,7 +129,8 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
   const reference = await renderReference(dir, manifest, preset);
 
   // Image definition and build context.
-  const dockerMajor = checkDockerfile(await readIfExists(dir, 'Dockerfile'), 'Dockerfile', sink);
+  const dockerfileText = await readIfExists(dir, 'Dockerfile');
+  const dockerMajor = checkDockerfile(dockerfileText, 'Dockerfile', sink);
   checkDockerignore(await readIfExists(dir, '.dockerignore'), sink);
 
   // CI.
@@ -138,6 +139,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     ciFiles.set(path, (await readIfExists(dir, path)) ?? '');
   }
   checkCi(ciFiles, sink, preset);
+  if (preset) checkPresetImage(preset, dockerfileText, ciFiles, sink);
 
   // Kubernetes: manifests under deploy/, then the chart rendered with each values file.
   const deployObjects: LocatedObject[] = [];
@@ -304,7 +306,7 @@ export async function checkService(dirArg: string, cwd: string, opts: CheckOptio
     });
   }
   if (!preset) {
-    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
+    for (const id of ['CHS-PRE-001', 'CHS-PRE-002', 'CHS-PRE-003', 'CHS-PRE-004', 'CHS-PRE-005', 'CHS-PRE-006', 'CHS-PRE-007', 'CHS-PRE-008'] as const) sink.skip(id, 'no preset (recorded in the manifest or given with --preset)');
   } else {
     const locks = Object.entries(preset.locks);
     if (!manifest) sink.skip('CHS-PRE-001', `no ${MANIFEST_PATH}: no recorded answers to compare with the locks`);

@@ -12,6 +12,8 @@ export interface Release {
   archiveMember: string | null;
   checksum: { url: string; format: string } | null;
   signature?: { url: string; format: string; key: string };
+  /** The asset's sha256 as upstream published it, when the release has no checksum file to download. */
+  sha256?: string;
   source: string;
 }
 export interface ImageFacts {
@@ -151,11 +153,32 @@ export interface GitlabJob {
   allow_failure?: boolean;
 }
 
+/** GitLab's `extends`: hashes merge deeply, the job's own keys win; anything else is replaced. */
+function mergeDeep(base: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(own)) {
+    const b = out[k];
+    const isHash = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = isHash(b) && isHash(v) ? mergeDeep(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+function resolveExtends(doc: Record<string, unknown>, key: string): Record<string, unknown> {
+  const job = doc[key] as Record<string, unknown>;
+  const parents = [job.extends ?? []].flat() as string[];
+  const { extends: _, ...own } = job;
+  return mergeDeep(parents.reduce((acc, p) => mergeDeep(acc, resolveExtends(doc, p)), {} as Record<string, unknown>), own);
+}
+
 export function parseGitlab(text: string) {
   const doc = parse(text, { merge: true }) as Record<string, unknown>;
   const jobs = Object.fromEntries(
-    Object.entries(doc).filter(([k, v]) => !k.startsWith('.') && v && typeof v === 'object' && 'script' in (v as object)),
-  ) as Record<string, GitlabJob>;
+    Object.keys(doc)
+      .filter((k) => !k.startsWith('.') && doc[k] && typeof doc[k] === 'object')
+      .map((k) => [k, resolveExtends(doc, k)] as const)
+      .filter(([, v]) => 'script' in v),
+  ) as unknown as Record<string, GitlabJob>;
   return { doc, jobs };
 }
 

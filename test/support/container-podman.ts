@@ -51,7 +51,7 @@ export interface StandinImages {
 }
 
 /** Builds the stand-ins of these Node lines, or finds them cached (scripts/build-image-standins.mjs). */
-export async function standinImages(majors: number[]): Promise<Record<string, StandinImages>> {
+export async function standinImages(majors: (number | string)[]): Promise<Record<string, StandinImages>> {
   const result = await execa('node', [standinsScript, ...majors.map(String)], { all: true, reject: false, timeout: 30 * 60_000 });
   if (result.exitCode !== 0) throw new Error(`build-image-standins failed:\n${result.all}`);
   return JSON.parse(String(result.stdout).trim().split('\n').at(-1)!);
