@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type Socket } from 'node:net';
 import type { Config } from './config.ts';
 
 /**
@@ -87,4 +87,23 @@ function ipv6Groups(ip: string): number[] {
   const left = side(head);
   const right = side(tail);
   return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
+}
+
+/**
+ * Counts each address's open connections for a per-address cap: `admit` counts a new connection and uncounts it
+ * when it closes, or returns false (counting nothing) when the address already has `limit` open.
+ */
+export function connectionsPerAddress(limit: number): (ip: string, socket: Socket) => boolean {
+  const open = new Map<string, number>();
+  return (ip, socket) => {
+    const count = (open.get(ip) ?? 0) + 1;
+    if (count > limit) return false;
+    open.set(ip, count);
+    socket.once('close', () => {
+      const left = (open.get(ip) ?? 1) - 1;
+      if (left === 0) open.delete(ip);
+      else open.set(ip, left);
+    });
+    return true;
+  };
 }

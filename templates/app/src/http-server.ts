@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import helmet from 'helmet';
-import { clientAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
+import { clientAddress, connectionsPerAddress, proxyTrust, rateLimitKey, unmapped, type ClientAddress } from './client-address.ts';
 import { type AppOptions, clientRequestId, errorBody, PROBE_PATHS, recordRequest } from './http-service.ts';
 import { PIPELINE_QUEUE, PipelineGate } from './pipeline.ts';
 import { RateLimiter, type Window } from './rate-limiter.ts';
@@ -314,7 +314,7 @@ export function createHttpServer(
   });
 
   const sockets = new Set<TrackedSocket>();
-  const perIp = new Map<string, number>();
+  const admit = connectionsPerAddress(limits.maxConnectionsPerIp);
   server.on('connection', (socket: TrackedSocket) => {
     socket[kConnection] = { idleMark: 0, since: performance.now(), pipeline: new PipelineGate(socket, limits.idleTimeoutMs) };
     sockets.add(socket);
@@ -322,18 +322,10 @@ export function createHttpServer(
     const ip = unmapped(socket.remoteAddress ?? '');
     // A trusted proxy carries many clients: only MAX_CONNECTIONS applies to it.
     if (trusted?.(ip)) return;
-    const open = (perIp.get(ip) ?? 0) + 1;
-    if (open > limits.maxConnectionsPerIp) {
+    if (!admit(ip, socket)) {
       socket.destroy();
       logger.warn({ ip, limit: limits.maxConnectionsPerIp }, 'connection refused: MAX_CONNECTIONS_PER_IP reached');
-      return;
     }
-    perIp.set(ip, open);
-    socket.once('close', () => {
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left === 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-    });
   });
   server.on('drop', (dropped?: { remoteAddress?: string }) =>
     logger.warn({ ip: unmapped(dropped?.remoteAddress ?? ''), limit: limits.maxConnections }, 'connection refused: MAX_CONNECTIONS reached'),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { unmapped } from './client-address.ts';
+import { connectionsPerAddress, unmapped } from './client-address.ts';
 import type { Logger } from './logger.ts';
 
 // See http-server.ts: not an ESM import of node:http.
@@ -45,20 +45,9 @@ export async function startSideListener(
   server.maxConnections = SIDE_LIMITS.maxConnections;
   server.on('timeout', (socket: Socket) => socket.destroy());
   server.on('clientError', (_err, socket: Socket) => socket.destroy());
-  const perIp = new Map<string, number>();
+  const admit = connectionsPerAddress(SIDE_LIMITS.maxConnectionsPerIp);
   server.on('connection', (socket: Socket) => {
-    const ip = unmapped(socket.remoteAddress ?? '');
-    const open = (perIp.get(ip) ?? 0) + 1;
-    if (open > SIDE_LIMITS.maxConnectionsPerIp) {
-      socket.destroy();
-      return;
-    }
-    perIp.set(ip, open);
-    socket.once('close', () => {
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left === 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-    });
+    if (!admit(unmapped(socket.remoteAddress ?? ''), socket)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
