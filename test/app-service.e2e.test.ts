@@ -123,7 +123,7 @@ describe('emitted service end to end (Node 26)', () => {
           { cwd: app, env: process.env },
         );
         const listening = await run.waitForLog('listening');
-        const metrics = await run.waitForLog('metrics served at /metrics');
+        const metrics = await run.waitForLog('metrics listener started');
         const base = `http://127.0.0.1:${listening.port}`;
 
         expect((await run.waitForLog('secret files found')).secrets).toEqual(['api-token']);
@@ -341,8 +341,8 @@ describe('emitted service end to end (Node 26)', () => {
         120_000,
       );
 
-      it('with the proxy not trusted (no Ingress, no value): every client is the proxy and X-Forwarded-For is ignored', async () => {
-        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), {});
+      it('with the proxy not trusted (no HTTPRoute, no Ingress, no value): every client is the proxy and X-Forwarded-For is ignored', async () => {
+        const { TRUST_PROXY } = await deploymentEnv(join(svc, 'chart'), { httpRoute: { enabled: false } });
         expect(TRUST_PROXY).toBeUndefined();
         const { run, port } = await serve({ RATE_LIMIT_MAX: '3' });
         const proxy = await startNginx(port);

@@ -144,7 +144,7 @@ describe.each(variants)('backing services end to end: $id (Node 26, real servers
         ...podSandboxArgs({
           app,
           mounts: { '/run/secrets': pod.dir, ...(withDatabase ? { '/run/database-tls': caDir } : {}), ...(withRedis ? { '/run/redis-tls': caDir } : {}), ...mounts },
-          env: { ...podEnvironment, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '200', SECRETS_RELOAD_MS: '200', ...env },
+          env: { ...podEnvironment, PORT: '0', PROBE_PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '200', SECRETS_RELOAD_MS: '200', ...env },
         }),
         node26,
         ...args,

@@ -12,6 +12,8 @@ describe('interactive prompts in a real terminal', () => {
     await writeFile(join(parent, 'acme.yaml'), 'locks:\n  framework: express\n  database: postgres\n  rateLimitStore: redis\n  ci: gitlab\n  lifecycle: production\n');
     const term = runCliInTerminal(['svc', '--preset', 'acme.yaml', '--port', '9000', '--description', 'x', '--owner', 'payments', '--image', 'ghcr.io/payments/svc', '--node-version', '26'], parent);
     await term.answer(/Service name/, keys.enter);
+    await term.answer(/Base images of the Dockerfile/, keys.enter);
+    await term.answer(/Platforms of the image/, keys.enter);
     await term.answer(/Backstage system/, keys.enter);
     await term.answer(/How traffic reaches the service/, keys.enter);
     await term.answer(/Which proxies send the traffic/, keys.enter);
@@ -33,6 +35,8 @@ describe('interactive prompts in a real terminal', () => {
     await term.answer(/Database the service uses/, `${keys.down}${keys.enter}`);
     await term.answer(/Where the rate limiter counts/, keys.enter);
     await term.answer(/Node.js major version/, keys.enter);
+    await term.answer(/Base images of the Dockerfile/, keys.enter);
+    await term.answer(/Platforms of the image/, keys.enter);
     await term.answer(/Owning team/, `${keys.clearLine}payments${keys.enter}`);
     await term.answer(/CI system/, `${keys.down}${keys.enter}`);
     // The image defaults to none: the chosen CI system's repository registry, named at run time (core/image.ts).
@@ -56,6 +60,8 @@ describe('interactive prompts in a real terminal', () => {
       database: 'postgres',
       rateLimitStore: 'memory',
       nodeVersion: 26,
+      base: 'distroless',
+      platforms: 'linux/amd64,linux/arm64',
       owner: 'payments',
       image: '',
       ci: 'gitlab',

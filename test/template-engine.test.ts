@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { templatesRoot } from '../core/package-root.js';
 import { COMPILE_OPTIONS, createTemplateEngine } from '../core/render/handlebars-env.js';
 import { type PrecompiledTemplate, templateFolder } from '../core/render/template-folders.js';
+import { baseImages } from '../generators/features/base-image.js';
 
 const partials = await templateFolder('_partials');
 const dockerfile = readFileSync(join(templatesRoot, 'docker', 'Dockerfile.hbs'), 'utf8');
@@ -17,6 +18,8 @@ const context = {
   runtimeImage: 'gcr.io/distroless/nodejs26-debian13:nonroot@sha256:bb',
   runtimeUid: 65532,
   nodeLine: { runtime: { image: 'gcr.io/distroless/nodejs26-debian13', tag: 'nonroot' } },
+  baseImage: { ...baseImages({ base: 'distroless', nodeVersion: 26 }), isDhi: false },
+  probePort: 9465,
   backing: { database: false },
 };
 

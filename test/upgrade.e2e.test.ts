@@ -18,7 +18,7 @@ describe('generate → edit → upgrade → the service still installs and passe
     // The older templates: a different sample greeting, no HEALTHCHECK, an older README heading.
     await rewindToOlderGenerator(dir, (tree) => {
       const text = (p: string) => tree.get(p)!.toString();
-      tree.set('Dockerfile', Buffer.from(text('Dockerfile').replace(/# No curl in distroless[\s\S]*?\n(?=# Exec form)/, '')));
+      tree.set('Dockerfile', Buffer.from(text('Dockerfile').replace(/# No curl in the image[\s\S]*?\n(?=# Exec form)/, '')));
       tree.set('README.md', Buffer.from(replaceOnce(text('README.md'), '## Build the image', '## Container image')));
       tree.set('src/config.ts', Buffer.from(`${text('src/config.ts')}\n// Older templates ended with this line.\n`));
     });

@@ -214,12 +214,12 @@ export const refusedValues: Record<string, { values: Record<string, unknown>; re
   'NodePort through the security exception': {
     values: { ...exception, service: { type: 'NodePort' } },
     error:
-      "service.type NodePort allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress",
+      "service.type NodePort allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress",
   },
   'LoadBalancer through the security exception': {
     values: { ...exception, service: { type: 'LoadBalancer' } },
     error:
-      "service.type LoadBalancer allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through the Ingress",
+      "service.type LoadBalancer allocates node ports and the namespace's ResourceQuota allows none (services.nodeports: 0 in deploy/namespace.yaml): keep ClusterIP and expose the service through httpRoute or ingress",
   },
   'tmpVolume.sizeLimit 10iM (schema quantity pattern)': {
     values: { tmpVolume: { sizeLimit: '10iM' } },

@@ -47,6 +47,30 @@ export interface ReverseProxy {
   stop(): Promise<void>;
 }
 
+/** Starts a proxy whose configuration is in `dir`, once it accepts on `port`; `stop` ends it and removes `dir`. */
+async function runProxy(binary: string, args: string[], port: number, dir: string): Promise<ReverseProxy> {
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await accepting(port, 10_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}: ${stderr}`);
+  }
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * nginx, pooling its upstream connections as ingress-nginx does (an `upstream` with `keepalive`, HTTP/1.1 and
  * the Connection header cleared), when `pool` is set: each client's request may go over a connection another
@@ -85,26 +109,7 @@ http {
 }
 `,
   );
-  const child: ChildProcess = spawn(nginx, ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await accepting(port, 10_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}: ${stderr}`);
-  }
-  return {
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return runProxy(nginx, ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')], port, dir);
 }
 
 export const haproxyBinary = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
@@ -137,26 +142,7 @@ backend app
   server app 127.0.0.1:${upstreamPort}
 `,
   );
-  const child: ChildProcess = spawn(haproxyBinary, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await accepting(port, 10_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}: ${stderr}`);
-  }
-  return {
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return runProxy(haproxyBinary, ['-db', '-f', join(dir, 'haproxy.cfg')], port, dir);
 }
 
 /**
