@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PARSE_SLICE, PIPELINE_DEPTH, PIPELINE_QUEUE, PipelineGate, SLICING_WINDOW_MS } from '../src/pipeline.ts';
+import { SIDE_LIMITS } from '../src/side-listener.ts';
 import { startService } from './helpers.ts';
 import { exchange } from './raw-http.ts';
 
@@ -111,57 +112,65 @@ describe('pipelining', () => {
     }
   });
 
-  // The attack of the emitted README's bound: Node parses what it is handed whole, so the gate hands it slices.
-  it(`${ATTACK.connections} connections pipelining GET /healthz and never reading: the process stays within ${MEMORY_LIMIT_MIB} MiB and serves on`, { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, [...POD_HEAP_FLAGS, join(import.meta.dirname, '..', 'src', 'server.ts')], {
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', PROBE_PORT: '0', LOG_LEVEL: 'info', SECRETS_DIR: import.meta.dirname, SHUTDOWN_DELAY_MS: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const keep = (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const sockets: Socket[] = [];
-    try {
-      let port = 0;
-      for (const deadline = Date.now() + 15_000; port === 0; await new Promise((r) => setTimeout(r, 50))) {
-        assert.ok(Date.now() < deadline && child.exitCode === null, `not listening within 15 s:\n${out}`);
-        port = Number(/"port":(\d+)/.exec(out)?.[1] ?? 0);
-      }
-      const line = 'GET /healthz HTTP/1.1\r\nHost: attack\r\n\r\n';
-      const payload = line.repeat(Math.floor(ATTACK.bytesEach / line.length));
-      for (let i = 0; i < ATTACK.connections; i++) {
-        const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${1 + Math.floor(i / ATTACK.perAddress)}` });
-        socket.on('error', () => {});
-        socket.once('connect', () => socket.write(payload));
-        sockets.push(socket);
-      }
-      // Anonymous memory is what a pod's memory limit cannot reclaim (the mapped Node binary can be); sampled.
-      let peakMiB = 0;
-      for (const end = Date.now() + ATTACK.seconds * 1_000; Date.now() < end && child.exitCode === null; await new Promise((r) => setTimeout(r, 100))) {
-        let status = '';
-        try {
-          status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        } catch {
-          break; // gone: said below
+  // The attack of the emitted README's bound, on the public port and on a side listener (probes; metrics is the
+  // same code), each with as many connections as its caps let in: Node parses what it is handed whole, so the
+  // gates hand it slices.
+  const targets = [
+    { name: 'the public port', logKey: 'port', connections: ATTACK.connections, perAddress: ATTACK.perAddress },
+    { name: 'the probe port', logKey: 'probePort', connections: SIDE_LIMITS.maxConnections, perAddress: SIDE_LIMITS.maxConnectionsPerIp },
+  ];
+  for (const target of targets) {
+    it(`${target.connections} connections pipelining GET /healthz to ${target.name} and never reading: the process stays within ${MEMORY_LIMIT_MIB} MiB and serves on`, { timeout: 60_000 }, async () => {
+      const child = spawn(process.execPath, [...POD_HEAP_FLAGS, join(import.meta.dirname, '..', 'src', 'server.ts')], {
+        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', PROBE_PORT: '0', LOG_LEVEL: 'info', SECRETS_DIR: import.meta.dirname, SHUTDOWN_DELAY_MS: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      const keep = (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000));
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      const sockets: Socket[] = [];
+      try {
+        let port = 0;
+        for (const deadline = Date.now() + 15_000; port === 0; await new Promise((r) => setTimeout(r, 50))) {
+          assert.ok(Date.now() < deadline && child.exitCode === null, `not listening within 15 s:\n${out}`);
+          port = Number(new RegExp(`"${target.logKey}":(\\d+)`).exec(out)?.[1] ?? 0);
         }
-        const anon = /RssAnon:\s+(\d+) kB/.exec(status);
-        peakMiB = Math.max(peakMiB, Number(anon?.[1] ?? 0) / 1024);
+        const line = 'GET /healthz HTTP/1.1\r\nHost: attack\r\n\r\n';
+        const payload = line.repeat(Math.floor(ATTACK.bytesEach / line.length));
+        for (let i = 0; i < target.connections; i++) {
+          const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${1 + Math.floor(i / target.perAddress)}` });
+          socket.on('error', () => {});
+          socket.once('connect', () => socket.write(payload));
+          sockets.push(socket);
+        }
+        // Anonymous memory is what a pod's memory limit cannot reclaim (the mapped Node binary can be); sampled.
+        let peakMiB = 0;
+        for (const end = Date.now() + ATTACK.seconds * 1_000; Date.now() < end && child.exitCode === null; await new Promise((r) => setTimeout(r, 100))) {
+          let status = '';
+          try {
+            status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+          } catch {
+            break; // gone: said below
+          }
+          const anon = /RssAnon:\s+(\d+) kB/.exec(status);
+          peakMiB = Math.max(peakMiB, Number(anon?.[1] ?? 0) / 1024);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.ok(child.exitCode === null && child.signalCode === null, `the process died (${child.exitCode ?? child.signalCode}):\n${out.slice(-2_000)}`);
+        console.log(`pipelining attack on ${target.name}: peak anonymous RSS ${peakMiB.toFixed(0)} MiB on Node ${process.version}`);
+        assert.ok(peakMiB < MEMORY_LIMIT_MIB, `peak anonymous RSS ${peakMiB.toFixed(0)} MiB`);
+        for (const socket of sockets) socket.destroy();
+        // Once it has dropped what the attackers left (bounded: a few seconds on a busy machine), it serves again.
+        let status = 0;
+        for (const deadline = Date.now() + 15_000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+          status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
+        }
+        assert.equal(status, 200);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        child.kill('SIGKILL');
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok(child.exitCode === null && child.signalCode === null, `the process died (${child.exitCode ?? child.signalCode}):\n${out.slice(-2_000)}`);
-      console.log(`pipelining attack: peak anonymous RSS ${peakMiB.toFixed(0)} MiB on Node ${process.version}`);
-      assert.ok(peakMiB < MEMORY_LIMIT_MIB, `peak anonymous RSS ${peakMiB.toFixed(0)} MiB`);
-      for (const socket of sockets) socket.destroy();
-      // Once it has dropped what the attackers left (bounded: a few seconds on a busy machine), it serves again.
-      let status = 0;
-      for (const deadline = Date.now() + 15_000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
-      }
-      assert.equal(status, 200);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      child.kill('SIGKILL');
-    }
-  });
+    });
+  }
 });
