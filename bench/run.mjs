@@ -5,13 +5,15 @@
 // whatever happens.
 // Prints a table, writes bench/results/latest.json; with --update-readme also puts the table in README.md.
 // --rerender measures nothing: it prints (and with --update-readme writes) the table of latest.json again.
-//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service,soak] [--soak-minutes=N] [--rerender] [--update-readme]
+//   node bench/run.mjs [--quick] [--only=footprint,generation,fleet,service,proxy,instructions,soak] [--soak-minutes=N] [--rerender] [--update-readme]
 import { cpus, release, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { measureFleet } from './fleet.mjs';
 import { measureFootprint } from './footprint.mjs';
 import { measureGeneration } from './generation.mjs';
+import { measureInstructions } from './instructions.mjs';
+import { measureProxy } from './proxy.mjs';
 import { buildServices, measureService } from './service.mjs';
 import { measureSoak } from './soak.mjs';
 import { killChildren, mib, nodeLineBinaries, repoRoot, timed } from './support.mjs';
@@ -80,13 +82,21 @@ async function measure() {
     log(`fleet: ${config.fleetSize} services`);
     results.fleet = measureFleet({ bin, size: config.fleetSize, oneGenerationMs });
   }
-  if (want('service') || want('soak')) {
+  if (want('service') || want('proxy') || want('instructions') || want('soak')) {
     log('service: build the fastify and express variants');
     const built = buildServices({ bin });
     process.once('exit', built.remove);
     if (want('service')) {
       log('service: load both variants and bare node:http');
       results.service = await measureService(built, { rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+    }
+    if (want('proxy')) {
+      log('proxy: both variants behind nginx pooling upstream connections');
+      results.proxy = await measureProxy(built, { rounds: config.serviceRounds, connections: config.connections, durationS: config.durationS });
+    }
+    if (want('instructions')) {
+      log('instructions: each variant and the reference under callgrind');
+      results.instructions = await measureInstructions(built);
     }
     if (want('soak')) {
       log(`soak: ${config.soakS} s per variant under mixed and hostile traffic`);
@@ -151,6 +161,31 @@ if (results.service) {
     rows.push([`${name}: peak RSS (anonymous; cgroup peak) / ready`, `${memory(r)} / ${r.readyMs} ms`, `bare ${memory(b)} / ${b.readyMs} ms`, `≤ ${GOALS.rssMiB} MiB${r.cgroupPeakBytes === undefined ? '' : ' (cgroup)'} ${ok(mib(judged) <= GOALS.rssMiB)}, ≤ ${GOALS.readyMs} ms ${ok(r.readyMs <= GOALS.readyMs)}`]);
   }
 }
+if (results.proxy?.results) {
+  const p = results.proxy;
+  for (const [name, v] of Object.entries(p.results)) {
+    const direct = results.service?.results[name]?.routes.hello.rps;
+    rows.push([
+      `${name} GET /hello?name=x behind nginx (upstream keep-alive pool)`,
+      `${v.rps} req/s, p99 ${p99(v.p99Ms)}`,
+      `${v.upstreamOpened} upstream connections opened for ${v.requests} requests (nginx renews one every ${p.requestsPerConnection})${direct ? `; direct ${direct} req/s` : ''}`,
+      `keep-alive kept ${ok(v.keptAlive)}`,
+    ]);
+  }
+}
+if (results.instructions?.results) {
+  const i = results.instructions;
+  const ref = i.results['bare-hardened'].perRequest;
+  for (const name of ['fastify', 'express']) {
+    const v = i.results[name];
+    rows.push([
+      `${name} GET /hello?name=x: instructions per request (callgrind)`,
+      `${(v.perRequest / 1000).toFixed(1)} k`,
+      `reference ${(ref / 1000).toFixed(1)} k: ${x(v.referenceRatio)}`,
+      `≥ ${GOALS.rpsVsReference[name]}× ${ok(v.referenceRatio >= GOALS.rpsVsReference[name])}`,
+    ]);
+  }
+}
 // The soak has its own table and README block: it is measured (and may be re-run) apart from the rest.
 const soakRows = [];
 if (results.soak) {
@@ -178,6 +213,8 @@ const notes = [
   results.generation ? `Generation: ${results.generation.runs} alternating runs each of the installed tarball's bin (\`--yes\`), \`create-vite --template vanilla-ts --no-interactive\` and \`node -e ""\`, all on the same Node (the machine's, then each line the generator supports); medians. ${generationLoad()}` : '',
   results.fleet?.upgradeCostSplit ? upgradeSplitNote(results.fleet) : '',
   results.service ? serviceNote(results.service) : '',
+  results.proxy?.results ? `Proxy: Debian's nginx in front of each variant, its upstream pool as ingress-nginx configures one (keepalive ${results.proxy.pool}, HTTP/1.1, Connection cleared; bench/nginx.mjs, the tests' configuration), TRUST_PROXY=127.0.0.1; autocannon, ${results.proxy.connections} connections, ${results.proxy.durationS} s × ${results.proxy.rounds} rounds through nginx; upstream connections counted as the TCP connections the machine accepted (/proc/net/snmp) less autocannon's own. Kept: no more than nginx's renewals plus one per load connection.` : results.proxy?.missing ?? '',
+  results.instructions?.results ? `Instructions: each server under valgrind's callgrind (Node ${results.service?.node ?? 'of the image'}), answering ${results.instructions.few} and then ${results.instructions.many} requests to ${results.instructions.path} on one keep-alive connection; the difference per request (start-up and warm-up cancel out). Counted, not timed: the same on a busy host as on a quiet one, so this is the ratio the goals are best judged on (reference ÷ ours).` : results.instructions?.missing ?? '',
 ].filter(Boolean);
 
 /** The machine's load while generation was timed: on a shared host, ratios move with it. */

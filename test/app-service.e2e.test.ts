@@ -307,6 +307,7 @@ describe('emitted service end to end (Node 26)', () => {
               { method: 'GET', path: '/hello', body: '{"name":"Ada"}' },
             ];
             const answers: { client: string; status: number; reqId: string | undefined }[] = [];
+            const pipelined: number[] = [];
             const as = async (client: string, request: Parameters<typeof sendAs>[2]) => answers.push({ client, ...(await sendAs(proxy.port, client, request)) });
             await Promise.all([
               // Ten well-behaved clients, each under the rate limit.
@@ -322,7 +323,14 @@ describe('emitted service end to end (Node 26)', () => {
               (async () => {
                 for (let i = 0; i < 60; i++) await as('192.0.2.99', { method: 'POST', path: '/hello', headers: json, body: '{"name":"Ada"}' });
               })(),
+              // A client that pipelines, straight to the service: the proxy's pooled connections, in use, are
+              // switched to sliced reading (src/pipeline.ts) while the others' traffic flows.
+              (async () => {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+                pipelined.push(...(await pipelineDirect(port, '127.0.0.3', 300)));
+              })(),
             ]);
+            expect(pipelined).toEqual(Array<number>(300).fill(200));
             const good = answers.filter((a) => a.client.startsWith('203.0.113.'));
             expect(good.map((a) => a.status)).toEqual(Array<number>(150).fill(200));
             expect(answers.filter((a) => a.status === 502 || a.status === 504)).toEqual([]);
@@ -377,6 +385,31 @@ function requestDirect(port: number, localAddress: string, headers: Record<strin
     });
     req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
     req.once('error', reject).end();
+  });
+}
+
+/** Sends `count` GET /healthz at once on one connection from `localAddress` and reads every answer: their statuses (bounded: 10 s). */
+function pipelineDirect(port: number, localAddress: string, count: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
+    let text = '';
+    const statuses = () => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${statuses().length} of ${count} pipelined answers within 10 s`));
+    }, 10_000);
+    socket.once('connect', () => socket.write('GET /healthz HTTP/1.1\r\nHost: pipeliner\r\n\r\n'.repeat(count)));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (statuses().length < count) return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(statuses());
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
 

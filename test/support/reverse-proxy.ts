@@ -4,16 +4,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nginxBinary, nginxConf } from '../../bench/nginx.mjs';
 
 /**
  * A real reverse proxy in front of the service, as the Ingress puts one: Debian's nginx (`nginx-light`, which
  * .ci/run installs), on 127.0.0.1 only. It learns each client's address from the PROXY protocol, as
  * ingress-nginx does behind a cloud load balancer (`use-proxy-protocol`), so that the tests can be many
  * clients while every connection stays on loopback; it appends that address to X-Forwarded-For.
+ *
+ * Fails (never skips) when nginx is missing, saying how to get it.
  */
-export const nginxBinary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
-
-/** Fails (never skips) when nginx is missing, saying how to get it. */
 export function requireNginx(): string {
   if (!nginxBinary) throw new Error('nginx is missing: apt-get install -y nginx-light (.ci/run does)');
   return nginxBinary;
@@ -71,44 +71,13 @@ async function runProxy(binary: string, args: string[], port: number, dir: strin
   };
 }
 
-/**
- * nginx, pooling its upstream connections as ingress-nginx does (an `upstream` with `keepalive`, HTTP/1.1 and
- * the Connection header cleared), when `pool` is set: each client's request may go over a connection another
- * client's request used before.
- */
+/** nginx (bench/nginx.mjs), with the PROXY protocol from the clients and, with `pool`, its upstream connections pooled. */
 export async function startNginx(upstreamPort: number, { pool = false } = {}): Promise<ReverseProxy> {
   const nginx = requireNginx();
   const dir = await mkdtemp(join(tmpdir(), 'chs-nginx-'));
   await mkdir(join(dir, 'temp'));
   const port = await freePort();
-  const temp = (name: string) => `${name}_temp_path ${join(dir, 'temp', name)};`;
-  await writeFile(
-    join(dir, 'nginx.conf'),
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log stderr warn;
-events { worker_connections 128; }
-http {
-  access_log off;
-  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  ${pool ? `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 32; }` : ''}
-  server {
-    listen 127.0.0.1:${port} proxy_protocol;
-    set_real_ip_from 127.0.0.1;
-    real_ip_header proxy_protocol;
-    location / {
-      proxy_pass http://${pool ? 'app' : `127.0.0.1:${upstreamPort}`};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
-}
-`,
-  );
+  await writeFile(join(dir, 'nginx.conf'), nginxConf({ dir, port, upstreamPort, pool, proxyProtocol: true }));
   return runProxy(nginx, ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')], port, dir);
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connectionsPerAddress, unmapped } from './client-address.ts';
 import type { Logger } from './logger.ts';
+import { PipelineGate } from './pipeline.ts';
 
 // See http-server.ts: not an ESM import of node:http.
 const { createServer } = process.getBuiltinModule('node:http');
@@ -32,6 +33,8 @@ export async function startSideListener(
   logger: Logger,
   handle: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<SideListener> {
+  // Requests sent ahead on one connection wait behind its gate, as on the public port (src/pipeline.ts).
+  const gates = new WeakMap<Socket, PipelineGate>();
   const server: Server = createServer(
     {
       headersTimeout: SIDE_LIMITS.timeoutMs,
@@ -39,7 +42,14 @@ export async function startSideListener(
       keepAliveTimeout: SIDE_LIMITS.timeoutMs,
       connectionsCheckingInterval: 500,
     },
-    handle,
+    (req, res) => {
+      const gate = gates.get(req.socket)!;
+      const run = () => {
+        res.once('close', () => gate.done());
+        handle(req, res);
+      };
+      if (!gate.admit(run)) req.socket.destroy();
+    },
   );
   server.timeout = SIDE_LIMITS.timeoutMs;
   server.maxConnections = SIDE_LIMITS.maxConnections;
@@ -47,6 +57,7 @@ export async function startSideListener(
   server.on('clientError', (_err, socket: Socket) => socket.destroy());
   const admit = connectionsPerAddress(SIDE_LIMITS.maxConnectionsPerIp);
   server.on('connection', (socket: Socket) => {
+    gates.set(socket, new PipelineGate(socket, SIDE_LIMITS.timeoutMs));
     if (!admit(unmapped(socket.remoteAddress ?? ''), socket)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
