@@ -17,13 +17,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/package-root.js';
 import { versions } from '../../core/versions.js';
-import { buildImage, inspectImage, withStandinBases } from '../support/container-image.js';
+import { buildImage, inspectImage, nodeInImage, withStandinBases } from '../support/container-image.js';
 import { httpStatus, podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from '../support/container-pod.js';
 import { podman, podmanSkipReason, standinImages, type StandinImages } from '../support/container-podman.js';
 import { checkoutWithBait, extraCaFile, readmePodmanBuildFlags, type ServiceCheckout } from '../support/container-service.js';
 
 const skip = podmanSkipReason();
-const architectures = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8')).architectures;
+const data = JSON.parse(readFileSync(join(packageRoot, 'data', 'base-images.json'), 'utf8'));
+const architectures = data.architectures;
 const arm64 = architectures.arm64;
 const MAJOR = versions.node.defaultMajor;
 const APP_UID = 65532;
@@ -73,6 +74,41 @@ describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulat
     for (const [platform, images] of Object.entries(standins.platforms)) {
       expect(await platformOf(images.build), images.build).toBe(platform);
       expect(await platformOf(images.runtime), images.runtime).toBe(platform);
+    }
+  }, timeout);
+
+  it("the arm64 stand-ins hold what the amd64 ones hold, with arm64's packages, Node release and OpenSSL headers", async () => {
+    const arm = standins.platforms[arm64.platform]!;
+    const amd = standins.platforms[architectures.amd64.platform]!;
+    const build = data.build;
+    const line = build.lines[MAJOR];
+    const buildFacts = await nodeInImage<Record<string, unknown>>(
+      arm.build,
+      `const fs = require('node:fs');
+       console.log(JSON.stringify({ arch: process.arch, version: process.version, execPath: process.execPath,
+         opensslArchs: fs.readdirSync('${build.nodePrefix}/include/node/openssl/archs') }));`,
+      { user: '0:0', node: `${build.nodePrefix}/bin/node` },
+    );
+    expect(buildFacts).toEqual({ arch: 'arm64', version: `v${line.nodeVersion}`, execPath: `${build.nodePrefix}/bin/node`, opensslArchs: [arm64.opensslArch] });
+    const inBuild = async (...command: string[]) =>
+      (await podman(['run', '--rm', '--pull=never', '--network=none', '--entrypoint', command[0]!, arm.build, ...command.slice(1)])).stdout.trim();
+    expect(await inBuild('npm', '--version')).toBe(line.npmVersion);
+    expect(await inBuild('dpkg', '--print-architecture')).toBe(arm64.debianArch);
+
+    // The runtime: distroless's files for every architecture are the same list; only the packages' builds differ.
+    const runtimeProbe = `const fs = require('node:fs');
+       const dir = '/var/lib/dpkg/status.d';
+       console.log(JSON.stringify({ arch: process.arch, version: process.version, uid: process.getuid(), loader: fs.existsSync('${arm64.loader}'),
+         packages: Object.fromEntries(fs.readdirSync(dir).sort().map((p) => [p, /^Architecture: (\\S+)$/m.exec(fs.readFileSync(dir + '/' + p, 'utf8'))[1]])) }));`;
+    const armRuntime = await nodeInImage<{ packages: Record<string, string> }>(arm.runtime, runtimeProbe, { user: data.runtime.user });
+    const amdRuntime = await nodeInImage<{ packages: Record<string, string> }>(amd.runtime, runtimeProbe, { user: data.runtime.user });
+    expect(armRuntime).toMatchObject({ arch: 'arm64', version: `v${data.runtime.lines[MAJOR].nodeVersion}`, uid: Number(data.runtime.user), loader: true });
+    expect(Object.keys(armRuntime.packages)).toEqual(Object.keys(amdRuntime.packages));
+    for (const [pkg, arch] of Object.entries(armRuntime.packages)) expect(arch, pkg).toBe(amdRuntime.packages[pkg] === 'all' ? 'all' : arm64.debianArch);
+    for (const [key, ref] of [['build', arm.build], ['runtime', arm.runtime]] as const) {
+      const { config } = await inspectImage(ref);
+      const { config: native } = await inspectImage(amd[key]);
+      expect({ ...config, Labels: null }, ref).toEqual({ ...native, Labels: null });
     }
   }, timeout);
 
