@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/package-root.js';
 import { versions } from '../../core/versions.js';
 import { buildImage, inspectImage, nodeInImage, withStandinBases } from '../support/container-image.js';
-import { httpStatus, podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from '../support/container-pod.js';
+import { exitCode, httpStatus, podmanRunOptions, podRunFromChart, startContainer, writeSecretFiles } from '../support/container-pod.js';
 import { podman, podmanSkipReason, standinImages, type StandinImages } from '../support/container-podman.js';
 import { checkoutWithBait, extraCaFile, readmePodmanBuildFlags, type ServiceCheckout } from '../support/container-service.js';
 
@@ -30,11 +30,11 @@ const MAJOR = versions.node.defaultMajor;
 const APP_UID = 65532;
 const timeout = 60 * 60_000;
 
-/** The platform of an image in podman's store, as `os/architecture[/variant]`. */
+/** The OS and architecture of an image in podman's store, as `os/architecture` (podman 4.3 shows no variant). */
 async function platformOf(ref: string): Promise<string> {
-  const { stdout } = await podman(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}/{{.Variant}}', ref]);
-  return stdout.trim().replace(/\/$/, '');
+  return (await podman(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref])).stdout.trim();
 }
+const withoutVariant = (platform: string) => platform.split('/').slice(0, 2).join('/');
 
 describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulation${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let standins: StandinImages & { platforms: Record<string, StandinImages> };
@@ -72,8 +72,8 @@ describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulat
       expect(platforms.sort(), list).toEqual([architectures.amd64.platform, arm64.platform].sort());
     }
     for (const [platform, images] of Object.entries(standins.platforms)) {
-      expect(await platformOf(images.build), images.build).toBe(platform);
-      expect(await platformOf(images.runtime), images.runtime).toBe(platform);
+      expect(await platformOf(images.build), images.build).toBe(withoutVariant(platform));
+      expect(await platformOf(images.runtime), images.runtime).toBe(withoutVariant(platform));
     }
   }, timeout);
 
@@ -113,8 +113,7 @@ describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulat
   }, timeout);
 
   it('is an arm64 image whose node is an ARM aarch64 executable that finds its loader', async () => {
-    // --platform linux/arm64: podman may or may not record arm64's only variant, v8.
-    expect(await platformOf(image)).toMatch(/^linux\/arm64(\/v8)?$/);
+    expect(await platformOf(image)).toBe(withoutVariant(arm64.platform));
     const { config } = await inspectImage(image);
     expect(config.Entrypoint).toEqual(['/nodejs/bin/node']);
     // The file itself, read on the host: the runtime stand-in's arm64 release, not the machine's own.
@@ -165,11 +164,14 @@ describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulat
       );
       expect(inside).toEqual({ arch: 'arm64', uid: APP_UID, root: 'EROFS', tmp: 'written' });
 
-      // The image's own HEALTHCHECK (node asking the probe port), as the engine judges it: `Retries` failures in a row.
-      const { healthcheck: declared } = await inspectImage(image);
-      let run = await podman(['healthcheck', 'run', name], { reject: false });
-      for (let failures = 1; run.exitCode !== 0 && failures < declared!.Retries; failures += 1) run = await podman(['healthcheck', 'run', name], { reject: false });
-      expect(run.exitCode, run.all).toBe(0);
+      // Not run here: the image's HEALTHCHECK, which the kubelet ignores (it asks the probe port, as above). Emulated, its
+      // second Node needs about 170 MB beside the service's, over the pod's memory limit (CONTRIBUTING.md).
+      console.log(`arm64 image under emulation: ${(await podman(['stats', '--no-stream', '--format', '{{.MemUsage}}', name])).stdout.trim()} in use`);
+
+      // SIGTERM, as the kubelet stops the pod: the service drains and exits 0 within the grace period.
+      const stopped = await podman(['stop', '--time', String(pod.terminationGracePeriodSeconds), name], { reject: false });
+      expect(stopped.exitCode, stopped.all).toBe(0);
+      expect(await exitCode(name)).toBe(0);
     } finally {
       await container.remove();
       await rm(secrets, { recursive: true, force: true });
