@@ -4,7 +4,8 @@
 # binfmt_misc hands arm64 executables to Debian's qemu-user-static. Root only; safe to run again.
 #
 # The handler must have the F (fix binary) flag: the kernel then opens the emulator once, here, so that a chroot or
-# container, which has no emulator inside, still runs arm64 programs. Debian's package registers it so
+# container, which has no emulator inside, still runs arm64 programs (without F, podman says `exec /nodejs/bin/node:
+# no such file or directory` for a file that is there). Debian's package registers it so
 # (/usr/lib/binfmt.d/qemu-aarch64.conf, flags OPF), but only if binfmt_misc is mounted when it is installed; a
 # machine without systemd may not mount it at all.
 set -euo pipefail
