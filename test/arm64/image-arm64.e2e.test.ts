@@ -36,6 +36,20 @@ async function platformOf(ref: string): Promise<string> {
 }
 const withoutVariant = (platform: string) => platform.split('/').slice(0, 2).join('/');
 
+/** What `file` says of an image's /nodejs/bin/node, copied out to the host: the architecture it was built for. */
+async function describeNode(ref: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chs-arm64-node-'));
+  const name = `chs-arm64-file-${process.pid}`;
+  try {
+    await podman(['create', '--pull=never', '--name', name, ref]);
+    await podman(['cp', `${name}:/nodejs/bin/node`, join(dir, 'node')]);
+    return (await execa('file', ['-b', join(dir, 'node')])).stdout;
+  } finally {
+    await podman(['rm', '--force', name], { reject: false });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulation${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let standins: StandinImages & { platforms: Record<string, StandinImages> };
   let checkout: ServiceCheckout;
@@ -116,18 +130,13 @@ describe.skipIf(skip)(`linux/arm64: the emitted image built and run under emulat
     expect(await platformOf(image)).toBe(withoutVariant(arm64.platform));
     const { config } = await inspectImage(image);
     expect(config.Entrypoint).toEqual(['/nodejs/bin/node']);
-    // The file itself, read on the host: the runtime stand-in's arm64 release, not the machine's own.
-    const dir = await mkdtemp(join(tmpdir(), 'chs-arm64-node-'));
-    const name = `chs-arm64-file-${process.pid}`;
-    try {
-      await podman(['create', '--pull=never', '--name', name, image]);
-      await podman(['cp', `${name}:/nodejs/bin/node`, join(dir, 'node')]);
-      const { stdout } = await execa('file', ['-b', join(dir, 'node')]);
-      expect(stdout).toContain(`ELF 64-bit LSB executable, ${arm64.fileSays}`);
-      expect(stdout).toContain(`interpreter ${arm64.loader}`);
-    } finally {
-      await podman(['rm', '--force', name], { reject: false });
-      await rm(dir, { recursive: true, force: true });
+    const described = await describeNode(image);
+    expect(described).toContain(`ELF 64-bit LSB executable, ${arm64.fileSays}`);
+    expect(described).toContain(`interpreter ${arm64.loader}`);
+    // Each runtime stand-in holds its own architecture's release.
+    for (const arch of [architectures.amd64, arm64]) {
+      const runtime = standins.platforms[arch.platform]!.runtime;
+      expect(await describeNode(runtime), runtime).toMatch(new RegExp(`, ${arch.fileSays},.*, interpreter ${arch.loader},`));
     }
   }, timeout);
 
