@@ -412,7 +412,7 @@ function ensureIndex(name, instances) {
 function checkEmulation() {
   const entry = existsSync(ARM64_BINFMT) ? readFileSync(ARM64_BINFMT, 'utf8') : '';
   if (!/^enabled$/m.test(entry) || !/^flags: [A-Z]*F/m.test(entry)) {
-    throw new Error(`${ARM64_BINFMT} is ${entry ? 'not enabled with the F flag' : 'not registered'}: apt-get install -y qemu-user-static binfmt-support, then bash scripts/enable-arm64-emulation.sh as root (.ci/run does both)`);
+    throw new Error(`${ARM64_BINFMT} is ${entry ? 'not enabled with the F flag' : 'not registered'}: apt-get install -y qemu-user-static, then bash scripts/enable-arm64-emulation.sh as root (.ci/run does both)`);
   }
 }
 
