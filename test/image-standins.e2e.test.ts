@@ -60,7 +60,7 @@ describe.skipIf(skip)(`base image stand-ins${skip ? ` (skipped: ${skip})` : ''}`
         execPath: `${data.build.nodePrefix}/bin/node`,
         passwd: `${name}:x:${uid}:${gid}::${home}:${shell}`,
         codename: data.debian.suite,
-        opensslArchs: ['linux-x86_64'],
+        opensslArchs: [data.architectures.amd64.opensslArch],
       });
       for (const pkg of line.packages) expect(facts.dpkg).toMatch(new RegExp(`^Package: ${pkg}\\nStatus: install ok installed$`, 'm'));
     });

@@ -19,4 +19,17 @@ describe('README', () => {
     expect(commands).toEqual(['npm ci && npm run create -- ../my-svc', 'npm test']);
     expect(ci.split('\n')).toContain('npm test');
   });
+
+  it('CI runs the arm64 image proof after npm test, which leaves it out (CONTRIBUTING.md: too slow for every run)', async () => {
+    const ci = (await readFile(join(repoRoot, '.ci', 'run'), 'utf8')).split('\n').map((l) => l.trim());
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['test:arm64']).toContain('vitest run --config vitest.arm64.config.ts');
+    expect(ci.indexOf('npm run test:arm64')).toBeGreaterThan(ci.indexOf('npm test'));
+    expect(ci.indexOf('bash scripts/enable-arm64-emulation.sh')).toBeLessThan(ci.indexOf('npm run test:arm64'));
+    expect(ci.indexOf('bash scripts/enable-arm64-emulation.sh')).toBeGreaterThan(ci.indexOf('npm test'));
+    const { default: config } = await import('../vitest.config.js');
+    expect(config.test?.exclude).toContain('test/arm64/**');
+    const { default: arm64 } = await import('../vitest.arm64.config.js');
+    expect(arm64.test?.include).toEqual(['test/arm64/**/*.test.ts']);
+  });
 });

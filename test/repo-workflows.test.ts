@@ -107,9 +107,9 @@ describe("this repository's own workflows", () => {
     expect(test.steps.some((s) => /bash \.ci\/run$/.test(s.run ?? ''))).toBe(true);
   });
 
-  it('shellcheck is clean on every run: block and every canary and release script', async () => {
+  it('shellcheck is clean on every run: block and every canary, release and other script', async () => {
     for (const block of githubBlocks(await repoWorkflows())) expect(await shellcheck(block.script, 'bash'), block.where).toBe('');
-    for (const dir of [canaryScripts, join(repoRoot, 'scripts', 'release')]) {
+    for (const dir of [canaryScripts, join(repoRoot, 'scripts', 'release'), join(repoRoot, 'scripts')]) {
       for (const name of (await readdir(dir)).filter((n) => n.endsWith('.sh'))) {
         expect(await shellcheck(await readFile(join(dir, name), 'utf8'), 'bash'), name).toBe('');
         expect((await execa('bash', ['-n', join(dir, name)], { reject: false })).exitCode, name).toBe(0);

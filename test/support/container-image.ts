@@ -53,7 +53,7 @@ export function hostExtraCaCerts(): string {
 }
 
 /** `podman build` of a Dockerfile text (kept outside the context) with the given flags; returns its log. */
-export async function buildImage(options: { context: string; dockerfile: string; tag: string; flags: string[]; target?: string }) {
+export async function buildImage(options: { context: string; dockerfile: string; tag: string; flags: string[]; target?: string; timeout?: number }) {
   const dir = await mkdtemp(join(tmpdir(), 'chs-dockerfile-'));
   try {
     await writeFile(join(dir, 'Dockerfile'), options.dockerfile);
@@ -61,7 +61,7 @@ export async function buildImage(options: { context: string; dockerfile: string;
     const started = Date.now();
     const result = await podman(
       ['build', '--pull=never', ...options.flags, ...target, '--label', TEST_IMAGE_LABEL, '-f', join(dir, 'Dockerfile'), '-t', options.tag, options.context],
-      { timeout: 20 * 60_000 },
+      { timeout: options.timeout ?? 20 * 60_000 },
     );
     return { seconds: (Date.now() - started) / 1000, log: result.all };
   } finally {

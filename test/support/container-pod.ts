@@ -20,6 +20,8 @@ export interface PodRun {
   secret: { mountPath: string; defaultMode: number };
   containerPort: number;
   terminationGracePeriodSeconds: number;
+  /** How long the startup probe lets the container take to answer: its period times its failure threshold. */
+  startupSeconds: number;
   readinessPath: string;
   livenessPath: string;
 }
@@ -70,6 +72,7 @@ export async function podRunFromChart(serviceDir: string): Promise<PodRun> {
     secret: { mountPath: secretMount.mountPath, defaultMode: volumes.get(secretMount.name).secret.defaultMode },
     containerPort: container.ports.find((p: any) => p.name === 'http').containerPort,
     terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
+    startupSeconds: container.startupProbe.periodSeconds * container.startupProbe.failureThreshold,
     readinessPath: container.readinessProbe.httpGet.path,
     livenessPath: container.livenessProbe.httpGet.path,
   };
@@ -127,7 +130,7 @@ export interface RunningPod {
   remove(): Promise<void>;
 }
 
-/** Starts the image with these options and waits (bounded) until the readiness path answers 200. */
+/** Starts the image with these options and waits until the readiness path answers 200, as long as the startup probe would. */
 export async function startContainer(image: string, name: string, options: string[], pod: PodRun): Promise<RunningPod> {
   await podman(['run', '--detach', '--pull=never', '--name', name, ...options, image]);
   const remove = async () => void (await podman(['rm', '--force', '--time', '0', name], { reject: false }));
@@ -138,7 +141,7 @@ export async function startContainer(image: string, name: string, options: strin
   try {
     const published = (await podman(['port', name, String(pod.containerPort)])).stdout.trim().split('\n')[0]!;
     const base = `http://${published}`;
-    for (const deadline = Date.now() + 30_000; (await httpStatus(`${base}${pod.readinessPath}`)) !== 200; ) {
+    for (const deadline = Date.now() + pod.startupSeconds * 1000; (await httpStatus(`${base}${pod.readinessPath}`)) !== 200; ) {
       const state = (await podman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name])).stdout.trim();
       if (!state.startsWith('running') || Date.now() > deadline) {
         const out = await logs();
