@@ -77,7 +77,7 @@ describe.each(['fastify', 'express'])('%s: configuration', (framework) => {
     expect(readme).toContain('and the service answers on once they are gone');
     expect(readme).toContain('the probe and metrics listeners gate their connections the same way');
     expect(text('src/side-listener.ts')).toContain('gate.admit(run)');
-    expect(text('test/pipelining.test.ts')).toContain("{ name: 'the probe port', logKey: 'probePort', connections: SIDE_LIMITS.maxConnections,");
+    expect(text('test/pipelining.test.ts')).toContain("{ name: 'the probe port', logged: { msg: 'probe listener started', key: 'probePort' }, connections: SIDE_LIMITS.maxConnections,");
     expect(text('test/pipelining.test.ts')).toContain('export const ATTACK = { connections: 200,');
     expect(text('test/pipelining.test.ts')).toContain('export const MEMORY_LIMIT_MIB = 256;');
     expect(text('test/pipelining.test.ts')).toContain("export const POD_HEAP_FLAGS = [`--max-old-space-size=${MEMORY_LIMIT_MIB}`, '--max-semi-space-size=2'];");

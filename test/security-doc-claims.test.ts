@@ -1169,8 +1169,32 @@ const CLAIMS: Claim[] = [
     file: 'src/pipeline.ts',
     check: (s) => {
       expect(text(s, 'src/pipeline.ts')).toContain('export const PIPELINE_DEPTH = 16;');
-      expect(text(s, 'src/pipeline.ts')).toContain('export const PIPELINE_QUEUE = 256;');
       expect(text(s, 'src/pipeline.ts')).toContain('!this.#socket.writableNeedDrain');
+    },
+  },
+  {
+    says: "Node's parser takes a whole read at once",
+    file: 'src/pipeline.ts, test/pipelining.test.ts',
+    check: (s) => {
+      expect(text(s, 'src/pipeline.ts')).toContain('export const PARSE_SLICE = 2 * 1024;');
+      expect(text(s, 'src/pipeline.ts')).toContain('export const PIPELINE_QUEUE = 128;');
+      expect(text(s, 'src/pipeline.ts')).toContain('export const SLICING_WINDOW_MS = 60_000;');
+      expect(text(s, 'src/pipeline.ts')).toContain('for (const gate of gates) if (gate !== this) gate.#feedInSlices();');
+      expect(text(s, 'test/pipelining.test.ts')).toContain("assert.equal(a.sliced, true, 'every open connection is sliced at once');");
+      expect(text(s, 'test/pipelining.test.ts')).toContain("assert.equal(gate.admit(() => {}), false, 'the client is disconnected');");
+    },
+  },
+  {
+    says: "Until then connections keep Node's faster native reading",
+    file: 'src/pipeline.ts, src/side-listener.ts, test/pipelining.test.ts',
+    // The generator's bench/instructions.mjs and README measure what the native reading saves.
+    check: (s) => {
+      expect(text(s, 'src/pipeline.ts')).toContain('if (Date.now() < slicingUntil) this.#feedInSlices();');
+      expect(text(s, 'src/pipeline.ts')).toContain('export const PROCESS_QUEUE = 8 * 1024;');
+      expect(text(s, 'src/pipeline.ts')).toContain('waitingInProcess >= PROCESS_QUEUE) return false;');
+      expect(text(s, 'src/side-listener.ts')).toContain('if (!gate.admit(run)) req.socket.destroy();');
+      expect(text(s, 'test/pipelining.test.ts')).toContain("assert.equal(a.sliced, false, 'one request at a time is not pipelining');");
+      expect(text(s, 'test/pipelining.test.ts')).toContain("{ name: 'the probe port', logged: { msg: 'probe listener started', key: 'probePort' }");
     },
   },
   {

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PARSE_SLICE, PIPELINE_DEPTH, PIPELINE_QUEUE, PipelineGate, SLICING_WINDOW_MS } from '../src/pipeline.ts';
 import { SIDE_LIMITS } from '../src/side-listener.ts';
 import { startService } from './helpers.ts';
 import { exchange } from './raw-http.ts';
+import { serverEnv } from './server-env.ts';
 
 /**
  * Backpressure for pipelining clients (src/pipeline.ts): a connection whose answers are not taken stops being
@@ -116,13 +118,14 @@ describe('pipelining', () => {
   // same code), each with as many connections as its caps let in: Node parses what it is handed whole, so the
   // gates hand it slices.
   const targets = [
-    { name: 'the public port', logKey: 'port', connections: ATTACK.connections, perAddress: ATTACK.perAddress },
-    { name: 'the probe port', logKey: 'probePort', connections: SIDE_LIMITS.maxConnections, perAddress: SIDE_LIMITS.maxConnectionsPerIp },
+    { name: 'the public port', logged: { msg: 'listening', key: 'port' }, connections: ATTACK.connections, perAddress: ATTACK.perAddress },
+    { name: 'the probe port', logged: { msg: 'probe listener started', key: 'probePort' }, connections: SIDE_LIMITS.maxConnections, perAddress: SIDE_LIMITS.maxConnectionsPerIp },
   ];
   for (const target of targets) {
     it(`${target.connections} connections pipelining GET /healthz to ${target.name} and never reading: the process stays within ${MEMORY_LIMIT_MIB} MiB and serves on`, { timeout: 60_000 }, async () => {
+      const secretsDir = mkdtempSync(join(tmpdir(), 'secrets-'));
       const child = spawn(process.execPath, [...POD_HEAP_FLAGS, join(import.meta.dirname, '..', 'src', 'server.ts')], {
-        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', PROBE_PORT: '0', LOG_LEVEL: 'info', SECRETS_DIR: import.meta.dirname, SHUTDOWN_DELAY_MS: '0' },
+        env: { ...serverEnv(secretsDir), PROBE_PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -134,7 +137,9 @@ describe('pipelining', () => {
         let port = 0;
         for (const deadline = Date.now() + 15_000; port === 0; await new Promise((r) => setTimeout(r, 50))) {
           assert.ok(Date.now() < deadline && child.exitCode === null, `not listening within 15 s:\n${out}`);
-          port = Number(new RegExp(`"${target.logKey}":(\\d+)`).exec(out)?.[1] ?? 0);
+          // The line that says so: other lines may name ports too (a backing service's, for one).
+          const line = out.split('\n').find((l) => l.includes(`"msg":"${target.logged.msg}"`));
+          port = Number(line === undefined ? 0 : (JSON.parse(line) as Record<string, unknown>)[target.logged.key]);
         }
         const line = 'GET /healthz HTTP/1.1\r\nHost: attack\r\n\r\n';
         const payload = line.repeat(Math.floor(ATTACK.bytesEach / line.length));
@@ -170,6 +175,7 @@ describe('pipelining', () => {
       } finally {
         for (const socket of sockets) socket.destroy();
         child.kill('SIGKILL');
+        rmSync(secretsDir, { recursive: true, force: true });
       }
     });
   }
