@@ -143,10 +143,14 @@ describe('pipelining', () => {
         }
         const line = 'GET /healthz HTTP/1.1\r\nHost: attack\r\n\r\n';
         const payload = line.repeat(Math.floor(ATTACK.bytesEach / line.length));
+        let connected = 0;
         for (let i = 0; i < target.connections; i++) {
           const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${1 + Math.floor(i / target.perAddress)}` });
           socket.on('error', () => {});
-          socket.once('connect', () => socket.write(payload));
+          socket.once('connect', () => {
+            connected++;
+            socket.write(payload);
+          });
           sockets.push(socket);
         }
         // Anonymous memory is what a pod's memory limit cannot reclaim (the mapped Node binary can be); sampled.
@@ -162,6 +166,7 @@ describe('pipelining', () => {
           peakMiB = Math.max(peakMiB, Number(anon?.[1] ?? 0) / 1024);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(connected, target.connections, 'every attacking connection reached the listener');
         assert.ok(child.exitCode === null && child.signalCode === null, `the process died (${child.exitCode ?? child.signalCode}):\n${out.slice(-2_000)}`);
         console.log(`pipelining attack on ${target.name}: peak anonymous RSS ${peakMiB.toFixed(0)} MiB on Node ${process.version}`);
         assert.ok(peakMiB < MEMORY_LIMIT_MIB, `peak anonymous RSS ${peakMiB.toFixed(0)} MiB`);
