@@ -115,7 +115,9 @@ backend app
 }
 
 /**
- * One request of any method, with an optional body, through the proxy as the client `clientIp` (PROXY protocol).
+ * One request of any method, with an optional body, through the proxy as the client `clientIp`, IPv4 or IPv6
+ * (given in the PROXY protocol header: the bytes go to 127.0.0.1). Resolves to the status and the request id of
+ * the answer.
  */
 export function sendAs(
   proxyPort: number,
@@ -135,34 +137,18 @@ export function sendAs(
     });
     const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
     const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    socket.write(`PROXY TCP4 ${clientIp} 127.0.0.1 40000 ${proxyPort}\r\n${request.method} ${request.path} HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n${extra}\r\n${request.body ?? ''}`);
+    const family = clientIp.includes(':') ? 'TCP6' : 'TCP4';
+    const local = family === 'TCP6' ? '::1' : '127.0.0.1';
+    socket.write(`PROXY ${family} ${clientIp} ${local} 40000 ${proxyPort}\r\n${request.method} ${request.path} HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n${extra}\r\n${request.body ?? ''}`);
   });
 }
 
-/**
- * One request through the proxy as the client `clientIp` (given in the PROXY protocol header: the bytes go to
- * 127.0.0.1). Resolves to the status and the request id of the answer.
- */
+/** A GET through the proxy as the client `clientIp` (sendAs). */
 export function requestAs(
   proxyPort: number,
   clientIp: string,
   path: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; reqId: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(proxyPort, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(new Error(`no answer from the proxy for ${path} within 10 s`)), 10_000);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.once('error', reject);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      const head = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n')[0] ?? '';
-      resolve({ status: Number(head.split(' ')[1]), reqId: /^x-request-id: *(\S+)$/im.exec(head)?.[1] });
-    });
-    const family = clientIp.includes(':') ? 'TCP6' : 'TCP4';
-    const local = family === 'TCP6' ? '::1' : '127.0.0.1';
-    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    socket.write(`PROXY ${family} ${clientIp} ${local} 40000 ${proxyPort}\r\nGET ${path} HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n${extra}\r\n`);
-  });
+  return sendAs(proxyPort, clientIp, { method: 'GET', path, headers });
 }
